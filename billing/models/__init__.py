@@ -1,0 +1,4 @@
+from billing.models.reconciliation import Reconciliation, ReconciliationItem
+from billing.models.tally import Tally, TallyCall, TallyEvent, TallyOverride
+
+__all__ = ["Reconciliation", "ReconciliationItem", "Tally", "TallyCall", "TallyEvent", "TallyOverride"]

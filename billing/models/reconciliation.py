@@ -1,0 +1,60 @@
+from django.db import models
+
+from billing.choices import ReconCategory
+from logs.models.ingest import JobStatus
+from logs.money import MONEY_DIGITS, MONEY_PLACES
+
+
+def _money(**kw):
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+
+
+class Reconciliation(models.Model):
+    """A customer's local log matched against the platform's charges for a period (UTC+8 days)."""
+
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="reconciliations")
+    created_by = models.ForeignKey("logs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    file = models.FileField(upload_to="reconcile/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    local_format = models.CharField(max_length=16, blank=True)
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    local_rows = models.IntegerField(default=0)
+    platform_rows = models.IntegerField(default=0)
+    outside_period = models.IntegerField(default=0)
+    rejected = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=dict, blank=True)
+    money = models.JSONField(default=dict, blank=True, help_text="Per category: charged, expected, over, under.")
+    overcharged_usd = _money(null=True, blank=True)
+    undercharged_usd = _money(null=True, blank=True)
+    unmatched_charged_usd = _money(null=True, blank=True)
+    rows_done = models.IntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ReconciliationItem(models.Model):
+    """One request ID of a reconciliation, with its category and money impact."""
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="items")
+    request_id = models.CharField(max_length=200)
+    category = models.CharField(max_length=24, choices=ReconCategory.choices)
+    call = models.ForeignKey("logs.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    local_category = models.CharField(max_length=16, blank=True)
+    platform_category = models.CharField(max_length=16, blank=True)
+    charges = models.IntegerField(default=0, help_text="Platform records of this request ID.")
+    charged_usd = _money(null=True, blank=True, help_text="Sum of the platform's charges.")
+    local_charged_usd = _money(null=True, blank=True)
+    expected_usd = _money(null=True, blank=True)
+    over_usd = _money(null=True, blank=True)
+    under_usd = _money(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["reconciliation", "category", "request_id"], name="reconitem_idx")]

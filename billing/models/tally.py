@@ -1,0 +1,91 @@
+from decimal import Decimal
+
+from django.db import models
+
+from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
+from logs.money import MONEY_DIGITS, MONEY_PLACES
+
+
+def _money(**kw):
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+
+
+class Tally(models.Model):
+    """A customer's month of the failed-generation reimbursement plan (billing.md)."""
+
+    customer = models.ForeignKey("logs.Customer", on_delete=models.PROTECT, related_name="tallies")
+    month = models.DateField(help_text="The first day of the month (UTC+8).")
+    eligible = models.BooleanField(default=False)
+    reason = models.CharField(max_length=32, choices=IneligibleReason.choices, blank=True)
+    spend_usd = _money(default=Decimal(0), help_text="Exact sum of charges in the month.")
+    failed_calls = models.IntegerField(default=0)
+    excluded_calls = models.IntegerField(default=0)
+    counted_calls = models.IntegerField(default=0)
+    gross_usd = _money(default=Decimal(0))
+    discount_factor = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal(1))
+    credit_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, default=Decimal(0))
+    approved_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=TallyStatus.choices, default=TallyStatus.DRAFT)
+    due_date = models.DateField()
+    breakdown = models.JSONField(default=list, blank=True, help_text="By model family and category.")
+    credited_ref = models.CharField(max_length=200, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "customer__slug"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="tally_customer_month_uniq")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class TallyCall(models.Model):
+    """A covered failed call of a tally, with its status and the price that counts."""
+
+    tally = models.ForeignKey(Tally, on_delete=models.CASCADE, related_name="calls")
+    call = models.ForeignKey("logs.Call", null=True, on_delete=models.SET_NULL, related_name="+")
+    request_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    model = models.CharField(max_length=200)
+    category = models.CharField(max_length=16)
+    price_usd = _money(help_text="What was charged, or the catalog price where none was logged.")
+    prompt_fingerprint = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=TallyCallStatus.choices)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tally", "created_at"], name="tallycall_tally_time_idx")]
+
+
+class TallyOverride(models.Model):
+    """A staff decision on a single call of a draft, re-applied whenever the draft is recomputed."""
+
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    call = models.ForeignKey("logs.Call", on_delete=models.CASCADE, related_name="+")
+    exclude = models.BooleanField(help_text="True: excluded by staff; False: re-included.")
+    reason = models.CharField(max_length=300)
+    by = models.ForeignKey("logs.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "month", "call"], name="tallyoverride_uniq")]
+
+
+class TallyEvent(models.Model):
+    """The audit trail: who, when, what, amount before and after."""
+
+    tally = models.ForeignKey(Tally, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey("logs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+    amount_before = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
+    amount_after = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
+    status_before = models.CharField(max_length=16, blank=True)
+    status_after = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

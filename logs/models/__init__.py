@@ -1,0 +1,10 @@
+from logs.models.calls import Call, HourlyRollup, LATENCY_BUCKETS_MS
+from logs.models.catalog import PriceRow
+from logs.models.customers import ApiToken, Customer, User
+from logs.models.exports import ExportJob
+from logs.models.ingest import IngestBatch, IngestConflict
+
+__all__ = [
+    "ApiToken", "Call", "Customer", "ExportJob", "HourlyRollup", "IngestBatch",
+    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "User",
+]

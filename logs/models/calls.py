@@ -1,0 +1,112 @@
+from django.db import models
+from django.db.models import Q
+
+from logs.choices import BillingMode, Category, Family, LogType, Source
+from logs.money import MONEY_DIGITS, MONEY_PLACES
+
+
+def _money(**kw):
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+
+
+class Call(models.Model):
+    """One call to a model: one row per (customer, request ID)."""
+
+    customer = models.ForeignKey("logs.Customer", on_delete=models.PROTECT, related_name="calls")
+    request_id = models.CharField(max_length=200)
+    request_id_synthetic = models.BooleanField(
+        default=False, help_text="The export had no request ID: the key is (time, token, model, cost)."
+    )
+    created_at = models.DateTimeField()
+    model = models.CharField(max_length=200, help_text="As the caller sent it.")
+    family = models.CharField(max_length=16, choices=Family.choices, blank=True)
+    token_name = models.CharField(max_length=200, blank=True)
+    route = models.CharField(max_length=64, blank=True)
+    group = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    log_type = models.CharField(max_length=16, choices=LogType.choices, blank=True)
+    http_status = models.SmallIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=64, blank=True)
+    block_reason = models.CharField(max_length=64, blank=True)
+    finish_message = models.TextField(blank=True)
+    error_text = models.TextField(blank=True, help_text="Error message, client error or export details.")
+    prompt_tokens = models.IntegerField(null=True, blank=True)
+    output_tokens = models.IntegerField(null=True, blank=True)
+    thoughts_tokens = models.IntegerField(null=True, blank=True)
+    total_tokens = models.IntegerField(null=True, blank=True)
+    image_tokens = models.IntegerField(null=True, blank=True)
+    images = models.SmallIntegerField(default=0)
+    drafts = models.SmallIntegerField(default=0)
+    image_size = models.CharField(max_length=32, blank=True)
+    latency_ms = models.IntegerField(null=True, blank=True)
+    charged_usd = _money(null=True, blank=True)
+    group_ratio = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    billing_mode = models.CharField(max_length=16, choices=BillingMode.choices, blank=True)
+    expected_usd = _money(null=True, blank=True, help_text="From the dated catalog; empty when unpriced.")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    reason = models.CharField(max_length=300, help_text="The signal that decided the category.")
+    prompt_fingerprint = models.CharField(max_length=64, blank=True)
+    prompt = models.TextField(blank=True)
+    response = models.JSONField(null=True, blank=True, help_text="Raw response, image data elided.")
+    batch = models.ForeignKey(
+        "logs.IngestBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "request_id"], name="call_customer_request_uniq"),
+        ]
+        indexes = [
+            # keyset paging: (created_at, id) descending, per customer and for staff
+            models.Index(fields=["customer", "-created_at", "-id"], name="call_cust_time_idx"),
+            models.Index(fields=["-created_at", "-id"], name="call_time_idx"),
+            models.Index(fields=["customer", "category", "-created_at", "-id"], name="call_cust_cat_idx"),
+            models.Index(fields=["customer", "family", "-created_at", "-id"], name="call_cust_fam_idx"),
+            models.Index(fields=["customer", "token_name", "-created_at", "-id"], name="call_cust_tok_idx"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], condition=~Q(category="success"),
+                name="call_cust_failed_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}/{self.request_id}"
+
+    @property
+    def failed(self) -> bool:
+        return self.category != Category.SUCCESS
+
+
+# Latency buckets for the percentiles on rollups: upper bounds in ms (the last is open).
+LATENCY_BUCKETS_MS = (1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 45000,
+                      60000, 90000, 120000, 180000, 300000, None)
+
+
+class HourlyRollup(models.Model):
+    """Calls per hour, customer, model, token, image size and category: what the charts read."""
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+")
+    family = models.CharField(max_length=16, blank=True)
+    model = models.CharField(max_length=200)
+    token_name = models.CharField(max_length=200, blank=True)
+    image_size = models.CharField(max_length=32, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    http_status = models.SmallIntegerField(null=True, blank=True)
+    calls = models.IntegerField(default=0)
+    images = models.IntegerField(default=0)
+    charged_usd = _money(default=0)
+    latency_count = models.IntegerField(default=0)
+    latency_sum_ms = models.BigIntegerField(default=0)
+    for _i in range(len(LATENCY_BUCKETS_MS)):
+        locals()[f"lat_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "hour"], name="rollup_cust_hour_idx"),
+                   models.Index(fields=["hour"], name="rollup_hour_idx")]
+
+    @classmethod
+    def bucket_fields(cls):
+        return [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]

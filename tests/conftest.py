@@ -1,0 +1,55 @@
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    redis_ok = broker.startswith("redis://") and _port_open("127.0.0.1", 6379)
+    chromium = shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
+    try:
+        import playwright  # noqa: F401
+        have_pw = True
+    except ImportError:
+        have_pw = False
+    for item in items:
+        if "postgres" in item.keywords and not on_pg:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if ("redis" in item.keywords or "worker" in item.keywords) and not redis_ok:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL=redis://..."))
+        if "browser" in item.keywords and not (chromium and have_pw):
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium and playwright"))
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Files written by a test (uploads, exports) go to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "files"
+    settings.NBAUDIT_EXPORT_DIR = tmp_path / "exports"
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
