@@ -98,6 +98,10 @@ class Verdict:
     category: str
     reason: str
 
+    def __post_init__(self):
+        # A Category member becomes its plain value ("success").
+        object.__setattr__(self, "category", str(self.category))
+
 
 # ---------------------------------------------------------------------------
 # Small readers that accept anything
@@ -174,7 +178,7 @@ class _Error:
     status: str = ""             # error.status, upper case
     message: str = ""
     text: str = ""               # the whole text of an error given only as text
-    prompt_blocked: bool = False  # exception 1 of rule 1
+    prompt_blocked: str = ""      # exception 1 of rule 1: the signal, or ""
     key_invalid: bool = False     # exception 2 of rule 1
 
     @property
@@ -233,10 +237,10 @@ def _decode_string(value):
 
 
 def _text_error(text: str) -> _Error:
-    lowered = text.lower()
+    phrase = _says_prompt_blocked(text)
     return _Error(
         text=text or " ",
-        prompt_blocked="prompt_blocked" in lowered or "blocked by gemini" in lowered,
+        prompt_blocked=f"error text: {phrase}" if phrase else "",
         key_invalid="API_KEY_INVALID" in text,
     )
 
@@ -248,11 +252,18 @@ def _dict_error(error: dict) -> _Error:
     code = _http_code(code_value)
     if code is None and _http_code(status) is not None:
         code, status = _http_code(status), ""
+    type_name = _str(error.get("type")).strip().lower()
+    if code_name == "prompt_blocked":
+        blocked = "error.code=prompt_blocked"
+    elif type_name == "prompt_blocked":
+        blocked = "error.type=prompt_blocked"
+    else:
+        blocked = ""
     return _Error(
         code=code,
         status=status.upper(),
         message=_str(error.get("message")),
-        prompt_blocked="prompt_blocked" in (code_name, _str(error.get("type")).strip().lower()),
+        prompt_blocked=blocked,
         key_invalid=_has_key_invalid(error.get("details")),
     )
 
@@ -578,8 +589,7 @@ def _exception(error: _Error | None) -> Verdict | None:
     if error is None:
         return None
     if error.prompt_blocked:
-        reason = "error text: prompt_blocked" if error.only_text else "error.code=prompt_blocked"
-        return Verdict(Category.PROMPT_BLOCKED, reason)
+        return Verdict(Category.PROMPT_BLOCKED, error.prompt_blocked)
     if error.key_invalid:
         return Verdict(Category.AUTH_ERROR, "ErrorInfo reason=API_KEY_INVALID")
     return None
