@@ -177,16 +177,13 @@ class _Error:
     code: int | None = None      # error.code when it is an HTTP status
     status: str = ""             # error.status, upper case
     message: str = ""
-    text: str = ""               # the whole text of an error given only as text
-    prompt_blocked: str = ""      # exception 1 of rule 1: the signal, or ""
-    key_invalid: bool = False     # exception 2 of rule 1
-
-    @property
-    def only_text(self) -> bool:
-        return bool(self.text)
+    only_text: bool = False      # an error given only as text (a plain string)
+    text: str = ""               # that text, whole
+    prompt_blocked: str = ""     # exception 1 of rule 1: the signal, or ""
+    key_invalid: bool = False    # exception 2 of rule 1
 
     def words(self) -> str:
-        if self.text:
+        if self.only_text:
             return self.text
         return ": ".join(part for part in (self.status, self.message) if part)
 
@@ -239,7 +236,8 @@ def _decode_string(value):
 def _text_error(text: str) -> _Error:
     phrase = _says_prompt_blocked(text)
     return _Error(
-        text=text or " ",
+        only_text=True,
+        text=text,
         prompt_blocked=f"error text: {phrase}" if phrase else "",
         key_invalid="API_KEY_INVALID" in text,
     )
