@@ -1,0 +1,356 @@
+"""Ingest: every input (command, upload, HTTP API) goes through `calls_ingest`.
+
+A call is identified by (customer, request ID). Ingesting the same call again adds nothing;
+a second record that agrees on every field both carry is a duplicate and fills in what the
+first lacked; one that differs is a conflict, kept whole beside the stored call. Every input
+row ends up counted as inserted, duplicate, conflict, skipped or rejected.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from logs.choices import Source
+from logs.classify import classify_call, classify_export_row
+from logs.models import Call, Customer, IngestBatch, IngestConflict
+from logs.models.ingest import JobStatus
+from logs.parsers import (
+    InputError, Record, Rejected, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
+)
+from logs.pricing import Catalog, expected_charge
+from logs.services.rollups import hour_of, rollups_refresh
+from logs.timeutil import billing_tz
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+FORMATS = ("auto", "calls", "gateway")
+
+# The fields compared to tell a duplicate from a conflict ("every field that both carry").
+COMPARED = ("created_at", "model", "token_name", "http_status", "prompt_tokens", "output_tokens",
+            "charged_usd")
+# Fields a second record may fill in when the first lacked them.
+FILLABLE = (
+    "token_name", "route", "group", "log_type", "http_status", "finish_reason", "block_reason",
+    "finish_message", "error_text", "prompt_tokens", "output_tokens", "thoughts_tokens", "total_tokens",
+    "image_tokens", "image_size", "latency_ms", "charged_usd", "group_ratio", "prompt_fingerprint",
+    "prompt", "response",
+)
+
+
+def _empty(value) -> bool:
+    return value is None or value == ""
+
+
+def _same(field: str, a, b) -> bool:
+    if field == "created_at":
+        return a.replace(microsecond=0) == b.replace(microsecond=0)
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        return Decimal(a) == Decimal(b)
+    return a == b
+
+
+def differences(stored: dict, incoming: dict) -> list[str]:
+    """The compared fields that both carry and that differ."""
+    return [f for f in COMPARED
+            if not _empty(stored.get(f)) and not _empty(incoming.get(f)) and not _same(f, stored[f], incoming[f])]
+
+
+def reclassify(fields: dict) -> None:
+    """Decide the category again from a merged record: a raw response decides over export columns."""
+    if fields.get("response") is not None or fields.get("source") == Source.CALLS:
+        verdict, facts = classify_call(model=fields["model"], http_status=fields.get("http_status"),
+                                       response=fields.get("response"),
+                                       client_error=fields.get("error_text") if fields.get("response") is None else None)
+        fields["images"], fields["drafts"] = facts.images, facts.drafts
+    else:
+        verdict = classify_export_row(log_type=fields.get("log_type") or "consume", model=fields["model"],
+                                      output_tokens=fields.get("output_tokens"),
+                                      details=fields.get("error_text") or "")
+        fields["images"] = 1 if verdict.category == "success" else 0
+    fields["category"], fields["reason"] = verdict.category, verdict.reason[:300]
+
+
+class _Run:
+    """The state of one ingest: counts, customers, catalog, touched hours."""
+
+    def __init__(self, batch: IngestBatch, customer: Customer | None):
+        self.batch = batch
+        self.customer = customer
+        self.catalog = Catalog.load()
+        self.customers: dict[str, Customer] = {customer.slug: customer} if customer else {}
+        self.created: list[str] = []
+        self.counts = Counter()
+        self.categories = Counter()
+        self.rejected: list[dict] = []
+        self.synthetic = 0
+        self.touched: dict[int, set] = defaultdict(set)
+
+    def customer_for(self, slug: str) -> Customer:
+        cust = self.customers.get(slug)
+        if cust is None:
+            cust, created = Customer.objects.get_or_create(slug=slug, defaults={"name": slug})
+            if created:
+                self.created.append(slug)
+            self.customers[slug] = cust
+        return cust
+
+    def price(self, fields: dict) -> None:
+        price = self.catalog.find(family=fields.get("family") or None, model=fields["model"],
+                                  route=fields.get("route"), at=fields["created_at"])
+        fields["billing_mode"] = price.billing_mode if price else ""
+        fields["expected_usd"] = expected_charge(
+            price, family=fields.get("family") or None, category=fields["category"],
+            http_status=fields.get("http_status"), group_ratio=fields.get("group_ratio"),
+            prompt_tokens=fields.get("prompt_tokens"), output_tokens=fields.get("output_tokens"),
+            thoughts_tokens=fields.get("thoughts_tokens"), image_tokens=fields.get("image_tokens"),
+            images=fields.get("images") or 0, image_size=fields.get("image_size"),
+        )
+
+    # -- a chunk of records --------------------------------------------------------------
+    def apply(self, records: list[Record]) -> None:
+        try:
+            with transaction.atomic():
+                self._apply(records)
+        except IntegrityError:
+            # Another ingest inserted some of the same calls meanwhile: go one by one.
+            for rec in records:
+                with transaction.atomic():
+                    self._apply([rec])
+
+    def _apply(self, records: list[Record]) -> None:
+        by_customer: dict[int, list[Record]] = defaultdict(list)
+        for rec in records:
+            cust = self.customer_for(rec.customer_slug)
+            rec.fields["customer_id"] = cust.pk
+            by_customer[cust.pk].append(rec)
+        existing: dict[tuple[int, str], Call] = {}
+        for cid, recs in by_customer.items():
+            ids = list({r.fields["request_id"] for r in recs})
+            for call in Call.objects.filter(customer_id=cid, request_id__in=ids):
+                existing[(cid, call.request_id)] = call
+        new: dict[tuple[int, str], dict] = {}
+        changed: dict[tuple[int, str], Call] = {}
+        conflicts: list[IngestConflict] = []
+        for rec in records:
+            f = rec.fields
+            key = (f["customer_id"], f["request_id"])
+            if f.get("request_id_synthetic"):
+                self.synthetic += 1
+            stored = existing.get(key)
+            stored_fields = new.get(key) if stored is None else {k: getattr(stored, k) for k in COMPARED + FILLABLE + ("model", "source", "category")}
+            if stored_fields is None:
+                self.price(f)
+                new[key] = f
+                continue
+            diff = differences(stored_fields, f)
+            if diff:
+                self.counts["conflicts"] += 1
+                conflicts.append(IngestConflict(
+                    batch=self.batch, customer_id=key[0], request_id=key[1], line=rec.line,
+                    created_at=f["created_at"], charged_usd=f.get("charged_usd"), category=f["category"],
+                    differences=diff, record=rec.raw or {},
+                ))
+                continue
+            self.counts["duplicates"] += 1
+            fills = {k: f[k] for k in FILLABLE if _empty(stored_fields.get(k)) and not _empty(f.get(k))}
+            if not fills:
+                continue
+            if stored is None:  # both records are new in this chunk
+                target = new[key]
+                target.update(fills)
+                if "response" in fills:
+                    target["source"] = Source.CALLS
+                reclassify(target)
+                self.price(target)
+            else:
+                for k, v in fills.items():
+                    setattr(stored, k, v)
+                merged = {k: getattr(stored, k) for k in COMPARED + FILLABLE + ("model", "source", "log_type", "family")}
+                if "response" in fills:
+                    merged["source"] = stored.source = Source.CALLS
+                reclassify(merged)
+                for k in ("category", "reason", "images"):
+                    setattr(stored, k, merged[k])
+                if "drafts" in merged:
+                    stored.drafts = merged["drafts"]
+                merged["created_at"] = stored.created_at
+                self.price(merged)
+                stored.billing_mode, stored.expected_usd = merged["billing_mode"], merged["expected_usd"]
+                changed[key] = stored
+        if new:
+            objs = [Call(batch=self.batch, **f) for f in new.values()]
+            Call.objects.bulk_create(objs, batch_size=1000)
+            for f in new.values():
+                self.categories[f["category"]] += 1
+                self.touched[f["customer_id"]].add(hour_of(f["created_at"]))
+            self.counts["inserted"] += len(new)
+        for call in changed.values():
+            call.save()
+            self.touched[call.customer_id].add(hour_of(call.created_at))
+        if conflicts:
+            IngestConflict.objects.bulk_create(conflicts, batch_size=1000)
+
+
+def _open(source) -> tuple[io.BufferedIOBase, str]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"no such file: {path}")
+        return open(path, "rb"), path.name
+    if isinstance(source, (bytes, bytearray)):
+        return io.BytesIO(source), ""
+    return source, getattr(source, "name", "") or ""
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    if not tz:
+        return billing_tz()
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {tz!r}: give an IANA name such as Asia/Shanghai or UTC") from None
+
+
+def calls_ingest(
+    *,
+    source,
+    fmt: str = "auto",
+    customer: Customer | None = None,
+    tz: str | None = None,
+    user=None,
+    api_token=None,
+    origin: str = "command",
+    filename: str = "",
+    batch: IngestBatch | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IngestBatch:
+    """Ingest a file or request body; returns the batch with its summary.
+
+    A file of the wrong kind raises InputError before anything is stored; the batch is
+    then recorded as failed with that message.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    stream, name = _open(source)
+    if batch is None:
+        batch = IngestBatch.objects.create(
+            declared_format=fmt, origin=origin, filename=filename or name, customer=customer,
+            tz=tz or "", created_by=user if getattr(user, "pk", None) else None, api_token=api_token,
+            status=JobStatus.RUNNING, started_at=timezone.now(),
+        )
+    else:
+        IngestBatch.objects.filter(pk=batch.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
+    try:
+        zone = _zone(tz)
+        head = stream.read(65536)
+        stream.seek(0)
+        kind, container = detect(head)
+        if fmt != "auto" and fmt != kind:
+            what = "call envelopes (JSON)" if kind == Source.CALLS else f"a gateway log export ({container.upper()})"
+            raise InputError(f"declared format {fmt!r}, but the file is {what}")
+        slug = customer.slug if customer else None
+        if kind == Source.CALLS:
+            rows: Iterable = iter_envelopes(stream, tz=zone, customer_slug=slug)
+        elif container == "xlsx":
+            rows = iter_gateway_xlsx(stream, tz=zone, customer_slug=slug)
+        else:
+            rows = iter_gateway_csv(stream, tz=zone, customer_slug=slug)
+        run = _Run(batch, customer)
+        batch.source = kind
+        pending: list[Record] = []
+        seen = 0
+        for item in rows:
+            seen += 1
+            if isinstance(item, Record):
+                pending.append(item)
+                if len(pending) >= CHUNK:
+                    run.apply(pending)
+                    pending = []
+                    _progress(batch, seen, progress)
+            elif isinstance(item, Skipped):
+                run.counts["skipped"] += 1
+            else:
+                run.rejected.append({"line": item.line, "reason": item.reason})
+        if pending:
+            run.apply(pending)
+        for cid, hours in run.touched.items():
+            rollups_refresh(customer_id=cid, hours=hours)
+    except InputError as exc:
+        batch.status, batch.error, batch.finished_at = JobStatus.FAILED, str(exc), timezone.now()
+        batch.save()
+        raise
+    except Exception as exc:
+        log.exception("ingest %s failed", batch.pk)
+        batch.status, batch.finished_at = JobStatus.FAILED, timezone.now()
+        batch.error = (f"ingest stopped at an unexpected error ({exc.__class__.__name__}); rows stored "
+                       f"before it are complete calls, and ingesting the file again adds only the rest")
+        batch.save()
+        raise
+    finally:
+        if isinstance(source, (str, os.PathLike)):
+            stream.close()
+    batch.rows = seen
+    batch.rows_done = seen
+    batch.inserted = run.counts["inserted"]
+    batch.duplicates = run.counts["duplicates"]
+    batch.conflicts = run.counts["conflicts"]
+    batch.skipped = run.counts["skipped"]
+    batch.rejected = run.rejected
+    batch.categories = dict(sorted(run.categories.items()))
+    batch.customers_created = run.created
+    if run.synthetic:
+        batch.notes = [f"{run.synthetic} rows had no request ID: each is keyed by (time, token, model, cost)"]
+    batch.status, batch.finished_at = JobStatus.DONE, timezone.now()
+    batch.save()
+    return batch
+
+
+def _progress(batch: IngestBatch, done: int, callback) -> None:
+    IngestBatch.objects.filter(pk=batch.pk).update(rows_done=done)
+    if callback:
+        callback(done)
+
+
+def ingest_batch_run(*, batch_id: int) -> IngestBatch | None:
+    """The Celery task's body: ingest an uploaded file recorded on a batch row."""
+    batch = IngestBatch.objects.select_related("customer", "created_by").filter(pk=batch_id).first()
+    if batch is None or batch.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return batch
+    try:
+        with batch.file.open("rb") as fh:
+            return calls_ingest(source=fh, fmt=batch.declared_format, customer=batch.customer,
+                                tz=batch.tz or None, user=batch.created_by, origin=batch.origin,
+                                filename=batch.filename, batch=batch)
+    except InputError:
+        return IngestBatch.objects.get(pk=batch_id)
+    except Exception:
+        return IngestBatch.objects.get(pk=batch_id)
+
+
+def ingest_upload_create(*, uploaded_file, fmt: str, customer: Customer | None, tz: str | None, user) -> IngestBatch:
+    """Store an uploaded file on a batch row and queue its ingest after the commit."""
+    from logs.tasks import ingest_run
+
+    batch = IngestBatch.objects.create(
+        declared_format=fmt, origin="upload", filename=uploaded_file.name, customer=customer, tz=tz or "",
+        created_by=user, status=JobStatus.QUEUED,
+    )
+    batch.file.save(uploaded_file.name, uploaded_file, save=True)
+    transaction.on_commit(lambda: ingest_run.delay(batch.pk))
+    return batch
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.timezone.utc)
