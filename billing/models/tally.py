@@ -49,14 +49,18 @@ class TallyCall(models.Model):
     request_id = models.CharField(max_length=200)
     created_at = models.DateTimeField()
     model = models.CharField(max_length=200)
+    family = models.CharField(max_length=16, blank=True)
     category = models.CharField(max_length=16)
     price_usd = _money(help_text="What was charged, or the catalog price where none was logged.")
+    priced_from_catalog = models.BooleanField(
+        default=False, help_text="No charge was logged: the catalog's per-request price x group ratio."
+    )
     prompt_fingerprint = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=TallyCallStatus.choices)
     reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tally", "created_at"], name="tallycall_tally_time_idx")]
+        indexes = [models.Index(fields=["tally", "created_at", "id"], name="tallycall_tally_key_idx")]
 
 
 class TallyOverride(models.Model):

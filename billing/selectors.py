@@ -1,0 +1,69 @@
+"""Reads of billing: tallies scoped to what the user may see, and their JSON shape (billing.md)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from billing.choices import TallyStatus
+from billing.models import Tally, TallyCall, TallyEvent
+from logs.money import cents, q6
+from logs.scoping import scope_by_customer_field
+from logs.timeutil import billing_today
+
+OPEN = (TallyStatus.DRAFT, TallyStatus.APPROVED)  # not yet credited nor rejected
+
+
+def tallies_visible(user) -> QuerySet:
+    """Tallies the user may see: all for staff, the own customer's for a customer's user."""
+    qs = Tally.objects.select_related("customer").order_by("-month", "customer__slug", "id")
+    return scope_by_customer_field(user, qs)
+
+
+def tally_get(user, pk: int) -> Tally:
+    """One tally the user may see; another customer's is a 404."""
+    return get_object_or_404(tallies_visible(user), pk=pk)
+
+
+def tally_calls(tally: Tally) -> QuerySet:
+    return TallyCall.objects.filter(tally=tally).order_by("created_at", "id")
+
+
+def tally_events(tally: Tally) -> QuerySet:
+    return TallyEvent.objects.filter(tally=tally).select_related("by").order_by("at", "id")
+
+
+def tally_is_overdue(tally: Tally, today: dt.date | None = None) -> bool:
+    """Due and not credited yet (drafts and approved ones past the due date)."""
+    return tally.status in OPEN and tally.due_date < (today or billing_today())
+
+
+def tallies_overdue_q(today: dt.date | None = None) -> Q:
+    return Q(status__in=OPEN, due_date__lt=today or billing_today())
+
+
+def factor_str(value: Decimal) -> str:
+    """1.1500 -> "1.15", 1.0000 -> "1"."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+def tally_as_dict(tally: Tally) -> dict:
+    """The figures of a tally with billing.md's JSON keys (amounts and factor as strings)."""
+    return {
+        "customer": tally.customer.slug,
+        "month": f"{tally.month:%Y-%m}",
+        "eligible": bool(tally.eligible),
+        "reason": tally.reason or None,
+        "spend_usd": str(cents(tally.spend_usd)),
+        "failed_calls": tally.failed_calls,
+        "excluded_calls": tally.excluded_calls,
+        "counted_calls": tally.counted_calls,
+        "gross_usd": str(q6(tally.gross_usd)),
+        "discount_factor": factor_str(tally.discount_factor),
+        "credit_usd": str(cents(tally.credit_usd)),
+        "status": tally.status,
+        "due_date": tally.due_date.isoformat(),
+    }

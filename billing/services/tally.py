@@ -1,0 +1,377 @@
+"""The failed-generation reimbursement plan (billing.md): month-end tallies and their approval.
+
+`tally_compute` is the one place the rules live; the beat task, the staff "compute now"
+button and `manage.py tally` all call it. The counting is done in SQL: the spend is an
+aggregate, the repeated-request rule is a ROW_NUMBER() window over the month's covered
+calls, and the tally's calls are written with one INSERT ... SELECT. Python only loops over
+the calls that have no charge logged (priced from the catalog) and over staff overrides.
+
+Decisions where billing.md is silent:
+
+- "Returned HTTP 200": a stored `http_status` in 2xx, or no status at all (a log export's
+  consume row has none) for a call whose category is a failed generation. Request errors
+  are never covered, whatever their status.
+- "Per-request Pro": `billing_mode == "per_request"` and `family == "pro"` as ingest stored
+  them.
+- The repeat rule ranks every covered call of a fingerprint by (created_at, id); staff
+  overrides are applied on top of it (a re-included call counts even as a 4th repeat, an
+  excluded one does not free a place for a later repeat).
+- An ineligible tally still shows its figures (spend, covered, counted, gross) but its
+  credit is 0.00.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
+from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
+from logs.choices import FAILED_GENERATION, BillingMode, Family
+from logs.models import Call, Customer
+from logs.money import CENT, ZERO, cents, q6
+from logs.pricing import Catalog
+from logs.timeutil import billing_today, month_first, month_range, next_month
+
+FROZEN = (TallyStatus.APPROVED, TallyStatus.REJECTED, TallyStatus.CREDITED)
+REPEATED_REASON = "repeated request: the same prompt already had {limit} covered failures this month"
+
+
+class TallyError(ValidationError):
+    """A tally step that the rules refuse; the message says why (shown to staff as is)."""
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+def business_day_nth(*, first: dt.date, n: int, holidays=None) -> dt.date:
+    """The n-th business day (Monday to Friday, less `holidays`) on or after `first`."""
+    holidays = set(settings.NBAUDIT_HOLIDAYS if holidays is None else holidays)
+    day, seen = first, 0
+    while True:
+        if day.weekday() < 5 and day not in holidays:
+            seen += 1
+            if seen == n:
+                return day
+        day += dt.timedelta(days=1)
+
+
+def tally_due_date(*, month: dt.date) -> dt.date:
+    """The credit is due on the 5th business day of the month after `month`."""
+    return business_day_nth(first=next_month(month_first(month)),
+                            n=settings.NBAUDIT_PLAN_DUE_BUSINESS_DAYS)
+
+
+def previous_month(today: dt.date | None = None) -> dt.date:
+    today = today or billing_today()
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+# --- the queries -----------------------------------------------------------------------------
+
+def _month_calls(*, customer: Customer, month: dt.date):
+    start, end = month_range(month)
+    return Call.objects.filter(customer=customer, created_at__gte=start, created_at__lt=end)
+
+
+def covered_calls(*, customer: Customer, month: dt.date):
+    """Rule 1: per-request Pro calls of the month that returned HTTP 200 and failed to generate."""
+    return _month_calls(customer=customer, month=month).filter(
+        Q(http_status__isnull=True) | Q(http_status__gte=200, http_status__lt=300),
+        billing_mode=BillingMode.PER_REQUEST,
+        family=Family.PRO,
+        category__in=[str(c) for c in FAILED_GENERATION],
+    )
+
+
+def month_spend(*, customer: Customer, month: dt.date) -> Decimal:
+    """Rule 2: the exact sum of what was charged in the month, over all models."""
+    total = _month_calls(customer=customer, month=month).aggregate(s=Sum("charged_usd"))["s"]
+    return q6(total or 0)
+
+
+def _eligibility(*, customer: Customer, month: dt.date, spend: Decimal) -> str:
+    """The first reason that applies, or "" when eligible."""
+    if month < settings.NBAUDIT_PLAN_START:
+        return IneligibleReason.BEFORE_PLAN_START
+    if customer.enrolled_from is None or month_first(customer.enrolled_from) > month:
+        return IneligibleReason.NOT_ENROLLED
+    if spend < settings.NBAUDIT_PLAN_MIN_SPEND:
+        return IneligibleReason.SPEND_BELOW_THRESHOLD
+    return ""
+
+
+def _catalog_prices(covered) -> dict[int, Decimal]:
+    """Calls with no charge logged: the catalog's per-request price at their time x group ratio."""
+    rows = list(covered.filter(charged_usd__isnull=True)
+                .values_list("id", "family", "model", "route", "group_ratio", "created_at"))
+    if not rows:
+        return {}
+    catalog = Catalog.load()
+    prices = {}
+    for pk, family, model, route, ratio, at in rows:
+        price = catalog.find(family=family, model=model, route=route, at=at)
+        per_request = price.per_request if price is not None and price.per_request is not None else ZERO
+        prices[pk] = q6(per_request * (ratio if ratio is not None else Decimal(1)))
+    return prices
+
+
+def _write_calls(*, tally: Tally, covered) -> None:
+    """Replace the tally's calls: one INSERT ... SELECT, the repeat rule as a window function."""
+    TallyCall.objects.filter(tally=tally).delete()
+    ranked = covered.annotate(
+        rn=Window(expression=RowNumber(), partition_by=[F("prompt_fingerprint")],
+                  order_by=[F("created_at").asc(), F("id").asc()])
+    ).values("id", "request_id", "created_at", "model", "family", "category", "charged_usd",
+             "prompt_fingerprint", "rn")
+    inner_sql, inner_params = ranked.query.sql_with_params()
+    limit = settings.NBAUDIT_PLAN_REPEAT_LIMIT
+    table = connection.ops.quote_name(TallyCall._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (tally_id, call_id, request_id, created_at, model, family, category,"
+        " price_usd, priced_from_catalog, prompt_fingerprint, status, reason)"
+        " SELECT %s, sub.id, sub.request_id, sub.created_at, sub.model, sub.family, sub.category,"
+        " COALESCE(sub.charged_usd, 0), CASE WHEN sub.charged_usd IS NULL THEN %s ELSE %s END,"
+        " sub.prompt_fingerprint,"
+        " CASE WHEN sub.prompt_fingerprint <> '' AND sub.rn > %s THEN %s ELSE %s END,"
+        " CASE WHEN sub.prompt_fingerprint <> '' AND sub.rn > %s THEN %s ELSE '' END"
+        f" FROM ({inner_sql}) sub"
+    )
+    params = [tally.pk, True, False, limit, TallyCallStatus.REPEATED.value, TallyCallStatus.COUNTED.value,
+              limit, REPEATED_REASON.format(limit=limit), *inner_params]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+    # Calls with no charge logged: priced from the catalog (usually none; grouped by price).
+    by_price = defaultdict(list)
+    for call_id, price in _catalog_prices(covered).items():
+        by_price[price].append(call_id)
+    for price, ids in by_price.items():
+        for i in range(0, len(ids), 500):
+            TallyCall.objects.filter(tally=tally, call_id__in=ids[i:i + 500]).update(price_usd=price)
+
+    # Staff decisions, re-applied (few rows: one per staff action).
+    overrides = TallyOverride.objects.filter(customer_id=tally.customer_id, month=tally.month)
+    for ov in overrides:
+        if ov.exclude:
+            status, reason = TallyCallStatus.EXCLUDED, f"excluded by staff: {ov.reason}"
+        else:
+            status, reason = TallyCallStatus.COUNTED, f"re-included by staff: {ov.reason}"
+        TallyCall.objects.filter(tally=tally, call_id=ov.call_id).update(status=status, reason=reason[:300])
+
+
+def _figures(tally: Tally) -> None:
+    """Counts, gross and breakdown of the tally's calls, aggregated in SQL."""
+    counted = Q(status=TallyCallStatus.COUNTED)
+    calls = TallyCall.objects.filter(tally=tally)
+    agg = calls.aggregate(failed=Count("id"), counted=Count("id", filter=counted),
+                          gross=Sum("price_usd", filter=counted))
+    tally.failed_calls = agg["failed"]
+    tally.counted_calls = agg["counted"]
+    tally.excluded_calls = agg["failed"] - agg["counted"]
+    tally.gross_usd = q6(agg["gross"] or 0)
+    rows = (calls.values("family", "category")
+            .annotate(failed=Count("id"), counted=Count("id", filter=counted),
+                      repeated=Count("id", filter=Q(status=TallyCallStatus.REPEATED)),
+                      excluded=Count("id", filter=Q(status=TallyCallStatus.EXCLUDED)),
+                      gross=Sum("price_usd", filter=counted))
+            .order_by("family", "category"))
+    tally.breakdown = [
+        {"family": r["family"], "category": r["category"], "failed": r["failed"],
+         "repeated": r["repeated"], "excluded": r["excluded"], "counted": r["counted"],
+         "gross_usd": str(q6(r["gross"] or 0))}
+        for r in rows
+    ]
+
+
+def _event(tally: Tally, *, by, action: str, detail: str = "", amount_before=None, status_before=""):
+    return TallyEvent.objects.create(
+        tally=tally, by=by if (by is not None and getattr(by, "pk", None)) else None, action=action,
+        detail=detail[:2000], amount_before=amount_before, amount_after=tally_amount(tally),
+        status_before=status_before or "", status_after=tally.status,
+    )
+
+
+def tally_amount(tally: Tally) -> Decimal:
+    """What is (to be) credited: the approved amount where staff set one, else the credit."""
+    return tally.approved_usd if tally.approved_usd is not None else tally.credit_usd
+
+
+# --- compute -----------------------------------------------------------------------------------
+
+def tally_compute(*, customer: Customer, month: dt.date, by=None) -> Tally:
+    """Compute (or recompute) a customer's month as a draft; a frozen tally is returned as is.
+
+    Idempotent and safe to run twice at once: the (customer, month) row is unique, created
+    with get_or_create and locked with SELECT ... FOR UPDATE before its calls are replaced.
+    """
+    month = month_first(month)
+    with transaction.atomic():
+        tally, created = Tally.objects.get_or_create(
+            customer=customer, month=month, defaults={"due_date": tally_due_date(month=month)})
+        tally = Tally.objects.select_for_update().get(pk=tally.pk)
+        if tally.status in FROZEN:
+            return tally
+        amount_before = None if created else tally_amount(tally)
+        customer = Customer.objects.get(pk=customer.pk)  # the factor and enrolment as of now
+
+        spend = month_spend(customer=customer, month=month)
+        reason = _eligibility(customer=customer, month=month, spend=spend)
+        _write_calls(tally=tally, covered=covered_calls(customer=customer, month=month))
+        _figures(tally)
+
+        factor = customer.topup_factor if customer.topup_factor and customer.topup_factor > 0 else Decimal(1)
+        tally.spend_usd = spend
+        tally.eligible = not reason
+        tally.reason = reason
+        tally.discount_factor = factor
+        tally.credit_usd = cents(tally.gross_usd / factor) if not reason else Decimal("0.00")
+        tally.approved_usd = None
+        tally.due_date = tally_due_date(month=month)
+        tally.computed_at = timezone.now()
+        tally.save()
+        _event(tally, by=by, action="computed", amount_before=amount_before,
+               status_before="" if created else TallyStatus.DRAFT,
+               detail=(f"spend {cents(spend)}, covered {tally.failed_calls}, excluded {tally.excluded_calls}, "
+                       f"counted {tally.counted_calls}, gross {tally.gross_usd}, factor {factor}"
+                       + (f"; not eligible: {reason}" if reason else "")))
+    return tally
+
+
+def enrolled_customers(*, month: dt.date):
+    """Customers enrolled for `month`: enrolled from a date in that month or before."""
+    return Customer.objects.filter(enrolled_from__isnull=False,
+                                   enrolled_from__lt=next_month(month_first(month))).order_by("slug")
+
+
+def tally_month_end(*, month: dt.date | None = None, by=None) -> list[Tally]:
+    """Tally a month (default: the previous one in UTC+8) for every enrolled customer."""
+    month = month_first(month) if month else previous_month()
+    return [tally_compute(customer=c, month=month, by=by) for c in enrolled_customers(month=month)]
+
+
+# --- the approval steps ------------------------------------------------------------------------
+
+def _require_staff(by) -> None:
+    if by is None or not getattr(by, "is_staff", False):
+        raise PermissionDenied("Only staff may act on a tally.")
+
+
+def _locked(tally: Tally) -> Tally:
+    return Tally.objects.select_for_update().get(pk=tally.pk)
+
+
+def _require_status(tally: Tally, *allowed: str, doing: str) -> None:
+    if tally.status not in allowed:
+        raise TallyError(f"Cannot {doing} a tally that is {tally.status}; it must be "
+                         + " or ".join(allowed) + ".")
+
+
+def _reason(text: str | None, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise TallyError(f"A reason is required to {what}.")
+    return text
+
+
+def tally_approve(*, tally: Tally, by, amount: Decimal | str | None = None, reason: str = "") -> Tally:
+    """Approve a draft, at its credit or at an adjusted amount (which needs a reason)."""
+    _require_staff(by)
+    with transaction.atomic():
+        tally = _locked(tally)
+        _require_status(tally, TallyStatus.DRAFT, doing="approve")
+        before, status_before = tally_amount(tally), tally.status
+        detail = "approved"
+        if amount not in (None, ""):
+            try:
+                value = Decimal(str(amount).strip().replace(",", "").lstrip("$"))
+            except ArithmeticError:
+                raise TallyError(f"Not an amount: {amount!r}.") from None
+            if not value.is_finite() or value < 0:
+                raise TallyError(f"Not an amount: {amount!r}.")
+            if value != value.quantize(CENT):
+                raise TallyError(f"The amount must be in whole cents: {amount!r}.")
+            value = value.quantize(CENT)
+            if value != tally.credit_usd:
+                reason = _reason(reason, "adjust the amount")
+                detail = f"approved at an adjusted amount ({tally.credit_usd} -> {value}): {reason}"
+            tally.approved_usd = value
+        else:
+            tally.approved_usd = tally.credit_usd
+        if reason and detail == "approved":
+            detail = f"approved: {reason.strip()}"
+        tally.status = TallyStatus.APPROVED
+        tally.save(update_fields=["approved_usd", "status", "updated_at"])
+        _event(tally, by=by, action="approved", detail=detail, amount_before=before, status_before=status_before)
+    return tally
+
+
+def tally_reject(*, tally: Tally, by, reason: str) -> Tally:
+    _require_staff(by)
+    reason = _reason(reason, "reject a tally")
+    with transaction.atomic():
+        tally = _locked(tally)
+        _require_status(tally, TallyStatus.DRAFT, doing="reject")
+        before, status_before = tally_amount(tally), tally.status
+        tally.status = TallyStatus.REJECTED
+        tally.save(update_fields=["status", "updated_at"])
+        _event(tally, by=by, action="rejected", detail=reason, amount_before=before, status_before=status_before)
+    return tally
+
+
+def tally_mark_credited(*, tally: Tally, by, reference: str) -> Tally:
+    _require_staff(by)
+    reference = (reference or "").strip()
+    if not reference:
+        raise TallyError("A reference (the top-up or redemption code) is required to mark a tally credited.")
+    with transaction.atomic():
+        tally = _locked(tally)
+        _require_status(tally, TallyStatus.APPROVED, doing="mark credited")
+        before, status_before = tally_amount(tally), tally.status
+        tally.status = TallyStatus.CREDITED
+        tally.credited_ref = reference[:200]
+        tally.save(update_fields=["status", "credited_ref", "updated_at"])
+        _event(tally, by=by, action="credited", detail=f"reference {reference}", amount_before=before,
+               status_before=status_before)
+    return tally
+
+
+def _call_override(*, tally: Tally, call, by, reason: str, exclude: bool) -> Tally:
+    _require_staff(by)
+    what = "exclude a call" if exclude else "re-include a call"
+    reason = _reason(reason, what)
+    call_id = getattr(call, "pk", call)
+    with transaction.atomic():
+        tally = _locked(tally)
+        _require_status(tally, TallyStatus.DRAFT, doing=what.split(" a ")[0])
+        row = TallyCall.objects.filter(tally=tally, call_id=call_id).first()
+        if row is None:
+            raise TallyError("That call is not a covered failed call of this tally.")
+        if exclude and row.status == TallyCallStatus.EXCLUDED:
+            raise TallyError(f"Call {row.request_id} is already excluded by staff.")
+        if not exclude and row.status == TallyCallStatus.COUNTED:
+            raise TallyError(f"Call {row.request_id} is already counted.")
+        TallyOverride.objects.update_or_create(
+            customer_id=tally.customer_id, month=tally.month, call_id=call_id,
+            defaults={"exclude": exclude, "reason": reason[:300], "by": by})
+        before = tally_amount(tally)
+        tally = tally_compute(customer=tally.customer, month=tally.month, by=by)
+        _event(tally, by=by, action="call excluded" if exclude else "call re-included",
+               detail=f"{row.request_id}: {reason}", amount_before=before, status_before=tally.status)
+    return tally
+
+
+def tally_call_exclude(*, tally: Tally, call, by, reason: str) -> Tally:
+    """Staff exclude one covered call of a draft (the decision survives recomputes)."""
+    return _call_override(tally=tally, call=call, by=by, reason=reason, exclude=True)
+
+
+def tally_call_include(*, tally: Tally, call, by, reason: str) -> Tally:
+    """Staff re-include one call of a draft (excluded as repeated or by staff)."""
+    return _call_override(tally=tally, call=call, by=by, reason=reason, exclude=False)

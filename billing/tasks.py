@@ -1,0 +1,27 @@
+"""Celery tasks of billing: each calls a service."""
+from celery import shared_task
+
+
+# --- tallies (the reimbursement plan) ---------------------------------------------------------
+
+@shared_task(name="billing.tasks.tally_month_end", acks_late=True)
+def tally_month_end(month: str | None = None) -> list[int]:
+    """Beat, 00:30 UTC+8 on the 1st: the previous month's drafts for every enrolled customer."""
+    from billing.services.tally import tally_month_end as run
+    from logs.timeutil import parse_month
+
+    return [t.pk for t in run(month=parse_month(month) if month else None)]
+
+
+@shared_task(name="billing.tasks.tally_compute_now", acks_late=True)
+def tally_compute_now(month: str, customer_id: int | None = None, user_id: int | None = None) -> list[int]:
+    """Staff "compute now": one customer's month, or every enrolled customer's when none is given."""
+    from billing.services.tally import tally_compute, tally_month_end as run
+    from logs.models import Customer, User
+    from logs.timeutil import parse_month
+
+    first = parse_month(month)
+    by = User.objects.filter(pk=user_id).first() if user_id else None
+    if customer_id:
+        return [tally_compute(customer=Customer.objects.get(pk=customer_id), month=first, by=by).pk]
+    return [t.pk for t in run(month=first, by=by)]
