@@ -23,7 +23,8 @@ class Reconciliation(models.Model):
     local_rows = models.IntegerField(default=0)
     platform_rows = models.IntegerField(default=0)
     outside_period = models.IntegerField(default=0)
-    rejected = models.JSONField(default=list, blank=True)
+    rejected = models.JSONField(default=list, blank=True, help_text='[{"line", "reason"}], the first 1000.')
+    rejected_count = models.IntegerField(default=0)
     categories = models.JSONField(default=dict, blank=True)
     money = models.JSONField(default=dict, blank=True, help_text="Per category: charged, expected, over, under.")
     overcharged_usd = _money(null=True, blank=True)
@@ -55,6 +56,7 @@ class ReconciliationItem(models.Model):
     over_usd = _money(null=True, blank=True)
     under_usd = _money(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    local_line = models.IntegerField(null=True, blank=True, help_text="The local log's line of this request ID.")
 
     class Meta:
         indexes = [models.Index(fields=["reconciliation", "category", "request_id"], name="reconitem_idx")]
