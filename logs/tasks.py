@@ -1,2 +1,57 @@
 """Celery tasks of logs: each loads its job row by id and calls a service."""
 from logs.tasks_ingest import ingest_run  # noqa: F401  (the ingest task lives beside its service)
+
+# --- exports (issue 4) -------------------------------------------------------------------
+import logging  # noqa: E402
+
+from celery import Task, shared_task  # noqa: E402
+from django.db import InterfaceError, OperationalError  # noqa: E402
+
+_export_log = logging.getLogger("logs.exports")
+EXPORT_RETRIES = 3
+
+
+class _ExportTask(Task):
+    """Records the failure once, after the last try (transient errors are retried first)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        from logs.services.exports import export_fail
+
+        job_id = args[0] if args else kwargs.get("job_id")
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            error = (f"The database connection was lost {EXPORT_RETRIES + 1} times while exporting; "
+                     "please retry.")
+        else:
+            error = f"The export failed: {exc.__class__.__name__}; please retry."
+        try:
+            export_fail(job_id=job_id, error=error)
+        except Exception:  # noqa: BLE001  (the database may still be gone: the reaper settles it)
+            _export_log.exception("could not record the failure of export %s", job_id)
+
+
+@shared_task(bind=True, base=_ExportTask, name="logs.tasks.export_run", acks_late=True,
+             autoretry_for=(OperationalError, InterfaceError), max_retries=EXPORT_RETRIES,
+             retry_backoff=2, retry_backoff_max=60, retry_jitter=True,
+             soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+def export_run(self, job_id: int) -> str:
+    """Write an export's file: load the job row by id and run the export service on it."""
+    from logs.services.exports import export_job_run
+
+    worker = f"{self.request.hostname or 'local'} {self.request.id or ''}".strip()
+    return export_job_run(job_id=job_id, worker=worker)
+
+
+@shared_task(name="logs.tasks.exports_expire")
+def exports_expire() -> int:
+    """Delete export files past their expiry and mark their jobs expired."""
+    from logs.services.exports import exports_expire as expire
+
+    return expire()
+
+
+@shared_task(name="logs.tasks.jobs_reap")
+def jobs_reap() -> dict:
+    """Running jobs whose worker stopped: re-queued once, then failed with a clear message."""
+    from logs.services.exports import exports_reap
+
+    return exports_reap()
