@@ -25,3 +25,25 @@ def tally_compute_now(month: str, customer_id: int | None = None, user_id: int |
     if customer_id:
         return [tally_compute(customer=Customer.objects.get(pk=customer_id), month=first, by=by).pk]
     return [t.pk for t in run(month=first, by=by)]
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+
+@shared_task(name="billing.tasks.reconciliation_task", acks_late=True)
+def reconciliation_task(reconciliation_id: int) -> None:
+    """Run a queued reconciliation: load the row by id and call the service.
+
+    The service records status, progress (rows_done) and a readable error on the row; a
+    refused log is not a task failure.
+    """
+    from billing.models import Reconciliation
+    from billing.services.reconciliation import ReconciliationRefused, reconciliation_run
+    from logs.models.ingest import JobStatus
+
+    recon = Reconciliation.objects.select_related("customer").filter(pk=reconciliation_id).first()
+    if recon is None or recon.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return
+    try:
+        reconciliation_run(reconciliation=recon)
+    except ReconciliationRefused:
+        pass
