@@ -142,6 +142,7 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(_plotly.__file__).paren
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- celery -------------------------------------------------------------------------
 _BROKER_DIR = DATA_DIR / "broker"

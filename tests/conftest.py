@@ -53,3 +53,18 @@ def _data_dir(settings, tmp_path):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in-process unless a test starts a real worker (marked `worker`)."""
+    from nbaudit.celery import app
+
+    if "worker" in request.keywords:
+        yield
+        return
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = old

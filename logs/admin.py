@@ -1,0 +1,65 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from logs.models import ApiToken, Call, Customer, IngestBatch, IngestConflict, PriceRow, User
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "enrolled_from", "topup_factor", "created_at")
+    search_fields = ("slug", "name")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "customer", "is_staff", "time_zone", "last_login")
+    list_filter = ("is_staff", "customer")
+    fieldsets = BaseUserAdmin.fieldsets + (("nbaudit", {"fields": ("customer", "time_zone")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("nbaudit", {"fields": ("customer",)}),)
+
+
+@admin.register(PriceRow)
+class PriceRowAdmin(admin.ModelAdmin):
+    list_display = ("family", "model", "route", "billing_mode", "per_request_usd", "input_per_m_usd",
+                    "output_image_per_m_usd", "output_text_per_m_usd", "valid_from", "valid_to")
+    list_filter = ("family", "billing_mode", "route")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "name", "customer", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+    list_filter = ("customer",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are made by `manage.py apitoken`, which shows the value once
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    list_display = ("pk", "created_at", "origin", "filename", "source", "customer", "status", "rows", "inserted",
+                    "duplicates", "conflicts", "skipped")
+    list_filter = ("status", "origin", "source")
+
+
+@admin.register(IngestConflict)
+class IngestConflictAdmin(admin.ModelAdmin):
+    list_display = ("customer", "request_id", "created_at", "charged_usd", "category", "differences", "batch")
+    list_filter = ("customer",)
+    search_fields = ("request_id",)
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ("request_id", "customer", "created_at", "model", "category", "charged_usd")
+    list_filter = ("category", "family")
+    search_fields = ("=request_id",)
+    raw_id_fields = ("customer", "batch")
+    show_full_result_count = False  # no COUNT(*) over the call table

@@ -1,0 +1,53 @@
+"""POST /api/v1/calls: a JSON array or NDJSON of call envelopes, answered with the ingest summary."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from logs.models import Customer
+from logs.parsers import InputError
+from logs.services.ingest import calls_ingest
+
+
+def _count_envelopes(body: bytes) -> int:
+    text = body.lstrip()
+    if text.startswith(b"["):
+        try:
+            items = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return sum(1 for line in body.splitlines() if line.strip())
+        return len(items) if isinstance(items, list) else 1
+    return sum(1 for line in body.splitlines() if line.strip())
+
+
+def calls_post(request, token):
+    limit_bytes, limit_n = settings.NBAUDIT_API_MAX_BYTES, settings.NBAUDIT_API_MAX_ENVELOPES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit_bytes:
+        return JsonResponse({"error": f"the body is over the limit of {limit_bytes // (1024 * 1024)} MB "
+                                      f"({limit_bytes} bytes): send the calls in smaller batches"}, status=413)
+    body = request.body
+    if len(body) > limit_bytes:
+        return JsonResponse({"error": f"the body is over the limit of {limit_bytes} bytes"}, status=413)
+    if not body.strip():
+        return JsonResponse({"error": "the body is empty: send a JSON array or NDJSON of call envelopes"},
+                            status=400)
+    n = _count_envelopes(body)
+    if n > limit_n:
+        return JsonResponse({"error": f"{n} envelopes is over the limit of {limit_n} a request: "
+                                      f"send them in smaller batches"}, status=400)
+    customer = token.customer
+    if customer is None and request.GET.get("customer"):
+        customer = Customer.objects.filter(slug=request.GET["customer"]).first()
+        if customer is None:
+            return JsonResponse({"error": f"no customer {request.GET['customer']!r}"}, status=400)
+    try:
+        batch = calls_ingest(source=body, fmt="calls", customer=customer, api_token=token, origin="api")
+    except InputError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(batch.summary(), status=200)

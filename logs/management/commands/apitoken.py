@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from logs.api.auth import apitoken_create, apitoken_revoke
+from logs.models import Customer
+
+
+class Command(BaseCommand):
+    help = "Create a bearer token for the HTTP API (printed once, alone on the last line), or revoke one."
+
+    def add_arguments(self, parser):
+        scope = parser.add_mutually_exclusive_group()
+        scope.add_argument("--customer", help="a token that sees and writes this customer only")
+        scope.add_argument("--gateway", action="store_true", help="a gateway-wide token")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--revoke", metavar="TOKEN", help="revoke this token (or its printed prefix)")
+
+    def handle(self, *args, **o):
+        if o["revoke"]:
+            n = apitoken_revoke(raw_or_prefix=o["revoke"])
+            if not n:
+                raise CommandError("no live token matches")
+            self.stdout.write(f"revoked {n} token(s)")
+            return
+        if not o["customer"] and not o["gateway"]:
+            raise CommandError("say --customer SLUG or --gateway")
+        customer = None
+        if o["customer"]:
+            customer = Customer.objects.filter(slug=o["customer"]).first()
+            if customer is None:
+                raise CommandError(f"no customer {o['customer']!r} (create it with: manage.py customer {o['customer']})")
+        token, raw = apitoken_create(customer=customer, name=o["name"])
+        scope = f"customer {customer.slug}" if customer else "gateway-wide"
+        self.stdout.write(f"token {token.prefix}… ({scope}); it is shown once, keep it:")
+        self.stdout.write(raw)

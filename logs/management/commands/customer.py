@@ -1,0 +1,41 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from logs.services.customers import CustomerError, customer_upsert, customer_user_create
+
+
+class Command(BaseCommand):
+    help = "Create or update a customer; optionally create a user of that customer."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--name")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--enroll-from", help="YYYY-MM-DD: enrolled in the plan from that date's month")
+        group.add_argument("--unenroll", action="store_true")
+        parser.add_argument("--topup-factor", help="1.15 for a 15%% top-up bonus")
+        parser.add_argument("--add-user", metavar="USERNAME")
+        parser.add_argument("--password")
+
+    def handle(self, *args, **o):
+        enroll = None
+        if o["enroll_from"]:
+            try:
+                enroll = dt.date.fromisoformat(o["enroll_from"])
+            except ValueError:
+                raise CommandError(f"--enroll-from {o['enroll_from']!r} is not a date (YYYY-MM-DD)") from None
+        if o["add_user"] and not o["password"]:
+            raise CommandError("--add-user needs --password")
+        try:
+            customer, created = customer_upsert(slug=o["slug"], name=o["name"], enroll_from=enroll,
+                                                unenroll=o["unenroll"], topup_factor=o["topup_factor"])
+            if o["add_user"]:
+                customer_user_create(customer=customer, username=o["add_user"], password=o["password"])
+        except CustomerError as exc:
+            raise CommandError(str(exc)) from None
+        enrolled = f"enrolled from {customer.enrolled_from}" if customer.enrolled_from else "not enrolled"
+        self.stdout.write(f"{'created' if created else 'updated'} customer {customer.slug} ({enrolled}, "
+                          f"top-up factor {customer.topup_factor})")
+        if o["add_user"]:
+            self.stdout.write(f"created user {o['add_user']} of {customer.slug}")

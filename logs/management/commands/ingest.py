@@ -1,0 +1,49 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from logs.models import Customer
+from logs.parsers import InputError
+from logs.services.ingest import FORMATS, calls_ingest
+
+
+class Command(BaseCommand):
+    help = "Ingest call envelopes (NDJSON/JSON) or a gateway log export (CSV/XLSX)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--customer", help="the customer's slug (created if unknown)")
+        parser.add_argument("--format", default="auto", choices=FORMATS)
+        parser.add_argument("--tz", help="zone of naive times (default: the billing zone, Asia/Shanghai)")
+        parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    def handle(self, *args, **opts):
+        customer = None
+        created = []
+        if opts["customer"]:
+            customer, was_created = Customer.objects.get_or_create(
+                slug=opts["customer"], defaults={"name": opts["customer"]})
+            if was_created:
+                created.append(customer.slug)
+        try:
+            batch = calls_ingest(source=opts["path"], fmt=opts["format"], customer=customer,
+                                 tz=opts["tz"], origin="command")
+        except InputError as exc:
+            raise CommandError(f"{opts['path']}: refused: {exc}") from None
+        summary = batch.summary()
+        summary["customers_created"] = created + summary["customers_created"]
+        if opts["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"{opts['path']} ({summary['format']}): {summary['rows']} rows: {summary['inserted']} inserted, "
+            f"{summary['duplicates']} duplicates, {summary['conflicts']} conflicts, "
+            f"{summary['skipped']} skipped (not calls), {len(summary['rejected'])} rejected")
+        for r in summary["rejected"]:
+            self.stdout.write(f"  line {r['line']}: {r['reason']}")
+        if summary["categories"]:
+            self.stdout.write("  categories: " + ", ".join(f"{k} {v}" for k, v in summary["categories"].items()))
+        if summary["customers_created"]:
+            self.stdout.write("  customers created: " + ", ".join(summary["customers_created"]))
+        for note in summary["notes"]:
+            self.stdout.write(f"  note: {note}")

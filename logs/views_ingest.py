@@ -1,0 +1,32 @@
+"""Staff upload of input files; the batch page shows progress, then the summary and every rejected line."""
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from logs.forms_ingest import UploadForm
+from logs.models import IngestBatch
+from logs.services.ingest import ingest_upload_create
+
+
+@staff_member_required
+def ingest_upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        batch = ingest_upload_create(uploaded_file=d["file"], fmt=d["format"], customer=d["customer"],
+                                     tz=d["tz"] or None, user=request.user)
+        return redirect("logs:ingest_batch", pk=batch.pk)
+    batches = IngestBatch.objects.select_related("customer", "created_by")[:30]
+    return render(request, "logs/ingest_upload.html", {"form": form, "batches": batches})
+
+
+@staff_member_required
+def ingest_batch(request, pk):
+    batch = get_object_or_404(IngestBatch.objects.select_related("customer", "created_by"), pk=pk)
+    return render(request, "logs/ingest_batch.html", {"batch": batch, "summary": batch.summary()})
+
+
+@staff_member_required
+def ingest_batch_status(request, pk):
+    batch = get_object_or_404(IngestBatch, pk=pk)
+    return JsonResponse({"status": batch.status, "rows_done": batch.rows_done, "error": batch.error})
