@@ -1,0 +1,57 @@
+"""FilterSets of billing: the query of each list; the form is only how it looks."""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from billing.choices import TallyCallStatus, TallyStatus
+from billing.models import Tally, TallyCall
+from billing.selectors import tallies_overdue_q
+from logs.choices import Category
+from logs.scoping import visible_customers
+from logs.timeutil import parse_month
+
+
+class TallyFilterSet(django_filters.FilterSet):
+    month = django_filters.CharFilter(method="filter_month", label="Month",
+                                      widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8}))
+    customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
+                                                empty_label="All customers")
+    status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")
+    eligible = django_filters.BooleanFilter(label="Eligible")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue",
+                                           widget=forms.CheckboxInput)
+
+    class Meta:
+        model = Tally
+        fields = ["month", "customer", "status", "eligible", "overdue"]
+
+    def __init__(self, *args, request=None, **kw):
+        super().__init__(*args, request=request, **kw)
+        user = request.user if request is not None else None
+        self.filters["customer"].queryset = visible_customers(user)
+        if user is None or not user.is_staff:
+            self.filters.pop("customer")
+
+    def filter_month(self, qs, name, value):
+        if not value:
+            return qs
+        try:
+            return qs.filter(month=parse_month(value))
+        except ValueError:
+            self.form.add_error("month", "Not a month: use YYYY-MM.")
+            return qs.none()
+
+    def filter_overdue(self, qs, name, value):
+        return qs.filter(tallies_overdue_q()) if value else qs
+
+
+class TallyCallFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=TallyCallStatus.choices, empty_label="Any status")
+    category = django_filters.ChoiceFilter(choices=[(c.value, c.label) for c in Category],
+                                           empty_label="Any category")
+    request_id = django_filters.CharFilter(label="Request ID")
+
+    class Meta:
+        model = TallyCall
+        fields = ["status", "category", "request_id"]

@@ -1,0 +1,117 @@
+"""Tables of billing (django-tables2)."""
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from billing.choices import TallyCallStatus, TallyStatus
+from billing.models import Tally, TallyCall
+from billing.selectors import tally_is_overdue
+from billing.services.tally import tally_amount
+from logs.choices import Category
+
+NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+STATUS_BADGE = {TallyStatus.DRAFT: "", TallyStatus.APPROVED: "badge-warn", TallyStatus.REJECTED: "badge-bad",
+                TallyStatus.CREDITED: "badge-ok"}
+CALL_BADGE = {TallyCallStatus.COUNTED: "badge-ok", TallyCallStatus.REPEATED: "badge-warn",
+              TallyCallStatus.EXCLUDED: "badge-bad"}
+
+
+def call_url(pk) -> str:
+    try:
+        return reverse("logs:call", args=[pk])
+    except NoReverseMatch:
+        return f"/logs/{pk}/"
+
+
+class TallyTable(tables.Table):
+    month = tables.Column(linkify=("billing:tally", {"pk": tables.A("pk")}))
+    customer = tables.Column(accessor="customer__slug", verbose_name="Customer", order_by=("customer__slug",))
+    eligible = tables.Column()
+    status = tables.Column()
+    spend_usd = tables.Column(verbose_name="Spend", attrs=NUM)
+    failed_calls = tables.Column(verbose_name="Covered", attrs=NUM)
+    counted_calls = tables.Column(verbose_name="Counted", attrs=NUM)
+    amount = tables.Column(empty_values=(), verbose_name="Amount", orderable=False, attrs=NUM)
+    due_date = tables.Column(verbose_name="Due")
+
+    class Meta:
+        model = Tally
+        fields = ()
+        sequence = ("month", "customer", "eligible", "status", "spend_usd", "failed_calls", "counted_calls",
+                    "amount", "due_date")
+        order_by = ("-month", "customer")
+        empty_text = "No tallies match these filters."
+        row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
+
+    def render_month(self, value):
+        return f"{value:%Y-%m}"
+
+    def render_eligible(self, value, record):
+        if value:
+            return format_html('<span class="badge badge-ok">eligible</span>')
+        return format_html('<span class="badge">{}</span>', record.reason or "no")
+
+    def render_status(self, value, record):
+        return format_html('<span class="badge {}">{}</span>', STATUS_BADGE.get(value, ""), value)
+
+    def render_spend_usd(self, value):
+        return f"${value:,.2f}"
+
+    def render_amount(self, record):
+        amount = tally_amount(record)
+        adjusted = record.approved_usd is not None and record.approved_usd != record.credit_usd
+        return format_html("${}{}", f"{amount:,.2f}", " (adjusted)" if adjusted else "")
+
+    def render_due_date(self, value, record):
+        if tally_is_overdue(record):
+            return format_html('{} <span class="badge badge-bad">overdue</span>', value.isoformat())
+        return value.isoformat()
+
+
+class TallyCallTable(tables.Table):
+    created_at = tables.Column(verbose_name="Time")
+    request_id = tables.Column(verbose_name="Request ID")
+    model = tables.Column()
+    category = tables.Column()
+    price_usd = tables.Column(verbose_name="Price", attrs=NUM)
+    status = tables.Column()
+    reason = tables.Column(verbose_name="Reason")
+    act = tables.Column(empty_values=(), verbose_name="", orderable=False)
+
+    class Meta:
+        model = TallyCall
+        fields = ()
+        orderable = False
+        empty_text = "No covered failed calls."
+
+    def __init__(self, *args, can_act=False, **kw):
+        super().__init__(*args, exclude=() if can_act else ("act",), **kw)
+
+    def render_created_at(self, value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+
+    def render_request_id(self, value, record):
+        if record.call_id is None:
+            return value
+        return format_html('<a class="mono" href="{}">{}</a>', call_url(record.call_id), value)
+
+    def render_category(self, value):
+        try:
+            return Category(value).label
+        except ValueError:
+            return value
+
+    def render_price_usd(self, value, record):
+        return format_html("${}{}", value, " (catalog)" if record.priced_from_catalog else "")
+
+    def render_status(self, value, record):
+        return format_html('<span class="badge {}">{}</span>', CALL_BADGE.get(value, ""),
+                           record.get_status_display())
+
+    def render_act(self, record):
+        action = "include" if record.status != TallyCallStatus.COUNTED else "exclude"
+        label = "re-include…" if action == "include" else "exclude…"
+        return format_html('<a href="?call={}&amp;action={}#call-action">{}</a>', record.request_id, action, label)

@@ -1,0 +1,175 @@
+"""Tally pages: thin views over billing.selectors (reads) and billing.services.tally (steps).
+
+Staff see every tally and act on them; a customer's user sees its own, read-only (another
+customer's tally is a 404). Every step is a POST that calls one service and redirects.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from billing.choices import TallyStatus
+from billing.filtersets import TallyCallFilterSet, TallyFilterSet
+from billing.forms import (
+    TallyApproveForm, TallyCallActionForm, TallyComputeForm, TallyCreditedForm, TallyRejectForm,
+)
+from billing.models import TallyCall
+from billing.selectors import tallies_visible, tally_as_dict, tally_calls, tally_events, tally_get, tally_is_overdue
+from billing.services import tally as svc
+from billing.tables import TallyCallTable, TallyTable
+from logs.pagination import BadCursor, keyset_page
+from logs.scoping import is_staff
+from logs.timeutil import billing_today
+
+PER_PAGE = 50
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapped(request, *args, **kw):
+        if not is_staff(request.user):
+            raise PermissionDenied("Only staff may act on tallies.")
+        return view(request, *args, **kw)
+    return wrapped
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _form_errors(form) -> str:
+    return " ".join(f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}"
+                    if k != "__all__" else " ".join(v) for k, v in form.errors.items())
+
+
+def tally_list(request):
+    filterset = TallyFilterSet(request.GET or None, tallies_visible(request.user), request=request)
+    table = TallyTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    staff = is_staff(request.user)
+    return render(request, "billing/tally_list.html", {
+        "filterset": filterset, "table": table, "staff": staff,
+        "compute_form": TallyComputeForm(initial={"month": f"{svc.previous_month():%Y-%m}"}) if staff else None,
+    })
+
+
+def tally_detail(request, pk: int):
+    tally = tally_get(request.user, pk)
+    staff = is_staff(request.user)
+    can_act = staff and tally.status == TallyStatus.DRAFT
+    calls_fs = TallyCallFilterSet(request.GET or None, tally_calls(tally))
+    try:
+        page = keyset_page(calls_fs.qs, per_page=PER_PAGE, after=request.GET.get("after"),
+                           before=request.GET.get("before"))
+    except BadCursor:
+        messages.warning(request, "That page link was not valid; showing the first page.")
+        page = keyset_page(calls_fs.qs, per_page=PER_PAGE)
+
+    def page_url(**cursor):
+        params = request.GET.copy()
+        for key in ("after", "before", "call", "action"):
+            params.pop(key, None)
+        params.update({k: v for k, v in cursor.items() if v})
+        return "?" + params.urlencode()
+
+    call_form = None
+    if can_act:
+        call_form = TallyCallActionForm(initial={"request_id": request.GET.get("call", ""),
+                                                 "action": request.GET.get("action", "exclude")})
+    return render(request, "billing/tally_detail.html", {
+        "tally": tally, "figures": tally_as_dict(tally), "amount": svc.tally_amount(tally),
+        "overdue": tally_is_overdue(tally), "staff": staff, "can_act": can_act,
+        "calls_filter": calls_fs, "calls_table": TallyCallTable(page.rows, can_act=can_act), "page": page,
+        "next_url": page_url(after=page.next_cursor) if page.has_next else None,
+        "prev_url": page_url(before=page.prev_cursor) if page.has_previous else None,
+        "events": tally_events(tally),
+        "approve_form": TallyApproveForm() if can_act else None,
+        "reject_form": TallyRejectForm() if can_act else None,
+        "credited_form": TallyCreditedForm() if staff and tally.status == TallyStatus.APPROVED else None,
+        "call_form": call_form,
+        "today": billing_today(),
+    })
+
+
+def _step(request, pk, form_class, run, done: str):
+    """Run one staff step from a POSTed form; errors come back as a message on the tally page."""
+    tally = tally_get(request.user, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            run(tally, form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, done)
+    return redirect("billing:tally", pk=pk)
+
+
+@require_POST
+@staff_required
+def tally_approve(request, pk: int):
+    return _step(request, pk, TallyApproveForm,
+                 lambda t, d: svc.tally_approve(tally=t, by=request.user, amount=d["amount"], reason=d["reason"]),
+                 "Tally approved.")
+
+
+@require_POST
+@staff_required
+def tally_reject(request, pk: int):
+    return _step(request, pk, TallyRejectForm,
+                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), "Tally rejected.")
+
+
+@require_POST
+@staff_required
+def tally_credited(request, pk: int):
+    return _step(request, pk, TallyCreditedForm,
+                 lambda t, d: svc.tally_mark_credited(tally=t, by=request.user, reference=d["reference"]),
+                 "Tally marked credited.")
+
+
+@require_POST
+@staff_required
+def tally_call_action(request, pk: int):
+    def run(tally, data):
+        row = TallyCall.objects.filter(tally=tally, request_id=data["request_id"].strip()).first()
+        if row is None or row.call_id is None:
+            raise svc.TallyError(f"No covered call {data['request_id']!r} in this tally.")
+        step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include
+        step(tally=tally, call=row.call_id, by=request.user, reason=data["reason"])
+
+    return _step(request, pk, TallyCallActionForm, run, "Call updated and tally recomputed.")
+
+
+@require_POST
+@staff_required
+def tally_compute_now(request):
+    """One customer: computed now (a customer-month is a few seconds at most); all: queued."""
+    form = TallyComputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("billing:tallies")
+    month, customer = form.cleaned_data["month"], form.cleaned_data["customer"]
+    if customer is not None:
+        tally = svc.tally_compute(customer=customer, month=month, by=request.user)
+        if tally.status != TallyStatus.DRAFT:
+            messages.info(request, f"This tally is {tally.status}: it is frozen and was not recomputed.")
+        else:
+            messages.success(request, f"Tally of {customer.slug} for {month:%Y-%m} computed.")
+        return redirect("billing:tally", pk=tally.pk)
+    from billing.tasks import tally_compute_now as task
+
+    user_id = request.user.pk
+    transaction.on_commit(lambda: task.delay(f"{month:%Y-%m}", None, user_id))
+    messages.success(request, f"Tallies of every enrolled customer for {month:%Y-%m} queued; "
+                              "they appear here when computed.")
+    return redirect(reverse("billing:tallies") + f"?month={month:%Y-%m}")
