@@ -1,0 +1,1 @@
+"""Dashboard views: thin, declarative; the query lives in filtersets and selectors."""

@@ -1,0 +1,153 @@
+"""The Logs page (a keyset-paged table of calls) and a call's page."""
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.generic import DetailView
+
+from logs.choices import Category, group_of
+from logs.coverage import coverage_of
+from logs.filtersets import CallFilterSet
+from logs.forms import ColumnsForm
+from logs.models import Call, HourlyRollup, IngestConflict
+from logs.scoping import current_customer, is_staff, scope_by_customer_field, scope_calls
+from logs.selectors_rollups import rollup_facets
+from logs.tables import DEFAULT_COLUMNS, CallTable
+from logs.views.base import KeysetListView
+
+COLUMNS_SESSION_KEY = "nbaudit_call_columns"
+# Never loaded for a list: they can be large.
+LIST_DEFER = ("response", "prompt", "error_text", "finish_message", "prompt_fingerprint")
+ELIDE_OVER = 2000
+
+
+def facets_for(request, customer):
+    """Models and API keys seen by the customer (or all visible ones), from rollups."""
+    qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    key = f"c{customer.pk}" if customer is not None else (
+        "all" if is_staff(request.user) else f"c{request.user.customer_id}")
+    return rollup_facets(qs, key=key)
+
+
+class CallListView(KeysetListView):
+    template_name = "logs/calls.html"
+    filterset_class = CallFilterSet
+    table_class = CallTable
+
+    def dispatch(self, request, *args, **kw):
+        self.customer = current_customer(request)
+        return super().dispatch(request, *args, **kw)
+
+    def get_queryset(self):
+        qs = scope_calls(self.request.user, self.customer).defer(*LIST_DEFER)
+        if self.customer is None:
+            qs = qs.select_related("customer")
+        return qs
+
+    def get_filterset_kwargs(self):
+        models, tokens = facets_for(self.request, self.customer)
+        return {"tz": self.request.tz, "today": timezone.localdate(timezone=self.request.tz),
+                "models": models, "tokens": tokens}
+
+    def columns(self) -> list[str]:
+        cols = list(self.request.session.get(COLUMNS_SESSION_KEY) or DEFAULT_COLUMNS)
+        if self.customer is None and "customer" not in cols:
+            cols.insert(1, "customer")
+        return cols
+
+    def get_table_kwargs(self):
+        return {"columns": self.columns()}
+
+    def post(self, request, *args, **kw):
+        """Save the chosen columns (per session), back to the same filters."""
+        form = ColumnsForm(request.POST)
+        if form.is_valid():
+            request.session[COLUMNS_SESSION_KEY] = form.cleaned_data["columns"] or list(DEFAULT_COLUMNS)
+        if request.POST.get("reset"):
+            request.session.pop(COLUMNS_SESSION_KEY, None)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def get_context_data(self, **kw):
+        ctx = super().get_context_data(**kw)
+        ctx["customer"] = self.customer
+        ctx["columns_form"] = ColumnsForm(initial={"columns": [c for c in self.columns() if c != "customer"]})
+        ctx["export_params"] = ctx["filterset"].selector_params()
+        ctx["query_string"] = self.request.GET.urlencode()
+        return ctx
+
+
+def elide_images(value, _key=None):
+    """A copy of a response for showing: image data as its length, long strings cut."""
+    if isinstance(value, dict):
+        out = {}
+        is_image = any(k in value for k in ("mimeType", "mime_type"))
+        for k, v in value.items():
+            if k == "data" and is_image and isinstance(v, int) and not isinstance(v, bool):
+                out[k] = f"<image data: {v:,} characters, elided>"
+            else:
+                out[k] = elide_images(v, k)
+        return out
+    if isinstance(value, list):
+        return [elide_images(v) for v in value]
+    if isinstance(value, str) and len(value) > ELIDE_OVER:
+        if value.lstrip().lower().startswith("data:image/") or _key == "data":
+            return f"<image data: {len(value):,} characters, elided>"
+        return value[:ELIDE_OVER] + f"… <{len(value) - ELIDE_OVER:,} more characters>"
+    return value
+
+
+def response_pretty(response) -> str:
+    if response is None:
+        return ""
+    return json.dumps(elide_images(response), indent=2, ensure_ascii=False)
+
+
+def field_rows(call: Call) -> list[tuple[str, object]]:
+    """Every stored field of a call, labelled, values as a person reads them."""
+    rows = []
+    for f in Call._meta.concrete_fields:
+        if f.name in ("response", "prompt"):
+            continue
+        value = getattr(call, f.attname)
+        if f.name == "customer":
+            value = call.customer.display_name + f" ({call.customer.slug})"
+        elif f.name == "batch":
+            value = f"#{value}" if value else ""
+        elif f.choices and value:
+            value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
+        elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+        rows.append((str(f.verbose_name), value))
+    return rows
+
+
+class CallDetailView(DetailView):
+    template_name = "logs/call.html"
+    context_object_name = "call"
+
+    def get_object(self, queryset=None):
+        # Staff see any call; a customer's user only its own (another customer's is a 404).
+        return get_object_or_404(scope_calls(self.request.user).select_related("customer"),
+                                 pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kw):
+        ctx = super().get_context_data(**kw)
+        call = self.object
+        covered, why = coverage_of(call)
+        diff = None
+        if call.charged_usd is not None and call.expected_usd is not None:
+            diff = call.charged_usd - call.expected_usd
+        conflicts = scope_by_customer_field(self.request.user, IngestConflict.objects.all())
+        conflicts = conflicts.filter(customer_id=call.customer_id, request_id=call.request_id)
+        ctx.update(
+            fields=field_rows(call), response_text=response_pretty(call.response),
+            covered=covered, coverage_reason=why, group=group_of(call.category),
+            is_success=call.category == Category.SUCCESS, charge_diff=diff,
+            conflicts=list(conflicts[:20]),
+        )
+        return ctx

@@ -1,0 +1,61 @@
+"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from logs import charts
+from logs.filtersets import RollupFilterSet
+from logs.models import HourlyRollup
+from logs.scoping import current_customer, scope_by_customer_field
+from logs.selectors_rollups import rollups_by_period, rollups_heatmap, rollups_latency
+from logs.timeutil import billing_tz
+from logs.views.calls import facets_for
+
+HOURLY_UP_TO_DAYS = 2
+
+
+def figure_json(fig) -> str:
+    """A figure as JSON safe to put inside a <script type="application/json"> element."""
+    text = fig.to_json(validate=False, engine="json")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class OverviewView(TemplateView):
+    template_name = "logs/overview.html"
+
+    def get_context_data(self, **kw):
+        ctx = super().get_context_data(**kw)
+        request = self.request
+        customer = current_customer(request)
+        qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
+        if customer is not None:
+            qs = qs.filter(customer=customer)
+        models, tokens = facets_for(request, customer)
+        tz = request.tz
+        filterset = RollupFilterSet(request.GET, qs, request=request, tz=tz,
+                                    today=timezone.localdate(timezone=tz), models=models, tokens=tokens)
+        rows_qs = filterset.qs
+        first, last = filterset.days
+        hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
+        period_rows = rollups_by_period(rows_qs, tz=tz, hourly=hourly)
+        heat_rows = rollups_heatmap(rows_qs, tz=billing_tz())
+        latency_rows = rollups_latency(rows_qs)
+        figures = {
+            "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
+            "errors": charts.error_mix_figure(period_rows),
+            "share": charts.rate_vs_overload_figure(period_rows),
+            "heatmap": charts.failure_heatmap_figure(heat_rows),
+            "spend": charts.spend_figure(period_rows, hourly=hourly, tz=tz),
+            "latency": charts.latency_figure(latency_rows),
+        }
+        ctx.update(
+            customer=customer, filterset=filterset, filter_form=filterset.form,
+            first=first, last=last, hourly=hourly,
+            totals=charts.totals(period_rows),
+            share=charts.rate_vs_overload(period_rows),
+            figures={name: figure_json(fig) for name, fig in figures.items()},
+        )
+        return ctx
