@@ -5,6 +5,7 @@ import django_tables2 as tables
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from billing.choices import TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall
@@ -51,7 +52,7 @@ class TallyTable(tables.Table):
 
     def render_eligible(self, value, record):
         if value:
-            return format_html('<span class="badge badge-ok">eligible</span>')
+            return mark_safe('<span class="badge badge-ok">eligible</span>')
         return format_html('<span class="badge">{}</span>', record.reason or "no")
 
     def render_status(self, value, record):
