@@ -1,0 +1,81 @@
+"""The Async Tasks page's table of export jobs (django-tables2)."""
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from logs.models import ExportJob
+from logs.models.ingest import JobStatus
+
+BADGE = {
+    JobStatus.QUEUED: "badge-neutral", JobStatus.RUNNING: "badge-warn", JobStatus.DONE: "badge-ok",
+    JobStatus.FAILED: "badge-bad", JobStatus.CANCELLED: "badge-neutral", JobStatus.EXPIRED: "badge-neutral",
+}
+
+
+def _filters_text(job: ExportJob) -> str:
+    parts = []
+    for key, value in (job.filters or {}).items():
+        if value in (None, "", [], False):
+            continue
+        shown = ", ".join(value) if isinstance(value, list) else ("yes" if value is True else value)
+        parts.append(f"{key.replace('_', ' ')}: {shown}")
+    return "; ".join(parts)
+
+
+class ExportJobTable(tables.Table):
+    id = tables.Column(verbose_name="#")
+    created_at = tables.Column(verbose_name="Created")
+    what = tables.Column(verbose_name="Export", accessor="filename", empty_values=())
+    status = tables.Column(verbose_name="Status", empty_values=())
+    progress = tables.Column(verbose_name="Progress", accessor="rows_done", empty_values=())
+    size = tables.Column(verbose_name="Size", empty_values=(),
+                         attrs={"td": {"class": "num js-size"}, "th": {"class": "num"}})
+    actions = tables.TemplateColumn(template_name="tasks/_job_actions.html", verbose_name="", orderable=False)
+
+    class Meta:
+        model = ExportJob
+        fields = ()
+        orderable = False
+        empty_text = "No exports yet. Start one from the Logs page: Export, at the top right."
+        attrs = {"class": "tasks"}
+        row_attrs = {
+            "id": lambda record: f"job-{record.pk}",
+            "data-status": lambda record: record.status,
+            "data-status-url": lambda record: reverse("logs:task_status", args=[record.pk]),
+            "class": "job",
+        }
+
+    def __init__(self, *args, show_owner=False, **kw):
+        super().__init__(*args, **kw)
+        self.show_owner = show_owner
+
+    def render_created_at(self, value):
+        return format_html('<span class="nowrap">{}</span>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+
+    def render_what(self, value, record):
+        who = record.customer.slug if record.customer_id else "all customers"
+        days = f"{record.date_from} to {record.date_to}"
+        extra = _filters_text(record)
+        owner = f" · by {record.owner.username}" if self.show_owner else ""
+        return format_html('<div class="mono">{}</div><div class="muted small">{} · {}{}{}</div>',
+                           value, who, days, f" · {extra}" if extra else "", owner)
+
+    def render_status(self, value, record):
+        return format_html('<span class="badge {} js-status">{}</span>', BADGE.get(value, ""),
+                           record.get_status_display())
+
+    def render_progress(self, value, record):
+        total = record.rows_total
+        pct = 100 if record.status == JobStatus.DONE else (int(100 * value / total) if total else 0)
+        counts = f"{value:,} of {total:,} rows" if total is not None else f"{value:,} rows"
+        return format_html(
+            '<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
+            'aria-valuenow="{}"><span class="js-bar" style="width:{}%"></span></div>'
+            '<div class="muted small js-rows">{}</div>', pct, pct, counts)
+
+    def render_size(self, value):
+        return filesizeformat(value) if value else "—"

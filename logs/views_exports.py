@@ -1,0 +1,136 @@
+"""Exports and the Async Tasks page: thin views over logs.services.exports."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from logs.forms_exports import ExportForm
+from logs.models import ExportJob
+from logs.models.ingest import JobStatus
+from logs.scoping import current_customer, is_staff
+from logs.services.exports import export_cancel, export_create, export_path, export_retry
+from logs.tables_exports import ExportJobTable
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LIST_LIMIT = 100
+RETRY_AFTER_SECONDS = 5
+
+
+def jobs_visible(user):
+    """The jobs a user may see: their own; staff, every one."""
+    qs = ExportJob.objects.select_related("customer", "owner")
+    return qs if is_staff(user) else qs.filter(owner=user)
+
+
+def _job_or_404(request, pk) -> ExportJob:
+    return get_object_or_404(jobs_visible(request.user), pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def export_new(request):
+    """The export dialog, as a page (GET) and its submission (POST, from the Logs page too)."""
+    customer = current_customer(request)
+    params = request.POST if request.method == "POST" else request.GET
+    form = ExportForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = export_create(user=request.user, customer=customer, date_from=data["first"],
+                                date_to=data["last"], filters=data["filters"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"Export queued: {job.filename}. It is listed below; "
+                                      "download it here when it is done.")
+            return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
+    status = 400 if form is not None else 200
+    return render(request, "tasks/export_new.html",
+                  {"form": form, "params": params, "customer": customer}, status=status)
+
+
+@require_GET
+def tasks(request):
+    """The Async Tasks page: the user's export jobs (staff: everyone's), newest first."""
+    qs = jobs_visible(request.user)[:LIST_LIMIT]
+    table = ExportJobTable(qs, show_owner=is_staff(request.user))
+    return render(request, "tasks/tasks.html", {"table": table, "limit": LIST_LIMIT,
+                                                "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
+
+
+def job_state(job: ExportJob) -> dict:
+    total = job.rows_total
+    if job.status == JobStatus.DONE:
+        percent = 100
+    else:
+        percent = int(100 * job.rows_done / total) if total else 0
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "rows_done": job.rows_done,
+        "rows_total": total,
+        "percent": percent,
+        "error": job.error if job.status == JobStatus.FAILED else "",
+        "filename": job.filename,
+        "size": job.size,
+        "download_url": reverse("logs:task_download", args=[job.pk]) if job.status == JobStatus.DONE else None,
+        "finished": job.status not in (JobStatus.QUEUED, JobStatus.RUNNING),
+    }
+
+
+@require_GET
+def task_status(request, pk):
+    job = _job_or_404(request, pk)
+    return JsonResponse(job_state(job))
+
+
+@require_GET
+def task_download(request, pk):
+    job = _job_or_404(request, pk)
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        resp = HttpResponse(f"The export is {job.get_status_display().lower()}: "
+                            f"{job.rows_done:,} rows written so far. Try again shortly.",
+                            status=409, content_type="text/plain; charset=utf-8")
+        resp["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return resp
+    if job.status == JobStatus.EXPIRED:
+        return HttpResponse("This export has expired and its file was deleted; retry it to make a new one.",
+                            status=410, content_type="text/plain; charset=utf-8")
+    if job.status != JobStatus.DONE:
+        return HttpResponse(f"This export has no file: it {job.get_status_display().lower()}."
+                            f"{' ' + job.error if job.error else ''}",
+                            status=409, content_type="text/plain; charset=utf-8")
+    path = export_path(job)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
+    except (OSError, TypeError):
+        return HttpResponse("The file of this export is gone; retry it to make a new one.",
+                            status=410, content_type="text/plain; charset=utf-8")
+    return FileResponse(handle, as_attachment=True, filename=job.filename, content_type=XLSX)
+
+
+@require_POST
+def task_retry(request, pk):
+    job = _job_or_404(request, pk)
+    if export_retry(job=job):
+        messages.success(request, f"Export #{job.pk} queued again.")
+    else:
+        messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: nothing to retry.")
+    return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
+
+
+@require_POST
+def task_cancel(request, pk):
+    job = _job_or_404(request, pk)
+    if export_cancel(job=job):
+        messages.success(request, f"Export #{job.pk} cancelled.")
+    else:
+        messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: it cannot be cancelled.")
+    return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
+
+
