@@ -43,6 +43,7 @@ FILTER_KEYS = ("model", "category", "failed", "token_name", "http_status", "requ
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 BATCH = 5000               # calls per keyset query
 PROGRESS_SECONDS = 1.0     # progress (rows done, heartbeat) at least this often
+CHECK_EVERY = 200          # rows between looks at the clock
 STALE_AFTER = dt.timedelta(minutes=2)  # a running job without heartbeat this long lost its worker
 MAX_ATTEMPTS = 2           # a job whose worker died is re-queued once, then failed
 CELL_MAX = 32767           # Excel's limit on the characters of one cell
@@ -497,6 +498,7 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     by_model: dict = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     sheets: list[str] = []
     done = 0
+    check_every = CHECK_EVERY
     last_tick = time.monotonic()
     if progress:
         progress(0, total)
@@ -551,7 +553,7 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
                     acc[1] += charged
                 if expected is not None:
                     acc[2] += expected
-            if not done % 200 and progress:
+            if not done % check_every and progress:
                 now = time.monotonic()
                 if now - last_tick >= progress_seconds:
                     progress(done, total)

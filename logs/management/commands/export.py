@@ -1,0 +1,70 @@
+"""Export a customer's calls to Excel, synchronously: the same code as the Async Export."""
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from logs.models import Customer, ExportJob
+from logs.services.exports import export_filters_clean, export_write
+from logs.timeutil import next_month, parse_month
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = ("Export calls to an .xlsx file. Days are in the billing time zone (Asia/Shanghai), "
+            "both ends included.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customer", required=True, help="the customer's slug")
+        parser.add_argument("--month", help="YYYY-MM: that whole month")
+        parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+        parser.add_argument("--to", dest="date_to", help="last day (included), YYYY-MM-DD")
+        parser.add_argument("--out", required=True, help="the file to write (.xlsx)")
+        parser.add_argument("--model", help="a model family (pro, nb2, ...) or an exact model name")
+        parser.add_argument("--category", action="append", default=[],
+                            help="a category code; repeat or separate by commas")
+        parser.add_argument("--failed", action="store_true", help="failed calls only")
+
+    def handle(self, *args, **opts):
+        try:
+            customer = Customer.objects.get(slug=opts["customer"])
+        except Customer.DoesNotExist:
+            raise CommandError(f"no customer with slug {opts['customer']!r}") from None
+        if opts["month"]:
+            if opts["date_from"] or opts["date_to"]:
+                raise CommandError("give --month, or --from and --to, not both")
+            try:
+                first = parse_month(opts["month"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            date_from, date_to = first, next_month(first) - dt.timedelta(days=1)
+        elif opts["date_from"] and opts["date_to"]:
+            date_from, date_to = _day(opts["date_from"]), _day(opts["date_to"])
+        else:
+            raise CommandError("give --month YYYY-MM, or --from YYYY-MM-DD and --to YYYY-MM-DD")
+        if date_from > date_to:
+            raise CommandError(f"--from {date_from} is after --to {date_to}")
+        try:
+            filters = export_filters_clean({"model": opts["model"], "category": opts["category"],
+                                            "failed": opts["failed"]})
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        job = ExportJob(customer=customer, date_from=date_from, date_to=date_to, filters=filters)
+
+        def progress(done, total):
+            if opts["verbosity"] > 1:
+                self.stderr.write(f"{done:,} of {total:,} rows")
+
+        try:
+            result = export_write(job=job, out_path=opts["out"], progress=progress)
+        except OSError as exc:
+            raise CommandError(f"{opts['out']}: cannot write: {exc.strerror or exc}") from None
+        sheets = ", ".join(result["sheets"])
+        self.stdout.write(f"{result['rows']} rows ({customer.slug}, {date_from} to {date_to}; "
+                          f"sheets: {sheets}) -> {result['path']}")
