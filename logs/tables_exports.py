@@ -65,7 +65,7 @@ class ExportJobTable(tables.Table):
                            value, who, days, f" · {extra}" if extra else "", owner)
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {} js-status">{}</span>', BADGE.get(value, ""),
+        return format_html('<span class="badge {} js-status">{}</span>', BADGE.get(record.status, ""),
                            record.get_status_display())
 
     def render_progress(self, value, record):
