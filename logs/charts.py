@@ -35,12 +35,29 @@ DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12, color="#1f2430")
 
 
-def _layout(fig: go.Figure, **kw) -> go.Figure:
-    layout = dict(template="plotly_white", font=FONT, margin=dict(l=56, r=56, t=16, b=40), height=320,
+def _figure(traces=(), layout=None) -> go.Figure:
+    """A figure from plain dicts, skipping plotly's per-property validation (it costs
+    ~100 ms a page); tests validate every figure instead (tests/test_charts.py)."""
+    return go.Figure(data=list(traces), layout=layout or {}, _validate=False)
+
+
+AXIS = dict(gridcolor="#eef1f5", zeroline=False, linecolor="#d5d9e0", ticks="", automargin=True)
+
+
+def _layout(fig, **kw) -> go.Figure:
+    """The house style around `fig` (a list of trace dicts, or an empty figure's annotation dict)."""
+    annotation = None
+    if isinstance(fig, dict):
+        annotation, fig = fig, []
+    layout = dict(paper_bgcolor="#fff", plot_bgcolor="#fff", font=FONT, margin=dict(l=56, r=56, t=16, b=40), height=320,
                   legend=dict(orientation="h", y=-0.18, font=dict(size=11)), hovermode="x unified")
     layout.update(kw)
-    fig.update_layout(**layout)
-    return fig
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**AXIS, **layout.get(axis, {})}
+    if annotation is not None:
+        layout["annotations"] = [annotation]
+        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+    return _figure(fig, layout)
 
 
 def _label(value) -> str:
@@ -57,12 +74,9 @@ def _x(period, *, hourly: bool, tz):
     return period
 
 
-def _empty(fig: go.Figure, text: str = "No calls in this range") -> go.Figure:
-    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font=dict(size=14, color="#6b7280"))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+def _empty(fig, text: str = "No calls in this range") -> dict:
+    return dict(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                font=dict(size=14, color="#6b7280"))
 
 
 def totals(period_rows: list[dict]) -> dict:
@@ -81,7 +95,7 @@ def totals(period_rows: list[dict]) -> dict:
 
 def calls_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figure:
     """Calls per day (or hour) stacked by category, with the failure rate as a line."""
-    fig = go.Figure()
+    fig = []
     if not rows:
         return _layout(_empty(fig))
     by = defaultdict(lambda: defaultdict(int))
@@ -90,22 +104,20 @@ def calls_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
     xs = sorted(by)
     present = {c for per in by.values() for c in per}
     for cat in [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER)):
-        fig.add_bar(x=xs, y=[by[x].get(cat, 0) for x in xs], name=_label(cat),
-                    marker_color=CATEGORY_COLORS.get(cat, "#94a3b8"))
+        fig.append(dict(type="bar", x=xs, y=[by[x].get(cat, 0) for x in xs], name=_label(cat),
+                        marker=dict(color=CATEGORY_COLORS.get(cat, "#94a3b8"))))
     rates = []
     for x in xs:
         total = sum(by[x].values())
         failed = total - by[x].get(Category.SUCCESS, 0)
         rates.append(round(100 * failed / total, 2) if total else None)
-    fig.add_scatter(x=xs, y=rates, name="Failure rate (%)", yaxis="y2", mode="lines+markers",
-                    line=dict(color="#111827", width=2), marker=dict(size=5))
-    _layout(fig, barmode="stack",
+    fig.append(dict(type="scatter", x=xs, y=rates, name="Failure rate (%)", yaxis="y2", mode="lines+markers",
+                    line=dict(color="#111827", width=2), marker=dict(size=5)))
+    return _layout(fig, barmode="stack", xaxis=dict(type="date"),
             yaxis=dict(title="calls", rangemode="tozero"),
             yaxis2=dict(title="failure rate %", overlaying="y", side="right", rangemode="tozero",
                         range=[0, max([r for r in rates if r is not None] + [1]) * 1.1],
                         showgrid=False))
-    fig.update_xaxes(type="date")
-    return fig
 
 
 def error_mix(rows: list[dict]) -> dict[str, int]:
@@ -119,17 +131,16 @@ def error_mix(rows: list[dict]) -> dict[str, int]:
 
 def error_mix_figure(rows: list[dict]) -> go.Figure:
     """The failures by category (horizontal bars)."""
-    fig = go.Figure()
+    fig = []
     mix = error_mix(rows)
     if not mix:
         return _layout(_empty(fig, "No failed calls in this range"))
     cats = list(reversed(list(mix)))
-    fig.add_bar(y=[_label(c) for c in cats], x=[mix[c] for c in cats], orientation="h",
-                marker_color=[CATEGORY_COLORS.get(c, "#94a3b8") for c in cats],
-                text=[f"{mix[c]:,}" for c in cats], textposition="auto", name="failed calls")
-    _layout(fig, showlegend=False, hovermode="closest", margin=dict(l=150, r=24, t=16, b=40),
+    fig.append(dict(type="bar", y=[_label(c) for c in cats], x=[mix[c] for c in cats], orientation="h",
+                    marker=dict(color=[CATEGORY_COLORS.get(c, "#94a3b8") for c in cats]),
+                    text=[f"{mix[c]:,}" for c in cats], textposition="auto", name="failed calls"))
+    return _layout(fig, showlegend=False, hovermode="closest", margin=dict(l=150, r=24, t=16, b=40),
             xaxis=dict(title="failed calls"))
-    return fig
 
 
 def rate_vs_overload(rows: list[dict]) -> dict:
@@ -155,21 +166,20 @@ def rate_vs_overload(rows: list[dict]) -> dict:
 
 def rate_vs_overload_figure(rows: list[dict]) -> go.Figure:
     info = rate_vs_overload(rows)
-    fig = go.Figure()
+    fig = []
     if not (info["n429"] or info["n503"]):
         return _layout(_empty(fig, "No 429 or 503 errors"), height=220)
-    fig.add_pie(labels=["429 rate limited", "503 overloaded"], values=[info["n429"], info["n503"]],
+    fig.append(dict(type="pie", labels=["429 rate limited", "503 overloaded"], values=[info["n429"], info["n503"]],
                 marker=dict(colors=[CATEGORY_COLORS[Category.RATE_LIMITED],
                                     CATEGORY_COLORS[Category.OVERLOADED]]),
-                hole=0.55, sort=False, textinfo="percent")
-    _layout(fig, height=220, hovermode="closest", margin=dict(l=16, r=16, t=8, b=8),
-            legend=dict(orientation="v", x=1, y=0.5))
-    return fig
+                hole=0.55, sort=False, textinfo="percent"))
+    return _layout(fig, height=220, hovermode="closest", margin=dict(l=16, r=16, t=8, b=8),
+                   legend=dict(orientation="v", x=1, y=0.5))
 
 
 def failure_heatmap_figure(rows: list[dict]) -> go.Figure:
     """Failure rate by hour of day (rows) against day of week, in Beijing time."""
-    fig = go.Figure()
+    fig = []
     if not any(r["calls"] for r in rows):
         return _layout(_empty(fig), height=360)
     calls = [[0] * 7 for _ in range(24)]
@@ -180,14 +190,13 @@ def failure_heatmap_figure(rows: list[dict]) -> go.Figure:
     z = [[round(100 * failed[h][d] / calls[h][d], 1) if calls[h][d] else None for d in range(7)]
          for h in range(24)]
     text = [[f"{failed[h][d]:,} of {calls[h][d]:,}" for d in range(7)] for h in range(24)]
-    fig.add_heatmap(
+    fig.append(dict(type="heatmap", 
         z=z, x=DAYS, y=[f"{h:02d}:00" for h in range(24)], text=text, colorscale="OrRd",
         zmin=0, colorbar=dict(title=dict(text="failed %"), thickness=12),
         hovertemplate="%{x} %{y}: %{z}% failed (%{text})<extra></extra>", hoverongaps=False,
-    )
-    _layout(fig, height=480, hovermode="closest", margin=dict(l=56, r=24, t=16, b=40),
-            yaxis=dict(autorange="reversed", title="hour (Beijing time)", dtick=2))
-    return fig
+    ))
+    return _layout(fig, height=480, hovermode="closest", margin=dict(l=56, r=24, t=16, b=40),
+                   yaxis=dict(autorange="reversed", title="hour (Beijing time)", dtick=2))
 
 
 def spend_series(rows: list[dict], *, hourly: bool = False, tz=None) -> list[dict]:
@@ -208,22 +217,20 @@ def spend_series(rows: list[dict], *, hourly: bool = False, tz=None) -> list[dic
 
 def spend_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figure:
     """Spend per day (bars) and the effective cost per delivered image (line)."""
-    fig = go.Figure()
+    fig = []
     series = spend_series(rows, hourly=hourly, tz=tz)
     if not series:
         return _layout(_empty(fig))
     xs = [s["period"] for s in series]
-    fig.add_bar(x=xs, y=[float(s["spend_usd"]) for s in series], name="Spend (US$)",
-                marker_color="#2f6fde", hovertemplate="$%{y:,.2f}")
-    fig.add_scatter(x=xs, y=[float(s["cost_per_image_usd"]) if s["cost_per_image_usd"] is not None
+    fig.append(dict(type="bar", x=xs, y=[float(s["spend_usd"]) for s in series], name="Spend (US$)",
+                    marker=dict(color="#2f6fde"), hovertemplate="$%{y:,.2f}"))
+    fig.append(dict(type="scatter", x=xs, y=[float(s["cost_per_image_usd"]) if s["cost_per_image_usd"] is not None
                              else None for s in series],
                     name="Cost per delivered image (US$)", yaxis="y2", mode="lines+markers",
-                    line=dict(color="#c2410c", width=2), hovertemplate="$%{y:,.4f}")
-    _layout(fig, yaxis=dict(title="US$", rangemode="tozero", tickprefix="$"),
+                    line=dict(color="#c2410c", width=2), hovertemplate="$%{y:,.4f}"))
+    return _layout(fig, xaxis=dict(type="date"), yaxis=dict(title="US$", rangemode="tozero", tickprefix="$"),
             yaxis2=dict(title="US$ per image", overlaying="y", side="right", rangemode="tozero",
                         tickprefix="$", showgrid=False))
-    fig.update_xaxes(type="date")
-    return fig
 
 
 def percentile_from_buckets(counts: list[int], q: float) -> float | None:
@@ -266,15 +273,14 @@ def latency_by_size(rows: list[dict]) -> list[dict]:
 
 def latency_figure(rows: list[dict]) -> go.Figure:
     """Latency p50 and p95 (seconds) of delivered calls, by image size."""
-    fig = go.Figure()
+    fig = []
     data = latency_by_size(rows)
     if not data:
         return _layout(_empty(fig, "No latency recorded in this range"))
     sizes = [d["image_size"] for d in data]
     for key, name, color in (("p50_ms", "p50", "#60a5fa"), ("p95_ms", "p95", "#1e3a8a")):
-        fig.add_bar(x=sizes, y=[round(d[key] / 1000, 1) for d in data], name=name,
-                    marker_color=color, text=[f"{d[key] / 1000:.1f}s" for d in data],
-                    textposition="outside", cliponaxis=False)
-    _layout(fig, barmode="group", hovermode="closest", yaxis=dict(title="seconds", rangemode="tozero"),
+        fig.append(dict(type="bar", x=sizes, y=[round(d[key] / 1000, 1) for d in data], name=name,
+                        marker=dict(color=color), text=[f"{d[key] / 1000:.1f}s" for d in data],
+                        textposition="outside", cliponaxis=False))
+    return _layout(fig, barmode="group", hovermode="closest", yaxis=dict(title="seconds", rangemode="tozero"),
             xaxis=dict(title="image size", type="category"))
-    return fig

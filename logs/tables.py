@@ -4,7 +4,8 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from logs.choices import Category, group_of
 from logs.models import Call
@@ -47,6 +48,7 @@ class CallTable(tables.Table):
         orderable = False
         empty_text = "No calls match these filters."
         attrs = {"class": "calls"}
+        template_name = "logs/_calls_table.html"
         row_attrs = {"class": lambda record: "failed" if record.category != Category.SUCCESS else ""}
 
     def __init__(self, *args, columns=None, **kw):
@@ -56,11 +58,39 @@ class CallTable(tables.Table):
 
     @classmethod
     def column_choices(cls) -> list[tuple[str, str]]:
-        return [(name, str(col.verbose_name or name.replace("_", " ")).capitalize()
-                 if not col.verbose_name else str(col.verbose_name))
+        return [(name, str(col.verbose_name or name.replace("_", " ").capitalize()))
                 for name, col in cls.base_columns.items() if name not in ALWAYS]
 
-    def render_created_at(self, value):
+    def body_html(self) -> str:
+        """The rows as HTML, rendered directly: django-tables2's per-cell template machinery
+        costs ~2 ms a row, most of a Logs page's time. Same render_* methods, same escaping."""
+        names = [c.name for c in self.columns]
+        renderers = []
+        for name in names:
+            column = self.columns[name]
+            td = column.attrs.get("td", {}).get("class")
+            accessor = str(column.accessor).split("__")
+            method = getattr(self, f"render_{name}", None)
+            renderers.append((f' class="{td}"' if td else "", accessor, method))
+        out = []
+        for record in self.data:
+            cells = []
+            for td, accessor, method in renderers:
+                value = record
+                for part in accessor:
+                    value = getattr(value, part, None) if value is not None else None
+                if value is None or value == "":
+                    html = "—"
+                elif method is not None:
+                    html = conditional_escape(method(value=value, record=record))
+                else:
+                    html = conditional_escape(value)
+                cells.append(f"<td{td}>{html}</td>")
+            failed = ' class="failed"' if record.category != Category.SUCCESS else ""
+            out.append(f"<tr{failed}>{''.join(cells)}</tr>")
+        return mark_safe("\n".join(out))
+
+    def render_created_at(self, value, record=None):
         return format_html('<span class="nowrap">{}</span>',
                            timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S"))
 
@@ -74,13 +104,13 @@ class CallTable(tables.Table):
         return format_html('<span class="badge {}" title="{}">{}</span><div class="reason">{}</div>',
                            kind, group_of(value), record.get_category_display(), record.reason)
 
-    def render_latency_ms(self, value):
+    def render_latency_ms(self, value, record=None):
         return f"{value / 1000:.1f} s"
 
-    def render_charged_usd(self, value):
+    def render_charged_usd(self, value, record=None):
         return _money(value)
 
-    def render_expected_usd(self, value):
+    def render_expected_usd(self, value, record=None):
         return _money(value)
 
     def render_billing_mode(self, value, record):

@@ -114,3 +114,17 @@ def test_empty_figures_say_so():
     for fig in (charts.calls_figure([]), charts.error_mix_figure([]), charts.spend_figure([]),
                 charts.latency_figure([]), charts.failure_heatmap_figure([])):
         assert fig.layout.annotations and "No" in fig.layout.annotations[0].text
+
+
+def test_every_figure_is_valid_plotly():
+    """The page builds figures without plotly's validation (speed): check them here."""
+    import plotly.graph_objects as go
+
+    heat = [{"dow": 3, "hod": 4, "calls": 5, "failed": 1}]
+    lat = [{"image_size": "1K", "buckets": [1] * len(LATENCY_BUCKETS_MS)}]
+    figs = [charts.calls_figure(ROWS), charts.calls_figure(ROWS, hourly=True, tz=SH),
+            charts.error_mix_figure(ROWS), charts.rate_vs_overload_figure(ROWS),
+            charts.failure_heatmap_figure(heat), charts.spend_figure(ROWS), charts.latency_figure(lat),
+            charts.calls_figure([]), charts.rate_vs_overload_figure([])]
+    for fig in figs:
+        go.Figure(fig.to_dict())  # raises ValueError on any invalid property

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -17,9 +19,19 @@ from logs.views.calls import facets_for
 HOURLY_UP_TO_DAYS = 2
 
 
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def figure_json(fig) -> str:
     """A figure as JSON safe to put inside a <script type="application/json"> element."""
-    text = fig.to_json(validate=False, engine="json")
+    text = json.dumps(fig.to_plotly_json(), default=_plain, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
