@@ -40,12 +40,47 @@ class RowError(ValueError):
     """One row is bad; the message is the reason shown to the user."""
 
 
-@dataclass
 class Record:
-    line: int
-    customer_slug: str
-    fields: dict[str, Any]            # Call fields
-    raw: dict[str, Any] = field(default_factory=dict)  # the incoming record, for conflicts
+    """A call read from the input: its line, customer, `Call` fields, and the incoming record.
+
+    `raw` (the incoming record whole, kept for a conflict) is built only when read: a reader
+    may pass `raw_from=(function, argument)` instead of `raw`, so the millions of rows that
+    are no conflict never pay for it.
+    """
+
+    __slots__ = ("line", "customer_slug", "fields", "_raw", "_raw_from")
+
+    def __init__(self, line: int, customer_slug: str, fields: dict[str, Any],
+                 raw: dict[str, Any] | None = None, *, raw_from: tuple | None = None):
+        self.line = line
+        self.customer_slug = customer_slug
+        self.fields = fields            # Call fields
+        self._raw = raw
+        self._raw_from = raw_from
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        if self._raw is None:
+            if self._raw_from is not None:
+                fn, arg = self._raw_from
+                self._raw = fn(arg)
+                self._raw_from = None
+            else:
+                self._raw = {}
+        return self._raw
+
+    @raw.setter
+    def raw(self, value: dict[str, Any]) -> None:
+        self._raw, self._raw_from = value, None
+
+    def __repr__(self) -> str:
+        return f"Record(line={self.line!r}, customer_slug={self.customer_slug!r}, fields={self.fields!r})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return (self.line, self.customer_slug, self.fields, self.raw) == (
+            other.line, other.customer_slug, other.fields, other.raw)
 
 
 @dataclass
@@ -74,12 +109,14 @@ def detect(head: bytes) -> tuple[str, str]:
         return Source.GATEWAY, "xlsx"
     if b"\x00" in head:
         raise InputError(f"this is a binary file, not text: {KIND_HELP}")
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
     try:
-        text = head.decode("utf-8-sig")
+        text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
             raise InputError(f"the file is not UTF-8 text: {KIND_HELP}") from None
-        text = head[: exc.start].decode("utf-8-sig", errors="ignore")
+        text = head[: exc.start].decode("utf-8", errors="ignore")
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         return Source.CALLS, "json"
@@ -109,7 +146,7 @@ def parse_time(value: Any, tz: ZoneInfo, label: str = "time") -> dt.datetime:
         s = str(value).strip()
         if not s:
             raise RowError(f"{label} is missing")
-        if _NUMBER.fullmatch(s):
+        if not (s[:4].isdigit() and s[4:5] == "-") and _NUMBER.fullmatch(s):
             return parse_time(float(s), tz, label)
         try:
             when = dt.datetime.fromisoformat(s)
@@ -416,14 +453,33 @@ def gateway_columns(header: list) -> dict[str, int]:
     return cols
 
 
+_TYPE_VALUES = {key: str(value) for key, value in _TYPES.items()}  # plain strings
+_MEMO_LIMIT = 100_000
+_SIX = Decimal("0.000001")
+
+
 class GatewayRows:
-    """Turns the cells of a gateway export row into a Record / Skipped / Rejected."""
+    """Turns the cells of a gateway export row into a Record / Skipped / Rejected.
+
+    The decisions are the shared pure functions (`classify_export_row`, `parse_usd`, ...);
+    as an export repeats the same few cost, details and (model, tokens) values over and
+    over, their results are memoized per reader, keyed by every argument they take.
+    """
 
     def __init__(self, cols: dict[str, int], *, tz: ZoneInfo, customer_slug: str | None):
         self.cols = cols
         self.tz = tz
         self.customer_slug = customer_slug
         self.items = list(cols.items())
+        self._verdicts: dict = {}
+        self._details: dict = {}
+        self._amounts: dict = {}
+        self._quota = "quota" in cols
+        (self.i_time, self.i_type, self.i_model, self.i_user, self.i_prompt, self.i_completion,
+         self.i_cost, self.i_use_time, self.i_details, self.i_token, self.i_rid, self.i_group) = (
+            cols.get(k) for k in ("time", "type", "model", "user", "prompt", "completion",
+                                  "quota" if self._quota else "cost", "use_time", "details", "token",
+                                  "request_id", "group"))
 
     def cell(self, cells: list, key: str):
         i = self.cols.get(key)
@@ -438,46 +494,100 @@ class GatewayRows:
         except RowError as exc:
             return Rejected(line, str(exc))
 
+    def raw_of(self, cells: list) -> dict:
+        """The incoming row whole, by canonical column key (JSON-safe)."""
+        raw = {key: (cells[i] if i < len(cells) else None) for key, i in self.items}
+        if all(v is None or type(v) is str for v in raw.values()):
+            return raw
+        return _jsonable(raw)
+
+    def _amount(self, value):
+        if value is None or value == "":
+            return None
+        memo = self._amounts
+        try:
+            return memo[value]
+        except (KeyError, TypeError):
+            pass
+        amount = parse_quota(value, "quota") if self._quota else parse_amount(value, "cost")
+        if type(value) is str:
+            if len(memo) > _MEMO_LIMIT:
+                memo.clear()
+            memo[value] = amount
+        return amount
+
+    def _from_details(self, details: str, is_error: bool):
+        key = (details, is_error)
+        hit = self._details.get(key)
+        if hit is None:
+            m = _RATIO.search(details)
+            group_ratio = Decimal(m.group(1)).quantize(_SIX) if m else None
+            http_status = _text_error(details).code if is_error else None
+            hit = (group_ratio, http_status)
+            if len(self._details) > _MEMO_LIMIT:
+                self._details.clear()
+            self._details[key] = hit
+        return hit
+
+    def _verdict(self, log_type: str, model: str, output_tokens, details: str):
+        key = (log_type, model, output_tokens, details)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = classify_export_row(log_type=log_type, model=model, output_tokens=output_tokens,
+                                          details=details)
+            if len(self._verdicts) > _MEMO_LIMIT:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
+
     def _row(self, cells: list, line: int):
-        c = self.cell
-        raw_type = c(cells, "type")
+        n = len(cells)
+
+        def c(i):
+            if i is None or i >= n:
+                return None
+            v = cells[i]
+            return v.strip() if type(v) is str else v
+
+        raw_type = c(self.i_type)
         if raw_type is None or str(raw_type).strip() == "":
             raise RowError("type is missing")
-        type_key = str(raw_type).strip().lower()
-        if type_key.endswith(".0"):
-            type_key = type_key[:-2]
-        log_type = _TYPES.get(type_key)
+        log_type = _TYPE_VALUES.get(raw_type) if type(raw_type) is str else None
         if log_type is None:
-            raise RowError(f"type {raw_type!r} is not a known log type")
-        created_at = parse_time(c(cells, "time"), self.tz, "time")
-        if log_type not in (LogType.CONSUME, LogType.ERROR):
+            type_key = str(raw_type).strip().lower()
+            if type_key.endswith(".0"):
+                type_key = type_key[:-2]
+            log_type = _TYPE_VALUES.get(type_key)
+            if log_type is None:
+                raise RowError(f"type {raw_type!r} is not a known log type")
+        created_at = parse_time(c(self.i_time), self.tz, "time")
+        if log_type != "consume" and log_type != "error":
             return Skipped(line, f"{log_type} row (not a call)")
-        model = c(cells, "model")
+        model = c(self.i_model)
         model = str(model).strip() if model is not None else ""
         if not model:
             raise RowError("model is missing")
-        slug = self.customer_slug or _text(c(cells, "user"), 64)
+        slug = self.customer_slug or _text(c(self.i_user), 64)
         if not slug:
             raise RowError("no customer: the row has no User and the import names no customer")
-        prompt_tokens = parse_int(c(cells, "prompt"), "prompt tokens")
-        output_tokens = parse_int(c(cells, "completion"), "completion tokens")
-        if "quota" in self.cols:
-            charged = parse_quota(c(cells, "quota"), "quota")
+        prompt_tokens = _int_cell(c(self.i_prompt), "prompt tokens")
+        output_tokens = _int_cell(c(self.i_completion), "completion tokens")
+        charged = self._amount(c(self.i_cost))
+        use_time = c(self.i_use_time)
+        if type(use_time) is str and use_time.isdigit() and use_time.isascii():
+            latency_ms = int(use_time) * 1000
         else:
-            charged = parse_amount(c(cells, "cost"), "cost")
-        latency_ms = parse_seconds_ms(c(cells, "use_time"), "use time")
-        details = c(cells, "details")
+            latency_ms = parse_seconds_ms(use_time, "use time")
+        details = c(self.i_details)
         details = "" if details is None else str(details)
-        token = _text(c(cells, "token"))
-        m = _RATIO.search(details)
-        group_ratio = Decimal(m.group(1)).quantize(Decimal("0.000001")) if m else None
-        verdict = classify_export_row(log_type=str(log_type), model=model, output_tokens=output_tokens,
-                                      details=details)
-        http_status = _text_error(details).code if log_type == LogType.ERROR else None
-        rid = _text(c(cells, "request_id"))
+        token = _text(c(self.i_token))
+        group_ratio, http_status = self._from_details(details, log_type == "error")
+        verdict = self._verdict(log_type, model, output_tokens, details)
+        rid = _text(c(self.i_rid))
         synthetic = not rid
         if synthetic:
             rid = f"~{created_at:%Y%m%dT%H%M%SZ}|{token}|{model}|{charged if charged is not None else ''}"[:200]
+        category = verdict.category
         fields = {
             "request_id": rid,
             "request_id_synthetic": synthetic,
@@ -486,22 +596,31 @@ class GatewayRows:
             "family": family_of(model) or "",
             "token_name": token,
             "route": "gateway",
-            "group": _text(c(cells, "group"), 64),
+            "group": _text(c(self.i_group), 64),
             "source": Source.GATEWAY,
-            "log_type": str(log_type),
+            "log_type": log_type,
             "http_status": http_status,
             "error_text": details,
             "prompt_tokens": prompt_tokens,
             "output_tokens": output_tokens,
-            "images": 1 if verdict.category == Category.SUCCESS else 0,
+            "images": 1 if category == Category.SUCCESS else 0,
             "latency_ms": latency_ms,
             "charged_usd": charged,
             "group_ratio": group_ratio,
-            "category": verdict.category,
+            "category": category,
             "reason": verdict.reason[:300],
         }
-        raw = {key: (cells[i] if i < len(cells) else None) for key, i in self.items}
-        return Record(line=line, customer_slug=slug, fields=fields, raw=_jsonable(raw))
+        return Record(line, slug, fields, raw_from=(self.raw_of, cells))
+
+
+def _int_cell(value, label: str) -> int | None:
+    """parse_int, with the common case (a plain decimal string) first."""
+    if type(value) is str:
+        if not value:
+            return None
+        if value.isdigit() and value.isascii():
+            return int(value)
+    return parse_int(value, label)
 
 
 def iter_gateway_csv(stream: io.BufferedIOBase, *, tz: ZoneInfo, customer_slug: str | None
@@ -542,6 +661,13 @@ def _csv_records(lines, width: int):
             if nxt is None:
                 break
             number, line = nxt
+        if not pending and '"' not in line:
+            # The common case: one line, no quotes (what the general path below does for it).
+            cells = line.rstrip("\r\n").split(",")
+            if len(cells) < width and not any(c.strip() for c in cells):
+                continue  # blank lines are not rows, but they advance the line number
+            yield number, cells
+            continue
         if not pending and not line.strip():
             continue  # blank lines are not rows, but they advance the line number
         pending.append((number, line))

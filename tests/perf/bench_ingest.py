@@ -1,0 +1,321 @@
+"""Benchmark: ingest a 1,000,000-row gateway export (CSV) on PostgreSQL, against a bare COPY.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python tests/perf/bench_ingest.py [--rows N]
+
+Target (issue 2, "Speed"): `calls_ingest` of the file (parsed, classified, priced, stored with
+every index of the call table, rollups refreshed, idempotent) takes no more than 3 times a bare
+`COPY ... FROM STDIN (FORMAT csv, HEADER)` of the same file into a plain table of text columns,
+with peak memory under 300 MB.
+
+It writes a realistic export (Chinese headers, a UTF-8 BOM; Pro per-request and NB2 per-token
+consume rows, ~3% text refusals and empty outputs, ~3% error rows with 429/503 text, a few
+top-up rows, unique request IDs, times over a month, naive UTC+8) to a temporary file, creates
+a dedicated database (NBAUDIT_BENCH_DB_NAME, default nbaudit_bench_ingest; dropped at the end
+unless --keep), migrates it, then:
+
+  (a) COPY of the file into a plain table of text columns (psycopg 3, streamed);
+  (b) `calls_ingest` of the file into the empty call table, in a fresh subprocess, whose peak
+      RSS (ru_maxrss) is the memory figure; the baseline RSS after `django.setup()` is shown too;
+  (c) a second `calls_ingest` of the same file (idempotency: 0 inserted), also a subprocess.
+
+Without DATABASE_URL it runs on a throwaway SQLite file instead (no COPY, no ratio): the demo path.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+HEADER = ["时间", "请求ID", "用户", "令牌", "分组", "类型", "模型", "用时", "提示", "补全", "花费", "详情"]
+PRO = "gemini-3-pro-image-preview"
+NB2 = "gemini-3.1-flash-image-preview"
+USERS = ["acme", "globex", "initech", "umbrella", "hooli", "stark"]
+TOKENS = ["prod-web", "prod-api", "batch", "mobile", "staging"]
+START = dt.datetime(2026, 10, 1)  # naive, UTC+8 as the export writes it
+MONTH_SECONDS = 31 * 86400
+
+
+# --- data -------------------------------------------------------------------------------------
+
+def _csv_cell(value: str) -> str:
+    if any(ch in value for ch in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def write_export(path: Path, rows: int, seed: int = 20261001) -> dict:
+    """A gateway export of `rows` data rows; returns the mix written."""
+    rnd = random.Random(seed)
+    mix = {"pro": 0, "nb2": 0, "refusal_or_empty": 0, "error": 0, "topup": 0}
+    step = MONTH_SECONDS / max(rows, 1)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        fh.write(",".join(HEADER) + "\r\n")
+        out = []
+        for i in range(rows):
+            at = (START + dt.timedelta(seconds=int(i * step))).strftime("%Y-%m-%d %H:%M:%S")
+            user = USERS[rnd.randrange(len(USERS))]
+            token = TOKENS[rnd.randrange(len(TOKENS))]
+            group = "vip" if user == "stark" else "default"
+            ratio = "1.2" if group == "vip" else "1"
+            use_time = str(rnd.randint(6, 75))
+            prompt = str(rnd.randint(12, 2400))
+            rid = f"gw-{i:08d}-{rnd.getrandbits(32):08x}"
+            r = rnd.random()
+            if i % 5000 == 4999:
+                mix["topup"] += 1
+                row = [at, "", user, token, group, "充值", "", "0", "", "", "$20.000000", "通过兑换码充值 $20"]
+            elif r < 0.03:
+                mix["error"] += 1
+                model = PRO if rnd.random() < 0.65 else NB2
+                if rnd.random() < 0.7:
+                    details = "status_code=429, RESOURCE_EXHAUSTED: You exceeded your current quota, please check your plan"
+                else:
+                    details = "status_code=503, The model is overloaded. Please try again later."
+                row = [at, rid, user, token, group, "错误", model, use_time, "0", "0", "$0.000000", details]
+            else:
+                pro = rnd.random() < 0.6
+                model = PRO if pro else NB2
+                mix["pro" if pro else "nb2"] += 1
+                if r < 0.06:  # a text refusal, or an empty output
+                    mix["refusal_or_empty"] += 1
+                    completion = str(rnd.randint(60, 600)) if rnd.random() < 0.7 else rnd.choice(["0", ""])
+                else:
+                    completion = str(rnd.choice([1120, 1120, 1120, 1680, 2000, 2520]) + rnd.randint(0, 300))
+                if pro:
+                    cost = f"${0.05 * float(ratio):.6f}"
+                    details = f"模型价格 0.05，分组倍率 {ratio}"
+                else:
+                    out_tokens = int(completion or 0)
+                    usd = (int(prompt) * 0.5 + out_tokens * 60) / 1_000_000 * float(ratio)
+                    cost = f"${usd:.6f}"
+                    details = f"模型倍率 0.25，补全倍率 240，分组倍率 {ratio}"
+                row = [at, rid, user, token, group, "消费", model, use_time, prompt, completion, cost, details]
+            out.append(",".join(_csv_cell(c) for c in row))
+            if len(out) >= 10000:
+                fh.write("\r\n".join(out) + "\r\n")
+                out = []
+        if out:
+            fh.write("\r\n".join(out) + "\r\n")
+    return mix
+
+
+# --- databases --------------------------------------------------------------------------------
+
+def _admin_conninfo(url: str) -> str:
+    import dj_database_url
+
+    cfg = dj_database_url.parse(url)
+    parts = {"host": cfg.get("HOST") or "", "port": str(cfg.get("PORT") or ""), "user": cfg.get("USER") or "",
+             "password": cfg.get("PASSWORD") or "", "dbname": cfg.get("NAME") or "postgres"}
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def _bench_url(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def pg_recreate(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_drop(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_copy(bench_url: str, path: Path) -> tuple[float, int]:
+    """A bare COPY of the file into a plain table of text columns: (seconds, rows)."""
+    import psycopg
+
+    cols = ", ".join(f"c{i} text" for i in range(len(HEADER)))
+    with psycopg.connect(_admin_conninfo(bench_url)) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy")
+        conn.execute(f"CREATE TABLE bench_copy ({cols})")
+        conn.commit()
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy("COPY bench_copy FROM STDIN (FORMAT csv, HEADER)") as copy:
+                with path.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        copy.write(block)
+            conn.commit()
+        elapsed = time.perf_counter() - t0
+        rows = conn.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return elapsed, rows
+
+
+# --- the ingest, in a fresh process -----------------------------------------------------------
+
+def _django(db_url: str | None, sqlite_path: str | None = None) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "nbaudit.settings"
+    if db_url:
+        os.environ["DATABASE_URL"] = db_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["NBAUDIT_DATA_DIR"] = sqlite_path
+    import django
+
+    django.setup()
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args) -> None:
+    """Run one ingest; print one JSON line with the figures."""
+    _django(args.db_url, args.data_dir)
+    from django.core.management import call_command
+
+    if args.migrate:
+        call_command("migrate", verbosity=0)
+        print(json.dumps({"migrated": True}))
+        return
+    import logs.services.ingest as ingest
+
+    base = rss_mb()
+    spent = {"rollups": 0.0}
+    refresh = ingest.rollups_refresh
+
+    def timed_refresh(**kw):
+        t = time.perf_counter()
+        try:
+            return refresh(**kw)
+        finally:
+            spent["rollups"] += time.perf_counter() - t
+
+    ingest.rollups_refresh = timed_refresh
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0 = time.perf_counter()
+    batch = ingest.calls_ingest(source=args.file, fmt="gateway")
+    elapsed = time.perf_counter() - t0
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    s = batch.summary()
+    print(json.dumps({
+        "seconds": elapsed, "rollups_seconds": spent["rollups"], "base_rss_mb": base, "peak_rss_mb": rss_mb(),
+        "rows": s["rows"], "inserted": s["inserted"], "duplicates": s["duplicates"], "conflicts": s["conflicts"],
+        "skipped": s["skipped"], "rejected": len(s["rejected"]), "categories": s["categories"],
+    }))
+
+
+def run_child(file: Path, db_url: str | None, data_dir: str | None, *, migrate=False, profile=None) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--file", str(file)]
+    if db_url:
+        cmd += ["--db-url", db_url]
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    if migrate:
+        cmd.append("--migrate")
+    if profile:
+        cmd += ["--profile", profile]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"the ingest subprocess failed (exit {out.returncode})")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- main -------------------------------------------------------------------------------------
+
+def _fmt_ingest(label: str, r: dict, copy_s: float | None) -> None:
+    ratio = f"   ratio to COPY {r['seconds'] / copy_s:5.2f}x" if copy_s else ""
+    print(f"{label}: {r['seconds']:8.2f} s  {r['rows'] / r['seconds']:9,.0f} rows/s{ratio}")
+    print(f"    rows {r['rows']:,}  inserted {r['inserted']:,}  duplicates {r['duplicates']:,}  "
+          f"conflicts {r['conflicts']:,}  skipped {r['skipped']:,}  rejected {r['rejected']:,}")
+    print(f"    of which rollup refresh {r['rollups_seconds']:.2f} s;  peak RSS {r['peak_rss_mb']:.0f} MB "
+          f"(after django.setup {r['base_rss_mb']:.0f} MB)")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--file", help="use this export instead of generating one")
+    p.add_argument("--keep", action="store_true", help="keep the bench database and the file")
+    p.add_argument("--profile", help="write a cProfile of the first ingest to this path")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--db-url", help=argparse.SUPPRESS)
+    p.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(args)
+        return 0
+
+    url = os.environ.get("DATABASE_URL")
+    name = os.environ.get("NBAUDIT_BENCH_DB_NAME", "nbaudit_bench_ingest")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    file = Path(args.file) if args.file else tmp / "gateway_export.csv"
+    try:
+        if not args.file:
+            t = time.perf_counter()
+            mix = write_export(file, args.rows)
+            print(f"generated {args.rows:,} rows ({file.stat().st_size / 2**20:.0f} MB) in "
+                  f"{time.perf_counter() - t:.1f} s: {mix}")
+        if url and url.startswith("postgres"):
+            bench_url = _bench_url(url, name)
+            pg_recreate(url, name)
+            run_child(file, bench_url, None, migrate=True)
+            copy_s, copied = pg_copy(bench_url, file)
+            print(f"(a) COPY into a text table: {copy_s:8.2f} s  {copied / copy_s:9,.0f} rows/s  ({copied:,} rows)")
+            data_dir = None
+        else:
+            print("no PostgreSQL DATABASE_URL: SQLite (the demo path), no COPY to compare with")
+            bench_url, copy_s, data_dir = None, None, str(tmp / "data")
+            os.makedirs(data_dir, exist_ok=True)
+            run_child(file, None, data_dir, migrate=True)
+        first = run_child(file, bench_url, data_dir, profile=args.profile)
+        _fmt_ingest("(b) calls_ingest, empty table", first, copy_s)
+        second = run_child(file, bench_url, data_dir)
+        _fmt_ingest("(c) calls_ingest again (idempotent)", second, copy_s)
+        ok = second["inserted"] == 0 and second["duplicates"] == first["inserted"] and first["conflicts"] == 0
+        print(f"idempotent: {'yes' if ok else 'NO'}  categories: {first['categories']}")
+        if copy_s:
+            ratio = first["seconds"] / copy_s
+            target = ratio <= 3 and first["peak_rss_mb"] < 300
+            print(f"RESULT rows={first['rows']} copy_s={copy_s:.2f} ingest_s={first['seconds']:.2f} "
+                  f"ratio={ratio:.2f} reingest_s={second['seconds']:.2f} peak_mb={first['peak_rss_mb']:.0f} "
+                  f"target(<=3x, <300MB)={'met' if target else 'NOT met'}")
+        return 0 if ok else 1
+    finally:
+        if not args.keep:
+            if url and url.startswith("postgres"):
+                pg_drop(url, name)
+            if not args.file:
+                file.unlink(missing_ok=True)
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"kept: database {name}, file {file}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
