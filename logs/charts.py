@@ -191,7 +191,7 @@ def failure_heatmap_figure(rows: list[dict]) -> go.Figure:
          for h in range(24)]
     text = [[f"{failed[h][d]:,} of {calls[h][d]:,}" for d in range(7)] for h in range(24)]
     fig.append(dict(type="heatmap", 
-        z=z, x=DAYS, y=[f"{h:02d}:00" for h in range(24)], text=text, colorscale="OrRd",
+        z=z, x=DAYS, y=[f"{h:02d}:00" for h in range(24)], text=text, colorscale=[[0, "#fff7ec"], [0.25, "#fdd49e"], [0.5, "#fc8d59"], [0.75, "#d7301f"], [1, "#7f0000"]],
         zmin=0, colorbar=dict(title=dict(text="failed %"), thickness=12),
         hovertemplate="%{x} %{y}: %{z}% failed (%{text})<extra></extra>", hoverongaps=False,
     ))

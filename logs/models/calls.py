@@ -68,6 +68,9 @@ class Call(models.Model):
                 fields=["customer", "-created_at", "-id"], condition=~Q(category="success"),
                 name="call_cust_failed_idx",
             ),
+            # Logs page filters on an exact model name or an HTTP status (dashboard)
+            models.Index(fields=["customer", "model", "-created_at", "-id"], name="call_cust_model_idx"),
+            models.Index(fields=["customer", "http_status", "-created_at", "-id"], name="call_cust_status_idx"),
         ]
 
     def __str__(self):
@@ -105,7 +108,13 @@ class HourlyRollup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "hour"], name="rollup_cust_hour_idx"),
-                   models.Index(fields=["hour"], name="rollup_hour_idx")]
+                   models.Index(fields=["hour"], name="rollup_hour_idx"),
+                   # The Overview's reads, index-only on PostgreSQL: (customer, hour) covering
+                   # what the charts sum (dashboard).
+                   models.Index(fields=["customer", "hour"], name="rollup_overview_idx",
+                                include=["category", "family", "model", "token_name", "image_size",
+                                         "calls", "images", "charged_usd",
+                                         *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]])]
 
     @classmethod
     def bucket_fields(cls):

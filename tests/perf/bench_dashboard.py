@@ -67,15 +67,15 @@ INSERT INTO logs_call (customer_id, request_id, request_id_synthetic, created_at
     finish_message, error_text, prompt_tokens, output_tokens, images, drafts, image_size,
     latency_ms, charged_usd, billing_mode, expected_usd, category, reason, prompt_fingerprint,
     prompt, ingested_at)
-SELECT cust[1 + (i %% {CUSTOMERS})], 'req-' || i, false,
+SELECT cust[1 + cx], 'req-' || i, false,
        %(end)s::timestamptz - ((i::bigint * {seconds} / {n}) || ' seconds')::interval,
        CASE WHEN m < 6 THEN 'gemini-3-pro-image-preview' WHEN m < 9 THEN 'gemini-3.1-flash-image'
             ELSE 'gemini-3.1-flash-lite-image' END,
        CASE WHEN m < 6 THEN 'pro' WHEN m < 9 THEN 'nb2' ELSE 'nb2_lite' END,
-       'key-' || (i %% 7 %% 4), 'gateway', 'default', 'calls', '', {STATUS_SQL}, '', '', '', '',
+       'key-' || tk, 'gateway', 'default', 'calls', '', {STATUS_SQL}, '', '', '', '',
        40, CASE WHEN cat = 'success' THEN 1120 ELSE 0 END, CASE WHEN cat = 'success' THEN 1 ELSE 0 END,
        CASE WHEN m < 6 AND i %% 3 = 0 THEN 1 ELSE 0 END,
-       (ARRAY['1K', '1K', '2K', '4K', '512'])[1 + (i %% 5)],
+       (ARRAY['1K', '1K', '2K', '4K', '512'])[1 + sz],
        CASE WHEN m < 6 THEN 20000 + (h * 97) %% 90000 ELSE 4000 + (h * 31) %% 16000 END,
        CASE WHEN cat IN ('success', 'image_blocked', 'no_image', 'text_refusal', 'empty_output',
                          'no_charge', 'prompt_blocked') AND m < 6 THEN 0.05
@@ -83,7 +83,10 @@ SELECT cust[1 + (i %% {CUSTOMERS})], 'req-' || i, false,
        CASE WHEN m < 6 THEN 'per_request' ELSE 'per_token' END, NULL, cat,
        'bench: ' || cat, '', '', now()
 FROM (
-  SELECT i, (i * 2654435761::bigint) %% 1000 AS h, (i * 40503::bigint) %% 10 AS m,
+  -- independent pseudo-random picks per call: category, model, customer, key, size
+  SELECT i, (i * 2654435761::bigint) %% 1000 AS h, ((i * 69069::bigint + 1) / 1024) %% 10 AS m,
+         ((i * 1103515245::bigint + 12345) / 65536) %% {CUSTOMERS} AS cx,
+         ((i * 16807::bigint) / 8192) %% 4 AS tk, ((i * 48271::bigint) / 4096) %% 5 AS sz,
          (SELECT array_agg(id ORDER BY id) FROM logs_customer) AS cust
   FROM generate_series(1, {n}) AS i
 ) s, LATERAL (SELECT {CATEGORY_SQL} AS cat) c
@@ -165,8 +168,8 @@ def main() -> None:
             t1 = time.perf_counter()
             cur.execute(rollups_sql())
             t2 = time.perf_counter()
-            cur.execute("ANALYZE logs_call")
-            cur.execute("ANALYZE logs_hourlyrollup")
+            cur.execute("VACUUM ANALYZE logs_call")
+            cur.execute("VACUUM ANALYZE logs_hourlyrollup")
             cur.execute("SELECT count(*) FROM logs_hourlyrollup")
             rollup_rows = cur.fetchone()[0]
         print(f"{n:,} calls over {DAYS} days and {CUSTOMERS} customers in {t1 - t0:.0f} s; "
