@@ -30,6 +30,8 @@ class Reconciliation(models.Model):
     overcharged_usd = _money(null=True, blank=True)
     undercharged_usd = _money(null=True, blank=True)
     unmatched_charged_usd = _money(null=True, blank=True)
+    matches_listed = models.BooleanField(
+        default=True, help_text="False: too many matching request IDs to list; they are counted only.")
     rows_done = models.IntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,7 +34,7 @@ from logs.timeutil import billing_tz, day_range
 log = logging.getLogger(__name__)
 
 MICRO = 1_000_000
-BATCH = 10_000
+BATCH = 25_000
 PROGRESS_EVERY = 50_000
 MAX_REJECTED_KEPT = 1000
 # Over-charged money is counted over these categories (billing.md).
@@ -147,6 +149,8 @@ class _Stage:
     def __init__(self, recon_id: int):
         self.name = f"recon_local_{recon_id}"
         self.extra = f"recon_price_{recon_id}"
+        self.first = f"recon_first_{recon_id}"
+        self.repeated = False
         self.pg = connection.vendor == "postgresql"
         self.ops = connection.ops
 
@@ -163,8 +167,8 @@ class _Stage:
         own = cur is None
         cur = cur or connection.cursor()
         try:
-            cur.execute(f"DROP TABLE IF EXISTS {self.name}")
-            cur.execute(f"DROP TABLE IF EXISTS {self.extra}")
+            for table in (self.name, self.extra, self.first):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
         finally:
             if own:
                 cur.close()
@@ -174,11 +178,17 @@ class _Stage:
             return
         with connection.cursor() as cur:
             if self.pg:
+                # COPY's text format, written in one piece per batch.
+                lines = []
+                for line, rid, at, category, charged, _model in rows:
+                    if _COPY_SPECIAL.search(rid):
+                        rid = rid.translate(_COPY_ESCAPES)
+                    lines.append(f"{line}\t{rid}\t{at.isoformat()}\t{category}\t"
+                                 f"{_NULL if charged is None else _micros(charged)}\n")
                 with cur.cursor.copy(
                     f"COPY {self.name} (line, request_id, created_at, category, charged) FROM STDIN"
                 ) as copy:
-                    for r in rows:
-                        copy.write_row((r.line, r.request_id, r.created_at, r.category, _micros(r.charged_usd)))
+                    copy.write("".join(lines).encode())
             else:
                 adapt = self.ops.adapt_datetimefield_value
                 cur.executemany(
@@ -188,14 +198,45 @@ class _Stage:
                      for r in rows],
                 )
 
-    def analyze(self) -> None:
+    def analyze(self, table: str | None = None) -> None:
         if self.pg:
             with connection.cursor() as cur:
-                cur.execute(f"CREATE INDEX ON {self.name} (request_id)")
-                cur.execute(f"ANALYZE {self.name}")
+                cur.execute(f"ANALYZE {table or self.name}")
+
+    def keep_first(self, start, end) -> None:
+        """The local rows of the period, one per request ID (its first line).
+
+        Most logs name each request once: then the stage is read as it is. Otherwise the
+        first line of each request ID is kept in a table of its own.
+        """
+        params = {"start": self.param(start), "end": self.param(end)}
+        self.analyze()
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT 1 FROM {self.name} WHERE created_at >= %(start)s AND created_at < %(end)s "
+                        f"GROUP BY request_id HAVING COUNT(*) > 1 LIMIT 1", params)
+            self.repeated = cur.fetchone() is not None
+            if not self.repeated:
+                return
+            cur.execute(
+                f"CREATE TEMP TABLE {self.first} AS SELECT line, request_id, category, charged FROM ("
+                f"SELECT line, request_id, category, charged, "
+                f"ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY line) AS rn FROM {self.name} "
+                f"WHERE created_at >= %(start)s AND created_at < %(end)s) s WHERE rn = 1", params)
+        self.analyze(self.first)
+
+    def local_source(self) -> str:
+        if self.repeated:
+            return self.first
+        return (f"(SELECT line, request_id, category, charged FROM {self.name} "
+                f"WHERE created_at >= %(start)s AND created_at < %(end)s)")
 
     def param(self, value: dt.datetime):
         return value if self.pg else self.ops.adapt_datetimefield_value(value)
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
 
 
 def _micros(value: Decimal | None) -> int | None:
@@ -206,11 +247,26 @@ def _micros(value: Decimal | None) -> int | None:
 # The run
 # ---------------------------------------------------------------------------
 
+class _Clock:
+    """Durations of a run's phases, logged at INFO (and read by the benchmark)."""
+
+    def __init__(self):
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(now - self._last, 3)
+        self._last = now
+
+
 def _run(recon: Reconciliation, source) -> None:
     stage = _Stage(recon.pk)
+    clock = recon._clock = _Clock()
     stage.create()
     try:
         first, last, parsed = _load(recon, stage, source)
+        clock.lap("load")
         period = _period(recon, first, last, parsed)
         start, end = period.bounds
         with connection.cursor() as cur:
@@ -227,15 +283,20 @@ def _run(recon: Reconciliation, source) -> None:
         recon.date_from, recon.date_to = period.date_from, period.date_to
         recon.local_rows = inside
         recon.outside_period = int(total) - inside
-        stage.analyze()
+        clock.lap("period")
         _price_missing(recon, stage, start, end)
+        clock.lap("price_missing")
         with transaction.atomic():
             if stage.pg:
                 with connection.cursor() as cur:
                     cur.execute("SET LOCAL work_mem = '256MB'")
-            _match(recon, stage, start, end)
+                    cur.execute("SET LOCAL jit = off")
+            stage.keep_first(start, end)
+            clock.lap("first_rows")
+            _match(recon, stage, start, end, clock)
     finally:
         stage.drop()
+    log.info("reconciliation %s: %s", recon.pk, clock.phases)
 
 
 def _load(recon: Reconciliation, stage: _Stage, source):
@@ -341,19 +402,10 @@ def _match_sql(stage: _Stage) -> str:
     per_token, per_request = f"'{BillingMode.PER_TOKEN}'", f"'{BillingMode.PER_REQUEST}'"
     success, pro = f"'{Category.SUCCESS}'", f"'{Family.PRO}'"
     in_period = "created_at >= %(start)s AND created_at < %(end)s"
-    rc = ReconCategory
+    c_in_period = "c.created_at >= %(start)s AND c.created_at < %(end)s"
+    rc = ReconCategory  # noqa: F841 (used in the f-string)
     return f"""
-WITH loc AS (
-    SELECT line, request_id, category, charged FROM (
-        SELECT line, request_id, category, charged,
-               ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY line) AS rn
-        FROM {stage.name} WHERE {in_period}
-    ) s WHERE rn = 1
-),
-pcall AS (
-    SELECT id, request_id FROM logs_call WHERE customer_id = %(customer)s AND {in_period}
-),
-pconf AS (
+WITH pconf AS (
     SELECT request_id, COUNT(*) AS n, SUM(ch) AS total, MAX(CASE WHEN rn = 1 THEN ch END) AS first_ch
     FROM (
         SELECT request_id, COALESCE({_money_sql('charged_usd')}, 0) AS ch,
@@ -361,36 +413,34 @@ pconf AS (
         FROM logs_ingestconflict WHERE customer_id = %(customer)s AND {in_period}
     ) s GROUP BY request_id
 ),
-plat AS (
-    SELECT pcall.id AS call_id, pcall.request_id, 1 AS call_in,
-           COALESCE(pconf.n, 0) AS conf_n, COALESCE(pconf.total, 0) AS conf_total, pconf.first_ch AS conf_first
-    FROM pcall LEFT JOIN pconf ON pconf.request_id = pcall.request_id
-    UNION ALL
-    SELECT c.id, pconf.request_id, 0, pconf.n, pconf.total, pconf.first_ch
-    FROM pconf LEFT JOIN logs_call c ON c.customer_id = %(customer)s AND c.request_id = pconf.request_id
-    WHERE NOT EXISTS (SELECT 1 FROM pcall WHERE pcall.request_id = pconf.request_id)
-),
 p AS (
-    SELECT plat.request_id, plat.call_id, c.category AS pcat, c.family,
-           COALESCE(NULLIF(c.billing_mode, ''), x.billing_mode, '') AS mode,
-           c.http_status, plat.call_in + plat.conf_n AS n,
-           CASE WHEN plat.call_in = 1 THEN {_money_sql('c.charged_usd')} ELSE plat.conf_first END AS first_ch,
-           CASE WHEN plat.call_in = 1 THEN COALESCE({_money_sql('c.charged_usd')}, 0) ELSE 0 END
-               + plat.conf_total AS total_ch,
+    SELECT c.request_id, c.id AS call_id, c.category AS pcat, c.family,
+           COALESCE(NULLIF(c.billing_mode, ''), x.billing_mode, '') AS mode, c.http_status,
+           1 + COALESCE(f.n, 0) AS n,
+           {_money_sql('c.charged_usd')} AS first_ch,
+           COALESCE({_money_sql('c.charged_usd')}, 0) + COALESCE(f.total, 0) AS total_ch,
            COALESCE({_money_sql('c.expected_usd')}, x.expected) AS exp_raw
-    FROM plat
-    LEFT JOIN logs_call c ON c.id = plat.call_id
-    LEFT JOIN {stage.extra} x ON x.call_id = plat.call_id
+    FROM logs_call c
+    LEFT JOIN pconf f ON f.request_id = c.request_id
+    LEFT JOIN {stage.extra} x ON x.call_id = c.id
+    WHERE c.customer_id = %(customer)s AND {c_in_period}
+    UNION ALL
+    SELECT f.request_id, c.id, c.category, c.family,
+           COALESCE(NULLIF(c.billing_mode, ''), x.billing_mode, ''), c.http_status,
+           f.n, f.first_ch, f.total,
+           COALESCE({_money_sql('c.expected_usd')}, x.expected)
+    FROM pconf f
+    LEFT JOIN logs_call c ON c.customer_id = %(customer)s AND c.request_id = f.request_id
+    LEFT JOIN {stage.extra} x ON x.call_id = c.id
+    WHERE c.id IS NULL OR NOT ({c_in_period})
 ),
 j AS (
-    SELECT p.request_id, p.call_id, p.pcat, p.family, p.mode, p.http_status, p.n, p.first_ch,
-           p.total_ch, p.exp_raw, loc.line AS lline, loc.category AS lcat, loc.charged AS lch,
-           1 AS on_p, CASE WHEN loc.line IS NULL THEN 0 ELSE 1 END AS on_l
-    FROM p LEFT JOIN loc ON loc.request_id = p.request_id
-    UNION ALL
-    SELECT loc.request_id, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL,
-           loc.line, loc.category, loc.charged, 0, 1
-    FROM loc WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.request_id = loc.request_id)
+    SELECT COALESCE(p.request_id, loc.request_id) AS request_id, p.call_id, p.pcat, p.family, p.mode,
+           p.http_status, COALESCE(p.n, 0) AS n, p.first_ch, COALESCE(p.total_ch, 0) AS total_ch, p.exp_raw,
+           loc.line AS lline, loc.category AS lcat, loc.charged AS lch,
+           CASE WHEN p.request_id IS NULL THEN 0 ELSE 1 END AS on_p,
+           CASE WHEN loc.request_id IS NULL THEN 0 ELSE 1 END AS on_l
+    FROM p FULL OUTER JOIN {stage.local_source()} loc ON loc.request_id = p.request_id
 ),
 k AS (
     SELECT j.*,
@@ -433,13 +483,21 @@ FROM m
 """
 
 
-def _match(recon: Reconciliation, stage: _Stage, start, end) -> None:
+def _matches_listed_max() -> int:
+    """Matching request IDs get an item each up to this many; above, they are only counted."""
+    from django.conf import settings
+
+    return int(getattr(settings, "NBAUDIT_RECON_MATCHES_LISTED_MAX", 100_000))
+
+
+def _match(recon: Reconciliation, stage: _Stage, start, end, clock: _Clock) -> None:
     params = {"start": stage.param(start), "end": stage.param(end), "customer": recon.customer_id}
     result = f"recon_result_{recon.pk}"
     item = ReconciliationItem._meta.db_table
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {result}")
         cur.execute(f"CREATE TEMP TABLE {result} AS {_match_sql(stage)}", params)
+        clock.lap("match")
         try:
             cur.execute(
                 f"SELECT cat, COUNT(*), SUM(COALESCE(total_ch, 0)), SUM(COALESCE(exp, 0)), SUM(over_ch), "
@@ -451,15 +509,20 @@ def _match(recon: Reconciliation, stage: _Stage, start, end) -> None:
             cur.execute(f"SELECT COUNT(*) FROM logs_ingestconflict WHERE customer_id = %(customer)s "
                         f"AND created_at >= %(start)s AND created_at < %(end)s", params)
             conflicts = cur.fetchone()[0]
+            clock.lap("totals")
             cur.execute(f"DELETE FROM {item} WHERE reconciliation_id = %s", [recon.pk])
             div = f"{MICRO}.0"
+            matches = int(by_cat.get(ReconCategory.MATCH, (0,))[0] or 0)
+            recon.matches_listed = matches <= _matches_listed_max()
+            only_differences = "" if recon.matches_listed else f"WHERE cat <> '{ReconCategory.MATCH}'"
             cur.execute(
                 f"INSERT INTO {item} (reconciliation_id, request_id, category, call_id, local_category, "
                 f"platform_category, charges, charged_usd, local_charged_usd, expected_usd, over_usd, "
                 f"under_usd, detail, local_line) "
                 f"SELECT %s, request_id, cat, call_id, lcat, pcat, n, total_ch / {div}, lch / {div}, "
-                f"exp / {div}, over_ch / {div}, under_ch / {div}, '', lline FROM {result}",
+                f"exp / {div}, over_ch / {div}, under_ch / {div}, '', lline FROM {result} {only_differences}",
                 [recon.pk])
+            clock.lap("items")
         finally:
             cur.execute(f"DROP TABLE IF EXISTS {result}")
 
