@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -569,7 +570,7 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
                  tz=tz)
         if progress:
             progress(done, total)
-        wb.save(tmp)
+        _save(wb, tmp, progress=progress, done=done, total=total, seconds=progress_seconds)
         os.replace(tmp, final)
     except BaseException:
         _discard(wb)
@@ -581,6 +582,32 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     except ValueError:
         rel = str(final)
     return {"rows": done, "path": str(final), "file": rel, "size": size, "sheets": sheets}
+
+
+def _save(wb, path, *, progress, done, total, seconds) -> None:
+    """Save (zip) the workbook in a thread while this one keeps the heartbeat going: zipping
+    a million rows takes a while, and a silent job would look like a dead worker."""
+    failure: list[BaseException] = []
+
+    def run():
+        try:
+            wb.save(path)
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the calling thread)
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="export-save", daemon=True)
+    thread.start()
+    try:
+        while True:
+            thread.join(max(seconds, 0.05))
+            if not thread.is_alive():
+                break
+            if progress:
+                progress(done, total)
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _discard(wb) -> None:
