@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
@@ -42,6 +42,26 @@ def _spans(hours: list[dt.datetime]) -> list[tuple[dt.datetime, dt.datetime]]:
     return [(a, b) for a, b in spans]
 
 
+def _insert_select(customer_id: int, rows) -> int:
+    """Write the aggregate rows in the database (INSERT ... SELECT): no row passes through Python."""
+    table = HourlyRollup._meta.db_table
+    qn = connection.ops.quote_name
+    sql, params = rows.query.sql_with_params()
+    buckets = HourlyRollup.bucket_fields()
+    columns = ["hour", "customer_id", "family", "model", "token_name", "image_size", "category", "http_status",
+               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *buckets]
+    select = ["q.h", "%s", "q.family", "q.model", "q.token_name", "q.image_size", "q.category",
+              "CASE WHEN q.category = %s THEN NULL ELSE q.http_status END", "q.n", "q.imgs",
+              "COALESCE(q.charged, 0)", "q.lat_n", "COALESCE(q.lat_sum, 0)", *[f"q.{b}" for b in buckets]]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
+            f"SELECT {', '.join(select)} FROM ({sql}) q",
+            [customer_id, str(Category.SUCCESS), *params],
+        )
+        return max(cur.rowcount, 0)
+
+
 @transaction.atomic
 def rollups_refresh(*, customer_id: int, hours: Iterable[dt.datetime]) -> int:
     """Recompute the rollup rows of a customer's hours from its calls. Idempotent."""
@@ -62,20 +82,7 @@ def rollups_refresh(*, customer_id: int, hours: Iterable[dt.datetime]) -> int:
             )
             .order_by()
         )
-        objs = []
-        for r in rows.iterator(chunk_size=5000):
-            obj = HourlyRollup(
-                hour=r["h"], customer_id=customer_id, family=r["family"], model=r["model"],
-                token_name=r["token_name"], image_size=r["image_size"], category=r["category"],
-                http_status=r["http_status"] if r["category"] != Category.SUCCESS else None,
-                calls=r["n"], images=r["imgs"], charged_usd=r["charged"] or 0,
-                latency_count=r["lat_n"], latency_sum_ms=r["lat_sum"] or 0,
-            )
-            for f in HourlyRollup.bucket_fields():
-                setattr(obj, f, r[f])
-            objs.append(obj)
-        HourlyRollup.objects.bulk_create(objs, batch_size=2000)
-        written += len(objs)
+        written += _insert_select(customer_id, rows)
     return written
 
 
