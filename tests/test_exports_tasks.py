@@ -197,3 +197,18 @@ def test_export_task_is_configured_to_survive():
     assert set(export_run.autoretry_for) == {OperationalError, __import__("django.db").db.InterfaceError}
     assert 0 < export_run.max_retries <= 5
     assert 0 < export_run.soft_time_limit < export_run.time_limit
+
+
+def test_unreachable_queue_fails_the_job_in_words(monkeypatch, django_capture_on_commit_callbacks):
+    acme = f.customer("acme")
+    alice = f.user("alice", customer_obj=acme)
+
+    def no_broker(*a, **kw):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(export_run, "delay", no_broker)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = svc.export_create(user=alice, customer=acme, date_from=dt.date(2026, 10, 1),
+                                date_to=dt.date(2026, 10, 31), filters={})
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "could not be queued" in job.error

@@ -161,10 +161,21 @@ def export_path(job: ExportJob) -> Path | None:
 # --- creating and changing jobs ---------------------------------------------------------
 
 def _queue(job: ExportJob) -> None:
+    """Send the task once the job row is committed; a broker that cannot be reached fails
+    the job in words (the user can retry) instead of leaving it queued for ever."""
     from logs.tasks import export_run
 
     job_id = job.pk
-    transaction.on_commit(lambda: export_run.delay(job_id))
+
+    def send():
+        try:
+            export_run.delay(job_id)
+        except Exception:  # noqa: BLE001  (kombu raises several kinds of connection errors)
+            log.exception("could not queue export %s", job_id)
+            export_fail(job_id=job_id, error="The export could not be queued (the task queue is "
+                                             "unreachable); please retry in a moment.")
+
+    transaction.on_commit(send)
 
 
 def export_create(*, user, customer: Customer | None, date_from: dt.date, date_to: dt.date,
