@@ -573,6 +573,45 @@ def reconciliation_summary(*, reconciliation: Reconciliation) -> dict:
         "unmatched_charged_usd": amount(r.unmatched_charged_usd),
         "outside_period": r.outside_period,
         "rejected": list(r.rejected),
-        "rejected_count": r.rejected_count,
-        "status": r.status,
     }
+
+
+def reconciliation_xlsx_write(*, reconciliation: Reconciliation, items, fh) -> int:
+    """Write the figures and the given items (a queryset) as XLSX into `fh` (openpyxl write-only).
+
+    Returns the number of item rows written. Items are read in chunks, never all at once.
+    """
+    from openpyxl import Workbook
+
+    r = reconciliation
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Summary")
+    summary = reconciliation_summary(reconciliation=r)
+    ws.append(["Reconciliation", r.pk])
+    for key in ("customer", "from", "to", "local_rows", "platform_rows", "outside_period"):
+        ws.append([key, summary[key]])
+    ws.append(["rejected rows", r.rejected_count])
+    for key in ("overcharged_usd", "undercharged_usd", "unmatched_charged_usd"):
+        ws.append([key, Decimal(summary[key]) if summary[key] is not None else None])
+    ws.append([])
+    ws.append(["category", "request IDs", "charged", "expected", "over", "under"])
+    for code in ReconCategory.values:
+        m = r.money.get(code, {})
+        ws.append([code, summary["categories"].get(code, 0)] +
+                  [Decimal(m[k]) if k in m else None for k in ("charged", "expected", "over", "under")])
+    if r.rejected:
+        ws.append([])
+        ws.append(["rejected line", "reason"])
+        for rej in r.rejected:
+            ws.append([rej["line"], rej["reason"]])
+    sheet = wb.create_sheet("Request IDs")
+    sheet.append(["request_id", "category", "platform_category", "local_category", "charges", "charged_usd",
+                  "expected_usd", "over_usd", "under_usd", "local_charged_usd", "local_line", "call_id"])
+    written = 0
+    fields = ("request_id", "category", "platform_category", "local_category", "charges", "charged_usd",
+              "expected_usd", "over_usd", "under_usd", "local_charged_usd", "local_line", "call_id")
+    for row in items.order_by("id").values_list(*fields).iterator(chunk_size=5000):
+        sheet.append(list(row))
+        written += 1
+    wb.save(fh)
+    return written

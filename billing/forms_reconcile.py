@@ -1,0 +1,63 @@
+"""Forms of the reconciliation pages: the upload form and the filters of the differences."""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from billing.choices import ReconCategory
+from billing.models import ReconciliationItem
+from logs.scoping import is_staff, visible_customers
+
+DIFFERENCES = [c for c in ReconCategory.values if c != ReconCategory.MATCH]
+
+
+class ReconcileForm(forms.Form):
+    file = forms.FileField(
+        label="Local log",
+        help_text="Flat CSV or XLSX (request_id, created_at, model, http_status, finish_reason, block_reason, "
+                  "finish_message, prompt_tokens, output_tokens, total_tokens, images, charged_usd), "
+                  "or NDJSON call envelopes. Naive times are read as UTC+8.")
+    customer = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=True)
+    date_from = forms.DateField(label="From (UTC+8)", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}),
+                                help_text="Empty: the day of the log's first row.")
+    date_to = forms.DateField(label="To (UTC+8), included", required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}),
+                              help_text="Empty: the day of the log's last row.")
+
+    def __init__(self, *args, user, customer=None, **kw):
+        super().__init__(*args, **kw)
+        self.user = user
+        self.fields["customer"].queryset = visible_customers(user)
+        if not is_staff(user):
+            # A customer reconciles its own data only: the field is not shown, and the view
+            # answers 404 to a request naming another customer.
+            self.fields["customer"].widget = forms.HiddenInput()
+            self.fields["customer"].required = False
+        elif customer is not None:
+            self.fields["customer"].initial = customer.slug
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The period starts after it ends.")
+        return data
+
+
+class ItemFilterSet(django_filters.FilterSet):
+    category = django_filters.MultipleChoiceFilter(
+        choices=ReconCategory.choices, widget=forms.SelectMultiple,
+        help_text="Empty: every difference (matches left out).")
+    request_id = django_filters.CharFilter(label="Request ID")
+
+    class Meta:
+        model = ReconciliationItem
+        fields = ["category", "request_id"]
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("category"):
+            if not (self.form.is_valid() and self.form.cleaned_data.get("request_id")):
+                qs = qs.filter(category__in=DIFFERENCES)
+        return qs

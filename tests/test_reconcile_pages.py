@@ -1,0 +1,164 @@
+"""Reconciliation pages: upload, report, differences table, Excel download, tenancy (404)."""
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from billing.models import Reconciliation
+from logs.services.ingest import calls_ingest
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager():
+    from nbaudit.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture
+def acme(fixtures_dir):
+    acme = factories.customer("acme")
+    calls_ingest(source=fixtures_dir / "recon_platform_zh.csv", customer=acme)
+    return acme
+
+
+@pytest.fixture
+def alice(acme):
+    return factories.user("alice", customer_obj=acme)
+
+
+@pytest.fixture
+def bob():
+    return factories.user("bob", customer_obj=factories.customer("globex"))
+
+
+@pytest.fixture
+def staff():
+    return factories.user("sam", staff=True)
+
+
+def _upload(client, fixtures_dir, capture, **data):
+    with open(fixtures_dir / "recon_local.csv", "rb") as fh, capture(execute=True):
+        return client.post(reverse("billing:reconcile"), {"file": fh, **data})
+
+
+def test_customer_uploads_and_reads_the_report(client, alice, fixtures_dir, eager,
+                                               django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    response = _upload(client, fixtures_dir, django_capture_on_commit_callbacks)
+    recon = Reconciliation.objects.get()
+    assert response.status_code == 302 and response.url == reverse("billing:reconciliation", args=[recon.pk])
+    recon.refresh_from_db()
+    assert recon.status == "done" and recon.customer.slug == "acme" and recon.created_by == alice
+
+    page = client.get(response.url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "$0.110300" in html and "$0.050000" in html  # over-charged, charged without a local record
+    # the differences table: every category but match, each linking to its call where there is one
+    for rid in ("rc-02", "rc-03", "rc-04", "rc-05", "rc-06", "rc-07", "rc-08", "rc-09"):
+        assert rid in html
+    rc08 = recon.items.get(request_id="rc-08")
+    assert f'href="/logs/{rc08.call_id}/"' in html
+    assert ">rc-01<" not in html  # a match is not a difference
+
+    only = client.get(response.url, {"category": "amount_mismatch"}).content.decode()
+    assert "rc-08" in only and "rc-09" not in only
+
+    listing = client.get(reverse("billing:reconcile")).content.decode()
+    assert reverse("billing:reconciliation", args=[recon.pk]) in listing
+
+
+def test_status_endpoint_reports_progress(client, alice, acme, fixtures_dir):
+    recon = Reconciliation.objects.create(customer=acme, status="running", rows_done=1234)
+    client.force_login(alice)
+    data = client.get(reverse("billing:reconciliation_status", args=[recon.pk])).json()
+    assert data == {"status": "running", "rows_done": 1234, "error": ""}
+    page = client.get(reverse("billing:reconciliation", args=[recon.pk])).content.decode()
+    assert "1234" in page and "refreshes by itself" in page
+
+
+def test_excel_download_holds_the_figures_and_the_differences(client, alice, fixtures_dir, eager,
+                                                              django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    _upload(client, fixtures_dir, django_capture_on_commit_callbacks)
+    recon = Reconciliation.objects.get()
+    response = client.get(reverse("billing:reconciliation_xlsx", args=[recon.pk]), {"category": "duplicate_charge"})
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert str(summary["overcharged_usd"]) == "0.1103"
+    rows = list(wb["Request IDs"].iter_rows(values_only=True))
+    assert rows[0][0] == "request_id"
+    assert [r[0] for r in rows[1:]] == ["rc-09"]
+
+
+def test_refused_log_shows_the_reason(client, alice, tmp_path, eager, django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    path = tmp_path / "local.csv"
+    path.write_text("request_id,created_at\nrc-01,2026-10-10 12:00:00\n")
+    with open(path, "rb") as fh, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("billing:reconcile"), {"file": fh, "date_from": "2026-11-01",
+                                                               "date_to": "2026-11-30"})
+    recon = Reconciliation.objects.get()
+    assert recon.status == "failed"
+    page = client.get(response.url).content.decode()
+    assert "no row in the period 2026-11-01 to 2026-11-30" in page
+    assert "Traceback" not in page
+
+
+def test_customer_cannot_see_another_customers_reconciliation(client, acme, alice, bob, fixtures_dir, eager,
+                                                              django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    _upload(client, fixtures_dir, django_capture_on_commit_callbacks)
+    recon = Reconciliation.objects.get()
+    client.force_login(bob)
+    for name in ("billing:reconciliation", "billing:reconciliation_status", "billing:reconciliation_xlsx"):
+        assert client.get(reverse(name, args=[recon.pk])).status_code == 404
+    assert f"/billing/reconcile/{recon.pk}/" not in client.get(reverse("billing:reconcile")).content.decode()
+
+
+def test_customer_cannot_reconcile_another_customers_data(client, acme, bob, fixtures_dir,
+                                                          django_capture_on_commit_callbacks):
+    client.force_login(bob)
+    response = _upload(client, fixtures_dir, django_capture_on_commit_callbacks, customer="acme")
+    assert response.status_code == 404
+    assert not Reconciliation.objects.exists()
+
+
+def test_customer_reconciles_its_own_data_only(client, acme, bob, fixtures_dir, eager,
+                                               django_capture_on_commit_callbacks):
+    """Without naming a customer, bob's upload is matched against globex's calls, never acme's."""
+    client.force_login(bob)
+    _upload(client, fixtures_dir, django_capture_on_commit_callbacks)
+    recon = Reconciliation.objects.get()
+    assert recon.customer.slug == "globex"
+    assert recon.categories["missing_on_platform"] == 8 and recon.platform_rows == 0
+
+
+def test_staff_reconciles_any_customer(client, staff, acme, fixtures_dir, eager,
+                                       django_capture_on_commit_callbacks):
+    client.force_login(staff)
+    response = _upload(client, fixtures_dir, django_capture_on_commit_callbacks, customer="acme",
+                       date_from="2026-10-10", date_to="2026-10-10")
+    recon = Reconciliation.objects.get()
+    assert response.status_code == 302 and recon.customer == acme and recon.status == "done"
+    assert str(recon.overcharged_usd) == "0.110300"
+    assert client.get(reverse("billing:reconciliation", args=[recon.pk])).status_code == 200
+
+
+def test_period_that_ends_before_it_starts_is_a_form_error(client, alice, fixtures_dir,
+                                                           django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    response = _upload(client, fixtures_dir, django_capture_on_commit_callbacks,
+                       date_from="2026-10-11", date_to="2026-10-10")
+    assert response.status_code == 200
+    assert "The period starts after it ends." in response.content.decode()
+    assert not Reconciliation.objects.exists()
