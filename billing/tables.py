@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,7 +11,7 @@ from django.utils.safestring import mark_safe
 from billing.choices import TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall
 from billing.selectors import tally_is_overdue
-from billing.services.tally import tally_amount
+from billing.services.tally import REPEATED_REASON, tally_amount
 from logs.choices import Category
 
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
@@ -79,7 +80,7 @@ class TallyCallTable(tables.Table):
     category = tables.Column()
     price_usd = tables.Column(verbose_name="Price", attrs=NUM)
     status = tables.Column()
-    reason = tables.Column(verbose_name="Reason")
+    reason = tables.Column(verbose_name="Reason", empty_values=())
     act = tables.Column(empty_values=(), verbose_name="", orderable=False)
 
     class Meta:
@@ -111,6 +112,11 @@ class TallyCallTable(tables.Table):
     def render_status(self, value, record):
         return format_html('<span class="badge {}">{}</span>', CALL_BADGE.get(value, ""),
                            record.get_status_display())
+
+    def render_reason(self, value, record):
+        if not value and record.status == TallyCallStatus.REPEATED:
+            return REPEATED_REASON.format(limit=settings.NBAUDIT_PLAN_REPEAT_LIMIT)
+        return value
 
     def render_act(self, record):
         action = "include" if record.status != TallyCallStatus.COUNTED else "exclude"

@@ -165,7 +165,10 @@ def test_prompts_normalizing_to_one_fingerprint_count_three_times_by_time():
     assert (t.failed_calls, t.excluded_calls, t.counted_calls) == (6, 2, 4)
     assert t.gross_usd == Decimal("0.20")
     repeated = TallyCall.objects.get(tally=t, request_id="r14")
-    assert "repeated" in repeated.reason
+    from billing.tables import TallyCallTable
+
+    shown = TallyCallTable([repeated]).rows[0].get_cell("reason")
+    assert "repeated request" in shown and "3 covered failures" in shown
 
 
 def test_same_time_repeats_are_ordered_by_id():

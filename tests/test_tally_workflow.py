@@ -181,3 +181,14 @@ def test_month_end_defaults_to_the_previous_month_for_enrolled_customers(monkeyp
     f.customer("out")
     tallies = tally_month_end()
     assert [(t.customer.slug, t.month) for t in tallies] == [("in", JUNE)]
+
+
+def test_a_tally_keeps_its_calls_when_a_call_is_deleted(draft, staff):
+    tally_approve(tally=draft, by=staff)
+    row = TallyCall.objects.get(tally=draft, request_id="solo")
+    row_call = row.call
+    row_call.delete()
+    row.refresh_from_db()
+    assert row.call_id is None and row.request_id == "solo" and row.price_usd == Decimal("0.05")
+    draft.refresh_from_db()
+    assert draft.counted_calls == 4 and draft.approved_usd == Decimal("0.20")

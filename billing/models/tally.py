@@ -44,8 +44,14 @@ class Tally(models.Model):
 class TallyCall(models.Model):
     """A covered failed call of a tally, with its status and the price that counts."""
 
-    tally = models.ForeignKey(Tally, on_delete=models.CASCADE, related_name="calls")
-    call = models.ForeignKey("logs.Call", null=True, on_delete=models.SET_NULL, related_name="+")
+    # A tally's calls are written in bulk (100,000s of rows for a big month), so the table keeps
+    # one index, (tally, created_at, id), and no database-level foreign keys: checking every row's
+    # references at commit took as long as the tally itself. The tally row is locked while its
+    # calls are replaced, and a tally keeps its own copy of what counts (request ID, time, price).
+    tally = models.ForeignKey(Tally, on_delete=models.CASCADE, related_name="calls",
+                              db_constraint=False, db_index=False)
+    call = models.ForeignKey("logs.Call", null=True, on_delete=models.SET_NULL, related_name="+",
+                             db_constraint=False, db_index=False)
     request_id = models.CharField(max_length=200)
     created_at = models.DateTimeField()
     model = models.CharField(max_length=200)
