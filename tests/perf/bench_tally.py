@@ -133,7 +133,8 @@ def main() -> None:
         print(f"built in {time.perf_counter() - t0:.1f} s")
 
     big = customers[0]
-    for attempt in ("first", "again (replaces the draft)"):
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (timings are wall clock)")
+    for attempt in ("run 1", "run 2 (replaces the draft)", "run 3 (replaces the draft)"):
         t0 = time.perf_counter()
         tally = tally_compute(customer=big, month=MONTH)
         took = time.perf_counter() - t0
@@ -144,6 +145,7 @@ def main() -> None:
     tallies = tally_month_end(month=MONTH)
     took = time.perf_counter() - t0
     print(f"tally_month_end, {len(tallies)} customers, {sum(sizes):,} calls: {took:.2f} s (target < 10 s)")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
     print(f"   covered {sum(t.failed_calls for t in tallies):,}, counted {sum(t.counted_calls for t in tallies):,}, "
           f"credit ${sum(t.credit_usd for t in tallies):,}")
 
