@@ -285,3 +285,27 @@ def test_a_log_of_bad_rows_only_is_refused(acme):
 def test_a_file_that_is_not_a_local_log_is_refused(acme):
     with pytest.raises(ReconciliationRefused, match="request_id"):
         reconciliation_run(customer=acme, source=b"Time,Model,Cost\n2026-10-10 12:00:00,x,0.05\n")
+
+
+def test_matches_above_the_listing_limit_are_counted_not_listed(acme, settings):
+    settings.NBAUDIT_RECON_MATCHES_LISTED_MAX = 1
+    for rid in ("m1", "m2"):
+        pro_call(acme, rid)
+    pro_call(acme, "over", charged_usd=Decimal("0.06"))
+    recon = run(acme, [local_line("m1"), local_line("m2"), local_line("over")])
+    assert recon.categories["match"] == 2 and recon.categories["amount_mismatch"] == 1
+    assert not recon.matches_listed
+    assert list(recon.items.values_list("request_id", flat=True)) == ["over"]
+
+
+def test_odd_request_ids_survive_the_staging_table(acme):
+    odd = ['tab\tinside', 'back\\slash', '引号"quote', "comma,id", "x" * 200]
+    for rid in odd:
+        pro_call(acme, rid)
+    lines = []
+    for rid in odd:
+        quoted = '"' + rid.replace('"', '""') + '"'
+        lines.append(local_line(quoted))
+    recon = run(acme, lines)
+    assert recon.categories["match"] == len(odd)
+    assert set(recon.items.values_list("request_id", flat=True)) == set(odd)
