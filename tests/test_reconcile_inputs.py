@@ -214,3 +214,23 @@ def test_task_records_an_internal_error_without_a_trace(acme, fixtures_dir, monk
     recon.refresh_from_db()
     assert recon.status == "failed" and "internal error" in recon.error and "secret" not in recon.error
     assert not recon.items.exists()
+
+
+def test_a_log_larger_than_one_staging_batch(acme, monkeypatch):
+    """Several load batches and progress updates (COPY on PostgreSQL, executemany on SQLite)."""
+    import billing.services.reconciliation as svc
+
+    monkeypatch.setattr(svc, "BATCH", 1000)
+    monkeypatch.setattr(svc, "PROGRESS_EVERY", 2000)
+    header = "request_id,created_at,http_status,images,charged_usd\n"
+    rows = [f"loc-{i:05d},2026-10-10 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},200,1,0.05\n"
+            for i in range(5500)]
+    rows[4321] = "loc-bad,not a time,200,1,\n"
+    recon = reconciliation_run(customer=acme, source=(header + "".join(rows)).encode())
+    assert recon.rows_done == 5500 and recon.rejected == [{"line": 4323, "reason": "created_at is not a time: 'not a time'"}]
+    assert recon.local_rows == 5499
+    assert recon.categories["missing_on_platform"] == 5499
+    # the fixture's platform side, none in the log: 8 request IDs, 9 charges (rc-09 twice)
+    assert recon.categories["missing_locally"] == 8 and recon.platform_rows == 9
+    assert recon.items.filter(request_id="loc-05499", category="missing_on_platform").exists()
+    assert recon.items.get(request_id="loc-00002").local_charged_usd.to_eng_string() == "0.050000"
