@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import io
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -31,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from logs.classify import classify_local_row
 from logs.money import parse_usd
+from logs.parsers import parse_int, parse_time
 from logs.timeutil import UTC, billing_tz
 
 FLAT_HEADERS = (
@@ -74,64 +74,6 @@ class Rejected:
 # ---------------------------------------------------------------------------
 
 _fromisoformat = dt.datetime.fromisoformat
-_UNIX = re.compile(r"^\s*-?\d{9,11}(\.\d+)?\s*$")
-
-
-def parse_time(value, tz: ZoneInfo) -> dt.datetime:
-    """ISO 8601 (with or without offset), `YYYY-MM-DD HH:MM:SS`, or Unix seconds -> aware UTC.
-
-    A naive time is read in `tz`. Raises ValueError with a readable message.
-    """
-    if isinstance(value, bool) or value is None:
-        raise ValueError("created_at is empty")
-    if isinstance(value, dt.datetime):  # an XLSX cell
-        parsed = value
-    elif isinstance(value, (int, float)):
-        return _from_unix(value)
-    else:
-        text = str(value).strip()
-        if not text:
-            raise ValueError("created_at is empty")
-        if _UNIX.match(text):
-            return _from_unix(float(text))
-        try:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-        except ValueError:
-            raise ValueError(f"created_at is not a time: {text[:60]!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
-
-
-def _from_unix(seconds) -> dt.datetime:
-    try:
-        return dt.datetime.fromtimestamp(float(seconds), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        raise ValueError(f"created_at is not a time: {seconds!r}") from None
-
-
-def _int_or_none(value, name: str) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise ValueError(f"{name} is not an integer: {value!r}")
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is not None and number.is_integer():
-            return int(number)
-        raise ValueError(f"{name} is not an integer: {text[:40]!r}") from None
 
 
 def _usd_or_none(value, name: str = "charged_usd") -> Decimal | None:
@@ -203,8 +145,8 @@ class _FlatReader:
         get = self._cell
         try:
             request_id = _request_id(get(cells, "request_id"))
-            created_at = parse_time(get(cells, "created_at"), self.tz)
-            ints = {name: _int_or_none(get(cells, name), name) for name in INT_COLUMNS}
+            created_at = parse_time(get(cells, "created_at"), self.tz, "created_at")
+            ints = {name: parse_int(get(cells, name), name) for name in INT_COLUMNS}
             charged = _usd_or_none(get(cells, "charged_usd"))
         except ValueError as exc:
             return Rejected(line, str(exc))

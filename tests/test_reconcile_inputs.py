@@ -227,7 +227,7 @@ def test_a_log_larger_than_one_staging_batch(acme, monkeypatch):
             for i in range(5500)]
     rows[4321] = "loc-bad,not a time,200,1,\n"
     recon = reconciliation_run(customer=acme, source=(header + "".join(rows)).encode())
-    assert recon.rows_done == 5500 and recon.rejected == [{"line": 4323, "reason": "created_at is not a time: 'not a time'"}]
+    assert recon.rows_done == 5500 and recon.rejected == [{"line": 4323, "reason": "created_at 'not a time' is neither ISO 8601, YYYY-MM-DD HH:MM:SS nor Unix seconds"}]
     assert recon.local_rows == 5499
     assert recon.categories["missing_on_platform"] == 5499
     # the fixture's platform side, none in the log: 8 request IDs, 9 charges (rc-09 twice)

@@ -279,7 +279,7 @@ def test_a_log_with_no_row_in_the_period_is_refused(acme):
 def test_a_log_of_bad_rows_only_is_refused(acme):
     with pytest.raises(ReconciliationRefused, match="no valid row"):
         run(acme, ["r1,yesterday,,,,,,,,,,"])
-    assert Reconciliation.objects.get().rejected == [{"line": 2, "reason": "created_at is not a time: 'yesterday'"}]
+    assert Reconciliation.objects.get().rejected == [{"line": 2, "reason": "created_at 'yesterday' is neither ISO 8601, YYYY-MM-DD HH:MM:SS nor Unix seconds"}]
 
 
 def test_a_file_that_is_not_a_local_log_is_refused(acme):
