@@ -47,3 +47,11 @@ def reconciliation_task(reconciliation_id: int) -> None:
         reconciliation_run(reconciliation=recon)
     except ReconciliationRefused:
         pass
+
+
+@shared_task(name="billing.tasks.reconciliations_reap")
+def reconciliations_reap() -> list[int]:
+    """Beat, every minute: running reconciliations whose worker stopped are failed, in words."""
+    from billing.services.reconciliation import reconciliations_reap as reap
+
+    return reap()

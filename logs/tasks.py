@@ -51,7 +51,12 @@ def exports_expire() -> int:
 
 @shared_task(name="logs.tasks.jobs_reap")
 def jobs_reap() -> dict:
-    """Running jobs whose worker stopped: re-queued once, then failed with a clear message."""
+    """Running jobs of logs whose worker stopped: exports are re-queued once, then failed; ingest
+    batches are failed (uploading the file again stores only the missing calls). All with a clear
+    message. (Reconciliations are billing's: billing.tasks.reconciliations_reap.)"""
     from logs.services.exports import exports_reap
+    from logs.services.ingest import ingests_reap
 
-    return exports_reap()
+    result = exports_reap()
+    result["ingests_failed"] = ingests_reap()
+    return result

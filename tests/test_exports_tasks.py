@@ -174,7 +174,7 @@ def test_reaper_requeues_once_then_fails(job, eager, django_capture_on_commit_ca
                                      heartbeat_at=timezone.now(), started_at=stale)
     with django_capture_on_commit_callbacks(execute=True):
         result = jobs_reap.apply().get()
-    assert result == {"requeued": [job.pk], "failed": []}
+    assert result == {"requeued": [job.pk], "failed": [], "ingests_failed": []}
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.attempts == 2  # re-queued, and the re-run finished
     fresh.refresh_from_db()
@@ -182,7 +182,7 @@ def test_reaper_requeues_once_then_fails(job, eager, django_capture_on_commit_ca
 
     # The second death: failed, with the message a user can act on.
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, heartbeat_at=stale)
-    assert jobs_reap.apply().get() == {"requeued": [], "failed": [job.pk]}
+    assert jobs_reap.apply().get() == {"requeued": [], "failed": [job.pk], "ingests_failed": []}
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error == "the worker stopped while exporting; please retry"

@@ -37,6 +37,9 @@ class Reconciliation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker last recorded progress; a running reconciliation "
+                                         "silent for long lost its worker (billing.tasks.reconciliations_reap).")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.choices import ReconCategory
@@ -36,6 +37,10 @@ MICRO = 1_000_000
 BATCH = 25_000
 PROGRESS_EVERY = 50_000
 MAX_REJECTED_KEPT = 1000
+# A running reconciliation records heartbeat_at with its progress and before the matching (one
+# transaction); one silent this long lost its worker: billing.tasks.reconciliations_reap fails it.
+RECON_STALE_AFTER = dt.timedelta(minutes=15)
+RECON_WORKER_LOST = "the worker stopped while reconciling this log; run it again"
 # Over-charged money is counted over these categories (billing.md).
 OVER_CATEGORIES = (ReconCategory.DUPLICATE_CHARGE, ReconCategory.CHARGED_FOR_ERROR,
                    ReconCategory.CHARGED_BUT_FREE, ReconCategory.AMOUNT_MISMATCH)
@@ -104,8 +109,9 @@ def reconciliation_run(*, reconciliation: Reconciliation | None = None, source=N
         reconciliation = reconciliation_create(customer=customer, user=user, filename=filename,
                                                date_from=date_from, date_to=date_to)
     recon = reconciliation
+    now = timezone.now()
     Reconciliation.objects.filter(pk=recon.pk).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), error="", rows_done=0)
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, error="", rows_done=0)
     recon.refresh_from_db()
     try:
         _check_dates(recon.date_from, recon.date_to)
@@ -127,6 +133,26 @@ def reconciliation_run(*, reconciliation: Reconciliation | None = None, source=N
         _fail(recon, "The reconciliation failed because of an internal error; staff have been told.")
         raise
     return recon
+
+
+def reconciliations_reap(*, now: dt.datetime | None = None) -> list[int]:
+    """Running reconciliations whose worker stopped (silent for RECON_STALE_AFTER): failed, in
+    words. Nothing of a failed run is kept but the row, so running it again is safe. Returns the
+    ids failed."""
+    now = now or timezone.now()
+    stale = now - RECON_STALE_AFTER
+    running = Reconciliation.objects.filter(status=JobStatus.RUNNING)
+    silent = running.filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+        | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=stale))
+    failed = []
+    for pk, heartbeat in silent.values_list("pk", "heartbeat_at"):
+        if running.filter(pk=pk, heartbeat_at=heartbeat).update(
+                status=JobStatus.FAILED, error=RECON_WORKER_LOST, finished_at=now):
+            failed.append(pk)
+    if failed:
+        log.warning("reconciliations reaped (worker lost): %s", failed)
+    return failed
 
 
 def _fail(recon: Reconciliation, message: str) -> None:
@@ -286,6 +312,9 @@ def _run(recon: Reconciliation, source) -> None:
         clock.lap("period")
         _price_missing(recon, stage, start, end)
         clock.lap("price_missing")
+        # The matching runs in one transaction (no progress visible until it commits): a last
+        # sign of life before it; RECON_STALE_AFTER leaves it room.
+        Reconciliation.objects.filter(pk=recon.pk).update(heartbeat_at=timezone.now())
         with transaction.atomic():
             if stage.pg:
                 with connection.cursor() as cur:
@@ -322,13 +351,14 @@ def _load(recon: Reconciliation, stage: _Stage, source):
                 stage.load(batch)
                 batch = []
         if done % PROGRESS_EVERY == 0:
-            Reconciliation.objects.filter(pk=recon.pk).update(rows_done=done)
+            Reconciliation.objects.filter(pk=recon.pk).update(rows_done=done, heartbeat_at=timezone.now())
     stage.load(batch)
     recon.rows_done = done
     recon.rejected = rejected
     recon.rejected_count = rejected_count
     Reconciliation.objects.filter(pk=recon.pk).update(
-        rows_done=done, local_format=recon.local_format, rejected=rejected, rejected_count=rejected_count)
+        rows_done=done, local_format=recon.local_format, rejected=rejected, rejected_count=rejected_count,
+        heartbeat_at=timezone.now())
     first, last = stage.span()
     return first, last, done - rejected_count
 

@@ -30,6 +30,9 @@ class IngestBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker last recorded progress; a running batch silent "
+                                         "for long lost its worker (logs.tasks.jobs_reap).")
     rows_done = models.IntegerField(default=0)
     rows = models.IntegerField(default=0)
     inserted = models.IntegerField(default=0)

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from logs.choices import Source
@@ -39,6 +40,11 @@ CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
 FORMATS = ("auto", "calls", "gateway")
+# A running batch records progress (heartbeat_at) after every chunk and before each customer's
+# rollups; one silent this long lost its worker and is failed by logs.tasks.jobs_reap.
+INGEST_STALE_AFTER = dt.timedelta(minutes=10)
+INGEST_WORKER_LOST = ("the worker stopped while ingesting this file; upload the file again: "
+                      "already stored calls count as duplicates")
 
 # The fields compared to tell a duplicate from a conflict ("every field that both carry").
 COMPARED = ("created_at", "model", "token_name", "http_status", "prompt_tokens", "output_tokens",
@@ -418,10 +424,12 @@ def calls_ingest(
         batch = IngestBatch.objects.create(
             declared_format=fmt, origin=origin, filename=filename or name, customer=customer,
             tz=tz or "", created_by=user if getattr(user, "pk", None) else None, api_token=api_token,
-            status=JobStatus.RUNNING, started_at=timezone.now(),
+            status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
         )
     else:
-        IngestBatch.objects.filter(pk=batch.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
+        now = timezone.now()
+        IngestBatch.objects.filter(pk=batch.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
+        batch.status, batch.started_at, batch.heartbeat_at = JobStatus.RUNNING, now, now
     try:
         zone = _zone(tz)
         head = stream.read(65536)
@@ -456,6 +464,7 @@ def calls_ingest(
         if pending:
             run.apply(pending)
         for cid, hours in run.touched.items():
+            _heartbeat(batch)
             rollups_refresh(customer_id=cid, hours=hours)
     except InputError as exc:
         batch.status, batch.error, batch.finished_at = JobStatus.FAILED, str(exc), timezone.now()
@@ -488,9 +497,38 @@ def calls_ingest(
 
 
 def _progress(batch: IngestBatch, done: int, callback) -> None:
-    IngestBatch.objects.filter(pk=batch.pk).update(rows_done=done)
+    batch.heartbeat_at = timezone.now()
+    IngestBatch.objects.filter(pk=batch.pk).update(rows_done=done, heartbeat_at=batch.heartbeat_at)
     if callback:
         callback(done)
+
+
+def _heartbeat(batch: IngestBatch) -> None:
+    batch.heartbeat_at = timezone.now()
+    IngestBatch.objects.filter(pk=batch.pk).update(heartbeat_at=batch.heartbeat_at)
+
+
+def ingests_reap(*, now: dt.datetime | None = None) -> list[int]:
+    """Running batches whose worker stopped (no progress for INGEST_STALE_AFTER): failed, in words.
+
+    Rows stored before the worker stopped are complete calls (each chunk is one transaction), so
+    ingesting the same file again stores only the rest. Returns the ids of the batches failed.
+    """
+    now = now or timezone.now()
+    stale = now - INGEST_STALE_AFTER
+    running = IngestBatch.objects.filter(status=JobStatus.RUNNING)
+    silent = running.filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+        | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=stale))
+    failed = []
+    for pk, heartbeat in silent.values_list("pk", "heartbeat_at"):
+        # Only if still silent: a worker that reported meanwhile is alive.
+        if running.filter(pk=pk, heartbeat_at=heartbeat).update(
+                status=JobStatus.FAILED, error=INGEST_WORKER_LOST, finished_at=now):
+            failed.append(pk)
+    if failed:
+        log.warning("ingest batches reaped (worker lost): %s", failed)
+    return failed
 
 
 def ingest_batch_run(*, batch_id: int) -> IngestBatch | None:
