@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self):
+        # A tally's calls download through logs' export machinery; logs does not import billing.
+        from billing.exports import register
+
+        register()

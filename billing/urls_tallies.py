@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/reject/", views.tally_reject, name="tally_reject"),
     path("<int:pk>/credited/", views.tally_credited, name="tally_credited"),
     path("<int:pk>/call/", views.tally_call_action, name="tally_call_action"),
+    path("<int:pk>/export/", views.tally_export, name="tally_export"),
 ]

@@ -5,6 +5,7 @@ customer's tally is a 404). Every step is a POST that calls one service and redi
 """
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
 from django.contrib import messages
@@ -26,7 +27,8 @@ from billing.services import tally as svc
 from billing.tables import TallyCallTable, TallyTable
 from logs.pagination import BadCursor, keyset_page
 from logs.scoping import is_staff
-from logs.timeutil import billing_today
+from logs.services.exports import export_create
+from logs.timeutil import billing_today, next_month
 
 PER_PAGE = 50
 
@@ -173,3 +175,19 @@ def tally_compute_now(request):
     messages.success(request, f"Tallies of every enrolled customer for {month:%Y-%m} queued; "
                               "they appear here when computed.")
     return redirect(reverse("billing:tallies") + f"?month={month:%Y-%m}")
+
+
+@require_POST
+def tally_export(request, pk: int):
+    """Download a tally's calls (Excel): an export job of kind "tally", on the Async Tasks page.
+    Staff and the tally's own customer only (another customer's tally is a 404)."""
+    tally = tally_get(request.user, pk)
+    try:
+        job = export_create(user=request.user, customer=tally.customer, date_from=tally.month,
+                            date_to=next_month(tally.month) - dt.timedelta(days=1),
+                            filters={"tally": tally.pk}, kind="tally")
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("billing:tally", pk=pk)
+    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

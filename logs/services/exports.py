@@ -15,7 +15,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +58,53 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 class ExportCancelled(Exception):
     """The job was cancelled while the file was being written."""
+
+
+# --- kinds ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportKind:
+    """A kind of export other apps add without logs knowing them (billing registers "tally" in
+    its AppConfig.ready): which calls, extra text columns after the call columns, Summary lines.
+
+    Each callable takes keyword arguments only:
+    - clean(filters, user, customer) -> the job's filters (JSON); raises ValidationError or
+      PermissionDenied. `customer` is the job's customer (a customer's user: always its own).
+    - calls(job, calls) -> the job's calls, narrowed from `calls` (already scoped to the job's
+      owner and customer).
+    - values(job, rows) -> {call id: tuple of the extra columns' values}, for one batch of rows
+      (each row starts with created_at, id).
+    - summary(job) -> [(label, value)] for the Summary sheet.
+    - filename(customer, date_from, date_to, filters) -> the file's name.
+    """
+
+    title: str
+    clean: Callable[..., dict]
+    calls: Callable[..., object]
+    columns: Sequence[tuple[str, int]] = ()
+    values: Callable[..., dict] | None = None
+    summary: Callable[..., list] | None = None
+    filename: Callable[..., str] | None = None
+
+
+EXPORT_KINDS: dict[str, ExportKind] = {}
+
+
+def export_kind_register(*, name: str, kind: ExportKind) -> None:
+    """Add (or replace) a kind of export; "calls" is the built-in one."""
+    if name == "calls":
+        raise ValueError('"calls" is the built-in export kind')
+    EXPORT_KINDS[name] = kind
+
+
+def export_kind(name: str) -> ExportKind | None:
+    """The registered kind (None for the built-in "calls"); an unknown one is a ValidationError."""
+    if not name or name == "calls":
+        return None
+    try:
+        return EXPORT_KINDS[name]
+    except KeyError:
+        raise ValidationError(f"unknown kind of export {name!r}") from None
 
 
 # --- filters ---------------------------------------------------------------------------
@@ -117,7 +165,8 @@ def export_filters_clean(params: Mapping) -> dict:
 
 
 def export_queryset(*, job: ExportJob):
-    """The calls of a job: scoped to its customer (and to what its owner may see), filtered."""
+    """The calls of a job: scoped to its customer (and to what its owner may see), filtered
+    (a registered kind narrows the scoped calls itself)."""
     if job.owner_id:
         qs = scope_calls(job.owner, job.customer)
         if job.customer_id:  # a job naming a customer its owner may not see gets nothing
@@ -126,6 +175,9 @@ def export_queryset(*, job: ExportJob):
         qs = Call.objects.filter(customer_id=job.customer_id)
     else:
         qs = Call.objects.all()
+    kind = export_kind(job.kind)
+    if kind is not None:
+        return kind.calls(job=job, calls=qs)
     f = job.filters or {}
     return calls_filter(
         qs,
@@ -196,12 +248,19 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         raise ValidationError("An export needs a first and a last day.")
     if date_from > date_to:
         raise ValidationError(f"The first day ({date_from}) is after the last day ({date_to}).")
-    clean = export_filters_clean(filters or {})
+    spec = export_kind(kind)
+    if spec is None:
+        clean = export_filters_clean(filters or {})
+        filename = export_filename(customer=customer, date_from=date_from, date_to=date_to)
+    else:
+        clean = spec.clean(filters=dict(filters or {}), user=user, customer=customer)
+        filename = (spec.filename(customer=customer, date_from=date_from, date_to=date_to, filters=clean)
+                    if spec.filename else export_filename(customer=customer, date_from=date_from,
+                                                          date_to=date_to))
     with transaction.atomic():
         job = ExportJob.objects.create(
-            owner=user, customer=customer, kind=kind, filters=clean,
-            date_from=date_from, date_to=date_to, status=JobStatus.QUEUED,
-            filename=export_filename(customer=customer, date_from=date_from, date_to=date_to),
+            owner=user, customer=customer, kind=kind or "calls", filters=clean,
+            date_from=date_from, date_to=date_to, status=JobStatus.QUEUED, filename=filename,
         )
         _queue(job)
     return job
@@ -451,6 +510,12 @@ def export_headers(*, with_prompt: bool | None = None) -> list[str]:
 
 def _keyset(qs, fields: list[str], batch: int):
     """Rows in (created_at, id) order, BATCH at a time, each query continuing after the last."""
+    for rows in _keyset_pages(qs, fields, batch):
+        yield from rows
+
+
+def _keyset_pages(qs, fields: list[str], batch: int):
+    """Pages (lists) of rows in (created_at, id) order, each query continuing after the last."""
     last = None
     while True:
         page = qs
@@ -461,7 +526,7 @@ def _keyset(qs, fields: list[str], batch: int):
         rows = list(page.order_by("created_at", "id").values_list(*fields)[:batch])
         if not rows:
             return
-        yield from rows
+        yield rows
         if len(rows) < batch:
             return
         last = (rows[-1][0], rows[-1][1])
@@ -481,6 +546,9 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     if progress is None and job.pk:
         progress = _job_progress(job)
     tz = billing_tz()
+    job_kind = export_kind(job.kind)
+    extra_cols = list(job_kind.columns) if job_kind is not None else []
+    no_extra = (None,) * len(extra_cols)
     with_prompt = bool(settings.NBAUDIT_STORE_PROMPTS)
     cols = _columns(with_prompt=with_prompt)
     max_rows = max(1, int(settings.NBAUDIT_EXPORT_MAX_ROWS))
@@ -517,59 +585,64 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     try:
         ws = styles = None
         in_sheet = 0
-        headers = [c[0] for c in cols]
-        lastcol = get_column_letter(len(cols))
+        headers = [c[0] for c in cols] + [h for h, _ in extra_cols]
+        widths = [c[2] for c in cols] + [w for _, w in extra_cols]
+        lastcol = get_column_letter(len(headers))
 
         def sheet_close(ws, n):
             ws.auto_filter.ref = f"A1:{lastcol}{n + 1}"
 
-        for row in _keyset(qs, fields, batch):
-            if ws is None or in_sheet >= max_rows:
-                if ws is not None:
-                    sheet_close(ws, in_sheet)
-                title = "Calls" if not sheets else f"Calls ({len(sheets) + 1})"
-                ws = wb.create_sheet(title)
-                sheets.append(title)
-                styles = _Styles(ws)
-                ws.freeze_panes = "A2"
-                for i, c in enumerate(cols, 1):
-                    ws.column_dimensions[get_column_letter(i)].width = c[2]
-                ws.append([styles.cell(h, styles.bold) for h in headers])
-                in_sheet = 0
-                date_style, money_style, text_cell, make = styles.date, styles.money, styles.text_cell, styles.cell
-            created = row[0].astimezone(tz).replace(tzinfo=None)
-            out = [make(created, date_style)]
-            for kind, i in spec:
-                value = row[i]
-                if value is None:
-                    out.append(None)
-                elif kind == "text":
-                    out.append(text_cell(value) if value != "" else None)
-                elif kind == "money":
-                    out.append(make(value, money_style))
-                elif kind == "int":
-                    out.append(value)
-                elif kind == "customer":
-                    out.append(text_cell(slugs.get(value, str(value))))
-                elif kind == "failed":
-                    out.append(value != Category.SUCCESS)
-                else:
-                    out.append(value)
-            ws.append(out)
-            in_sheet += 1
-            done += 1
-            charged, expected = row[i_charged], row[i_expected]
-            for acc in (by_category[row[i_cat]], by_model[row[i_model]]):
-                acc[0] += 1
-                if charged is not None:
-                    acc[1] += charged
-                if expected is not None:
-                    acc[2] += expected
-            if not done % check_every and progress:
-                now = time.monotonic()
-                if now - last_tick >= progress_seconds:
-                    progress(done, total)
-                    last_tick = now
+        for page in _keyset_pages(qs, fields, batch):
+            extra = job_kind.values(job=job, rows=page) if extra_cols else None
+            for row in page:
+                if ws is None or in_sheet >= max_rows:
+                    if ws is not None:
+                        sheet_close(ws, in_sheet)
+                    title = "Calls" if not sheets else f"Calls ({len(sheets) + 1})"
+                    ws = wb.create_sheet(title)
+                    sheets.append(title)
+                    styles = _Styles(ws)
+                    ws.freeze_panes = "A2"
+                    for i, width in enumerate(widths, 1):
+                        ws.column_dimensions[get_column_letter(i)].width = width
+                    ws.append([styles.cell(h, styles.bold) for h in headers])
+                    in_sheet = 0
+                    date_style, money_style, text_cell, make = styles.date, styles.money, styles.text_cell, styles.cell
+                created = row[0].astimezone(tz).replace(tzinfo=None)
+                out = [make(created, date_style)]
+                for kind, i in spec:
+                    value = row[i]
+                    if value is None:
+                        out.append(None)
+                    elif kind == "text":
+                        out.append(text_cell(value) if value != "" else None)
+                    elif kind == "money":
+                        out.append(make(value, money_style))
+                    elif kind == "int":
+                        out.append(value)
+                    elif kind == "customer":
+                        out.append(text_cell(slugs.get(value, str(value))))
+                    elif kind == "failed":
+                        out.append(value != Category.SUCCESS)
+                    else:
+                        out.append(value)
+                if extra is not None:
+                    out.extend(text_cell(v) for v in extra.get(row[1], no_extra))
+                ws.append(out)
+                in_sheet += 1
+                done += 1
+                charged, expected = row[i_charged], row[i_expected]
+                for acc in (by_category[row[i_cat]], by_model[row[i_model]]):
+                    acc[0] += 1
+                    if charged is not None:
+                        acc[1] += charged
+                    if expected is not None:
+                        acc[2] += expected
+                if not done % check_every and progress:
+                    now = time.monotonic()
+                    if now - last_tick >= progress_seconds:
+                        progress(done, total)
+                        last_tick = now
         if ws is None:  # no calls: an empty Calls sheet, header only
             ws = wb.create_sheet("Calls")
             sheets.append("Calls")
@@ -646,18 +719,21 @@ def _summary(wb, *, job: ExportJob, done: int, sheets: list[str], by_category: d
     money = (lambda v: st.cell(v, st.money))
     filters = job.filters or {}
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
-    ws.append([bold("nbaudit export of calls")])
+    kind = export_kind(job.kind)
+    ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
     ws.append(["Customer", text(job.customer.slug if job.customer_id else "all customers")])
     ws.append(["First day", st.cell(job.date_from, st.day)])
     ws.append(["Last day", st.cell(job.date_to, st.day)])
     ws.append(["Days in", text(settings.NBAUDIT_BILLING_TZ)])
+    for label, value in (kind.summary(job=job) if kind is not None and kind.summary else []):
+        ws.append([label, text(value) if isinstance(value, str) else value])
     for key in FILTER_KEYS:
         value = filters.get(key)
         if value in (None, "", [], False):
             continue
         shown = ", ".join(value) if isinstance(value, list) else ("yes" if value is True else value)
         ws.append([f"Filter: {key}", text(shown) if isinstance(shown, str) else shown])
-    if not any(filters.get(k) for k in FILTER_KEYS):
+    if kind is None and not any(filters.get(k) for k in FILTER_KEYS):
         ws.append(["Filters", "none"])
     ws.append(["Generated", st.cell(generated, st.date)])
     ws.append(["Call sheets", text(", ".join(sheets))])
