@@ -12,7 +12,8 @@ def _money(**kw):
 class Call(models.Model):
     """One call to a model: one row per (customer, request ID)."""
 
-    customer = models.ForeignKey("logs.Customer", on_delete=models.PROTECT, related_name="calls")
+    # No index of its own: every call index starts with customer (the unique key included).
+    customer = models.ForeignKey("logs.Customer", on_delete=models.PROTECT, related_name="calls", db_index=False)
     request_id = models.CharField(max_length=200)
     request_id_synthetic = models.BooleanField(
         default=False, help_text="The export had no request ID: the key is (time, token, model, cost)."
@@ -48,8 +49,9 @@ class Call(models.Model):
     prompt_fingerprint = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(blank=True)
     response = models.JSONField(null=True, blank=True, help_text="Raw response, image data elided.")
+    # Not indexed: nothing reads calls by batch, and each index costs every ingested row.
     batch = models.ForeignKey(
-        "logs.IngestBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "logs.IngestBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     ingested_at = models.DateTimeField(auto_now_add=True)
 
