@@ -6,7 +6,8 @@ rows (dicts) for the pure chart functions of `logs.charts`.
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Q, Sum
+from django.db.models import IntegerField, Q, Sum
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDay
 
 from logs.choices import Category
 from logs.models import HourlyRollup
@@ -15,53 +16,44 @@ from logs.timeutil import billing_tz
 FACETS_TTL = 300
 
 
-def rollups_overview(qs, *, tz, hourly: bool = False, heat_tz=None) -> tuple[list, list, list]:
-    """The three shapes the Overview needs, from ONE scan of the rollups.
+def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
+    """Rows of (period, category, calls, images, charged_usd); period is a day in `tz` or an hour."""
+    if hourly:
+        rows, key = qs.values("hour", "category"), "hour"
+    else:
+        rows, key = qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category"), "period"
+    rows = rows.annotate(
+        n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
+    ).order_by()
+    return [
+        {"period": r[key], "category": r["category"], "calls": r["n"] or 0,
+         "images": r["imgs"] or 0, "charged_usd": r["charged"] or 0}
+        for r in rows
+    ]
 
-    Groups by (hour, category, image size) in SQL, then folds those rows in Python into
-    rows by period (a day in `tz`, or a UTC hour) and category; heatmap cells (ISO weekday,
-    hour) in `heat_tz`, default Beijing time; latency buckets of delivered calls by image
-    size. Days are cut at the hour: exact for whole-hour zones such as UTC+8.
-    """
-    heat_tz = heat_tz or billing_tz()
+
+def rollups_heatmap(qs, *, tz=None) -> list[dict]:
+    """Rows of (dow 1=Monday..7, hod 0..23, calls, failed) in `tz` (default: Beijing time)."""
+    tz = tz or billing_tz()
+    rows = (
+        qs.annotate(dow=ExtractIsoWeekDay("hour", tzinfo=tz), hod=ExtractHour("hour", tzinfo=tz))
+        .values("dow", "hod")
+        .annotate(n=Sum("calls"),
+                  failed=Coalesce(Sum("calls", filter=~Q(category=Category.SUCCESS)), 0,
+                                  output_field=IntegerField()))
+        .order_by()
+    )
+    return [{"dow": r["dow"], "hod": r["hod"], "calls": r["n"] or 0, "failed": r["failed"] or 0}
+            for r in rows]
+
+
+def rollups_latency(qs) -> list[dict]:
+    """Rows of (image_size, latency bucket counts) over delivered calls."""
     fields = HourlyRollup.bucket_fields()
-    success = Q(category=Category.SUCCESS)
-    rows = (qs.values("hour", "category", "image_size")
-            .annotate(n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
-                      **{f"s_{f}": Sum(f, filter=success) for f in fields})
-            .order_by())
-    periods: dict = {}
-    heat: dict = {}
-    latency: dict = {}
-    local_of: dict = {}
-    for r in rows:
-        hour, category, n = r["hour"], r["category"], r["n"] or 0
-        seen = local_of.get(hour)
-        if seen is None:
-            local = hour.astimezone(tz)
-            period = hour if hourly else local.replace(hour=0, minute=0, second=0, microsecond=0)
-            bj = hour.astimezone(heat_tz)
-            seen = local_of[hour] = (period, (bj.isoweekday(), bj.hour))
-        period, cell = seen
-        p = periods.get((period, category))
-        if p is None:
-            p = periods[(period, category)] = {"period": period, "category": category, "calls": 0,
-                                                "images": 0, "charged_usd": 0}
-        p["calls"] += n
-        p["images"] += r["imgs"] or 0
-        p["charged_usd"] += r["charged"] or 0
-        h = heat.get(cell)
-        if h is None:
-            h = heat[cell] = {"dow": cell[0], "hod": cell[1], "calls": 0, "failed": 0}
-        h["calls"] += n
-        if category != Category.SUCCESS:
-            h["failed"] += n
-        else:
-            buckets = latency.setdefault(r["image_size"], [0] * len(fields))
-            for i, f in enumerate(fields):
-                buckets[i] += r[f"s_{f}"] or 0
-    latency_rows = [{"image_size": size, "buckets": b} for size, b in latency.items()]
-    return list(periods.values()), list(heat.values()), latency_rows
+    rows = (qs.filter(category=Category.SUCCESS).values("image_size")
+            .annotate(**{f"s_{f}": Sum(f) for f in fields}).order_by())
+    return [{"image_size": r["image_size"], "buckets": [r[f"s_{f}"] or 0 for f in fields]}
+            for r in rows]
 
 
 def rollup_facets(qs, *, key: str) -> tuple[list[str], list[str]]:

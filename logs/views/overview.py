@@ -12,7 +12,7 @@ from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors_rollups import rollups_overview
+from logs.selectors_rollups import rollups_by_period, rollups_heatmap, rollups_latency
 from logs.timeutil import billing_tz
 from logs.views.calls import facets_for
 
@@ -52,8 +52,9 @@ class OverviewView(TemplateView):
         rows_qs = filterset.qs
         first, last = filterset.days
         hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
-        period_rows, heat_rows, latency_rows = rollups_overview(rows_qs, tz=tz, hourly=hourly,
-                                                                heat_tz=billing_tz())
+        period_rows = rollups_by_period(rows_qs, tz=tz, hourly=hourly)
+        heat_rows = rollups_heatmap(rows_qs, tz=billing_tz())
+        latency_rows = rollups_latency(rows_qs)
         figures = {
             "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
             "errors": charts.error_mix_figure(period_rows),
