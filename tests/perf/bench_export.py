@@ -86,7 +86,7 @@ SELECT %(customer)s, %(prefix)s || lpad(g::text, 8, '0'), false,
     CASE WHEN g %% 17 IN (3, 4) THEN 20 + g %% 200 ELSE 1140 + g %% 200 END,
     CASE WHEN g %% 17 IN (3, 4) THEN NULL ELSE 1120 END,
     CASE WHEN g %% 17 IN (3, 4) OR g %% 23 = 5 THEN 0 ELSE 1 END, 0,
-    (ARRAY['1K','2K','4K'])[1 + g %% 3], 8000 + (g * 7919) %% 60000,
+    (ARRAY['1K','2K','4K'])[1 + g %% 3], 8000 + (g::bigint * 7919) %% 60000,
     CASE WHEN g %% 17 IN (3, 4) THEN 0 ELSE 0.134000 END, 1.000000, 'per_request',
     CASE WHEN g %% 17 IN (3, 4) THEN 0 ELSE 0.134000 END,
     CASE WHEN g %% 17 = 3 THEN 'rate_limited' WHEN g %% 17 = 4 THEN 'overloaded'
