@@ -57,6 +57,18 @@ def test_past_the_end_offers_the_way_back(calls):
 @pytest.mark.postgres
 def test_keyset_query_walks_the_customer_time_index(calls):
     """The page's query can be answered by call_cust_time_idx in order, with no Sort node."""
+    # Another, bigger customer and fresh statistics, as in production: the customer filter is
+    # then selective, and the planner picks the customer's index (with no statistics on a
+    # 23-row table it may as well walk the all-customers time index).
+    other = f.customer("globex")
+    base = dt.datetime(2026, 10, 1, tzinfo=UTC)
+    Call.objects.bulk_create([
+        Call(customer=other, request_id=f"g{i:04d}", created_at=base + dt.timedelta(seconds=i), model="m",
+             source="calls", category="success", reason="test")
+        for i in range(2000)
+    ])
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE logs_call")
     page = keyset_page(calls, per_page=5)
     qs = calls.filter(created_at__lte=page.next_key.created_at).order_by("-created_at", "-id")[:6]
     sql, params = qs.query.sql_with_params()
