@@ -25,6 +25,7 @@ from django.utils import timezone
 from billing.choices import ReconCategory
 from billing.local_logs import LocalLogError, LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation, ReconciliationItem
+from logs.services.jobs import jobs_fail_silent
 from logs.choices import FAILED_GENERATION, GOOGLE_FREE, REQUEST_ERROR, BillingMode, Category, Family
 from logs.models import Call, Customer
 from logs.models.ingest import JobStatus
@@ -139,17 +140,8 @@ def reconciliations_reap(*, now: dt.datetime | None = None) -> list[int]:
     """Running reconciliations whose worker stopped (silent for RECON_STALE_AFTER): failed, in
     words. Nothing of a failed run is kept but the row, so running it again is safe. Returns the
     ids failed."""
-    now = now or timezone.now()
-    stale = now - RECON_STALE_AFTER
-    running = Reconciliation.objects.filter(status=JobStatus.RUNNING)
-    silent = running.filter(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
-        | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=stale))
-    failed = []
-    for pk, heartbeat in silent.values_list("pk", "heartbeat_at"):
-        if running.filter(pk=pk, heartbeat_at=heartbeat).update(
-                status=JobStatus.FAILED, error=RECON_WORKER_LOST, finished_at=now):
-            failed.append(pk)
+    failed = jobs_fail_silent(queryset=Reconciliation.objects.all(), stale_after=RECON_STALE_AFTER,
+                              message=RECON_WORKER_LOST, now=now)
     if failed:
         log.warning("reconciliations reaped (worker lost): %s", failed)
     return failed
@@ -384,8 +376,6 @@ def _price_missing(recon: Reconciliation, stage: _Stage, start, end) -> None:
     Ingest stores each call's expected charge from the dated catalog (logs.pricing); a call
     stored without one (an unknown model then, a catalog row added since) is priced here.
     """
-    from django.db.models import Q
-
     from logs.pricing import Catalog, expected_charge
 
     calls = (Call.objects.filter(customer_id=recon.customer_id, created_at__gte=start, created_at__lt=end)

@@ -16,11 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from logs.choices import Source
@@ -28,9 +26,10 @@ from logs.classify import classify_call, classify_export_row
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.ingest import JobStatus
 from logs.parsers import (
-    InputError, Record, Rejected, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
+    InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
 )
 from logs.pricing import Catalog, expected_charge
+from logs.services.jobs import jobs_fail_silent
 from logs.services.rollups import hour_of, rollups_refresh
 from logs.timeutil import billing_tz
 
@@ -514,18 +513,8 @@ def ingests_reap(*, now: dt.datetime | None = None) -> list[int]:
     Rows stored before the worker stopped are complete calls (each chunk is one transaction), so
     ingesting the same file again stores only the rest. Returns the ids of the batches failed.
     """
-    now = now or timezone.now()
-    stale = now - INGEST_STALE_AFTER
-    running = IngestBatch.objects.filter(status=JobStatus.RUNNING)
-    silent = running.filter(
-        Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
-        | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=stale))
-    failed = []
-    for pk, heartbeat in silent.values_list("pk", "heartbeat_at"):
-        # Only if still silent: a worker that reported meanwhile is alive.
-        if running.filter(pk=pk, heartbeat_at=heartbeat).update(
-                status=JobStatus.FAILED, error=INGEST_WORKER_LOST, finished_at=now):
-            failed.append(pk)
+    failed = jobs_fail_silent(queryset=IngestBatch.objects.all(), stale_after=INGEST_STALE_AFTER,
+                              message=INGEST_WORKER_LOST, now=now)
     if failed:
         log.warning("ingest batches reaped (worker lost): %s", failed)
     return failed
