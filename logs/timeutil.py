@@ -50,5 +50,13 @@ def parse_month(text: str) -> dt.date:
         raise ValueError(f"not a month (YYYY-MM): {text!r}") from None
 
 
+def parse_day(text: str) -> dt.date:
+    """`YYYY-MM-DD` -> a date. Raises ValueError naming the text."""
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValueError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
 def billing_today() -> dt.date:
     return dt.datetime.now(billing_tz()).date()

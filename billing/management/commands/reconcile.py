@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.services.reconciliation import ReconciliationRefused, reconciliation_run, reconciliation_summary
 from logs.models import Customer
+from logs.timeutil import parse_day
 
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        return parse_day(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):

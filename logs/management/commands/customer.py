@@ -1,8 +1,7 @@
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 
 from logs.services.customers import CustomerError, customer_upsert, customer_user_create
+from logs.timeutil import parse_day
 
 
 class Command(BaseCommand):
@@ -22,9 +21,9 @@ class Command(BaseCommand):
         enroll = None
         if o["enroll_from"]:
             try:
-                enroll = dt.date.fromisoformat(o["enroll_from"])
-            except ValueError:
-                raise CommandError(f"--enroll-from {o['enroll_from']!r} is not a date (YYYY-MM-DD)") from None
+                enroll = parse_day(o["enroll_from"])
+            except ValueError as exc:
+                raise CommandError(f"--enroll-from: {exc}") from None
         if o["add_user"] and not o["password"]:
             raise CommandError("--add-user needs --password")
         try:

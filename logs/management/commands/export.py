@@ -6,14 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from logs.models import Customer, ExportJob
 from logs.services.exports import export_filters_clean, export_write
-from logs.timeutil import next_month, parse_month
+from logs.timeutil import next_month, parse_day, parse_month
 
 
 def _day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"not a day (YYYY-MM-DD): {text!r}") from None
+        return parse_day(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
