@@ -4,11 +4,32 @@ Covered: a per-request Nano Banana Pro call that returned HTTP 200 and failed to
 (one of FAILED_GENERATION). Whether a covered call is credited is the month's tally's
 business (eligibility, repeated prompts, staff exclusions), not this function's.
 
-Pure: reads attributes of the call only (a Call, or anything with the same attributes).
+The rule is written once here, three ways that must agree: `COVERED` (a `Q` over calls, for
+the tally), `covered_sql` (a SQL condition, for the reconciliation's matching query) and
+`coverage_of` (one call, with the reason in words, for the call page and the API).
+`coverage_of` reads attributes of the call only (a Call, or anything with the same attributes).
 """
 from __future__ import annotations
 
+from django.db.models import Q
+
 from logs.choices import FAILED_GENERATION, REQUEST_ERROR, BillingMode, Category, Family
+
+# A call logged without a status (a gateway consume row) counts as HTTP 200.
+COVERED_STATUS = 200
+COVERED = (
+    (Q(http_status__isnull=True) | Q(http_status=COVERED_STATUS))
+    & Q(billing_mode=BillingMode.PER_REQUEST, family=Family.PRO,
+        category__in=[str(c) for c in FAILED_GENERATION])
+)
+
+
+def covered_sql(*, status: str = "http_status", mode: str = "billing_mode", family: str = "family",
+                category: str = "category") -> str:
+    """The rule as a SQL condition over the named columns (expressions of trusted code only)."""
+    cats = ", ".join(f"'{c}'" for c in FAILED_GENERATION)
+    return (f"({status} IS NULL OR {status} = {COVERED_STATUS}) AND {mode} = '{BillingMode.PER_REQUEST}'"
+            f" AND {family} = '{Family.PRO}' AND {category} IN ({cats})")
 
 
 def _label(choices, value) -> str:
@@ -38,11 +59,13 @@ def coverage_of(call) -> tuple[bool, str]:
             return False, ("Not covered: billed per token, where a failed generation costs next to "
                            "nothing; only per-request calls are covered.")
         return False, "Not covered: the billing mode is unknown (no catalog price at the call's time)."
-    # Decision: a call logged without a status (a gateway consume row) counts as HTTP 200,
-    # as logs.pricing.is_2xx reads it.
-    if status is not None and status != 200:
+    if status is not None and status != COVERED_STATUS:
         return False, (f"Not covered: the call returned HTTP {status}, not 200; the gateway "
                        "charges nothing for that.")
     return True, (f"Covered: a per-request Nano Banana Pro call that returned HTTP 200 and failed "
                   f"to generate ({_label(Category, category)}). Whether it is credited is decided "
                   "by the month's tally (eligibility, repeated prompts).")
+
+
+def is_covered(call) -> bool:
+    return coverage_of(call)[0]

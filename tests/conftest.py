@@ -17,6 +17,29 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+_clock = None
+
+
+def pytest_sessionstart(session):
+    """NBAUDIT_TEST_NOW=2027-01-01T00:05:00+08:00 runs the whole suite on that date (the clock ticks
+    on from there): CI runs it on a month's first and last minutes and on 29 February."""
+    global _clock
+    when = os.environ.get("NBAUDIT_TEST_NOW")
+    if when:
+        import datetime as dt
+
+        import time_machine
+
+        _clock = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+        _clock.start()
+
+
+def pytest_report_header(config):
+    if os.environ.get("NBAUDIT_TEST_NOW"):
+        return f"clock: NBAUDIT_TEST_NOW={os.environ['NBAUDIT_TEST_NOW']}"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 

@@ -26,7 +26,8 @@ from billing.choices import ReconCategory
 from billing.local_logs import LocalLogError, LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation, ReconciliationItem
 from logs.services.jobs import jobs_fail_silent
-from logs.choices import FAILED_GENERATION, GOOGLE_FREE, REQUEST_ERROR, BillingMode, Category, Family
+from logs.choices import GOOGLE_FREE, REQUEST_ERROR, BillingMode, Category
+from logs.coverage import covered_sql
 from logs.models import Call, Customer
 from logs.models.ingest import JobStatus
 from logs.money import q6
@@ -413,9 +414,9 @@ def _money_sql(column: str) -> str:
 
 def _match_sql(stage: _Stage) -> str:
     """One row per request ID, with its category and money in micro-dollars."""
-    errors, free, failed_gen = _in(REQUEST_ERROR), _in(GOOGLE_FREE), _in(FAILED_GENERATION)
-    per_token, per_request = f"'{BillingMode.PER_TOKEN}'", f"'{BillingMode.PER_REQUEST}'"
-    success, pro = f"'{Category.SUCCESS}'", f"'{Family.PRO}'"
+    errors, free = _in(REQUEST_ERROR), _in(GOOGLE_FREE)
+    per_token = f"'{BillingMode.PER_TOKEN}'"
+    success = f"'{Category.SUCCESS}'"
     in_period = "created_at >= %(start)s AND created_at < %(end)s"
     c_in_period = "c.created_at >= %(start)s AND c.created_at < %(end)s"
     rc = ReconCategory  # noqa: F841 (used in the f-string)
@@ -479,8 +480,7 @@ m AS (
                   AND ABS(first_ch - exp) > {TOLERANCE_MIN_MICROS}
                   AND {100 // TOLERANCE_PERCENT} * ABS(first_ch - exp) > exp
                   THEN '{rc.AMOUNT_MISMATCH}'
-             WHEN mode = {per_request} AND family = {pro} AND pcat IN {failed_gen}
-                  AND (http_status IS NULL OR (http_status >= 200 AND http_status < 300)) AND total_ch > 0
+             WHEN {covered_sql(mode="mode", category="pcat")} AND total_ch > 0
                   THEN '{rc.REIMBURSABLE_FAILURE}'
              ELSE '{rc.MATCH}' END AS cat
     FROM k

@@ -8,11 +8,8 @@ the calls that have no charge logged (priced from the catalog) and over staff ov
 
 Decisions where billing.md is silent:
 
-- "Returned HTTP 200": a stored `http_status` in 2xx, or no status at all (a log export's
-  consume row has none) for a call whose category is a failed generation. Request errors
-  are never covered, whatever their status.
-- "Per-request Pro": `billing_mode == "per_request"` and `family == "pro"` as ingest stored
-  them.
+- Covered calls are `logs.coverage.COVERED` (HTTP 200 or no status, per-request Pro, a
+  failed generation), the one rule the call page and the reconciliation use too.
 - The repeat rule ranks every covered call of a fingerprint by (created_at, id); staff
   overrides are applied on top of it (a re-included call counts even as a 4th repeat, an
   excluded one does not free a place for a later repeat).
@@ -35,7 +32,7 @@ from django.utils import timezone
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
-from logs.choices import FAILED_GENERATION, BillingMode, Family
+from logs.coverage import COVERED
 from logs.models import Call, Customer
 from logs.money import CENT, ZERO, cents, q6
 from logs.pricing import Catalog
@@ -83,12 +80,7 @@ def _month_calls(*, customer: Customer, month: dt.date):
 
 def covered_calls(*, customer: Customer, month: dt.date):
     """Rule 1: per-request Pro calls of the month that returned HTTP 200 and failed to generate."""
-    return _month_calls(customer=customer, month=month).filter(
-        Q(http_status__isnull=True) | Q(http_status__gte=200, http_status__lt=300),
-        billing_mode=BillingMode.PER_REQUEST,
-        family=Family.PRO,
-        category__in=[str(c) for c in FAILED_GENERATION],
-    )
+    return _month_calls(customer=customer, month=month).filter(COVERED)
 
 
 def month_spend(*, customer: Customer, month: dt.date) -> Decimal:

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.utils import timezone
 
 from logs.choices import Category
 from logs.services.rollups import rollups_rebuild
@@ -45,9 +46,10 @@ def data():
                    charged_usd=0 if cat in status else "0.05", latency_ms=20_000 + 3000 * k,
                    image_size=["1K", "2K", "4K"][k % 3], token_name=["web", "batch"][k % 2],
                    response={"candidates": [{"finishReason": "IMAGE_SAFETY"}]} if cat == Category.IMAGE_BLOCKED else None)
-    # this month too, for the default 30-day overview
+    # this month too, for the default 30-day overview: between the month's start and now, on any date
+    month_start, now = day_start(first_of_month), timezone.now()
     for k in range(10):
-        f.call(acme, request_id=f"acme-now-{k}", created_at=day_start(billing_today()) - dt.timedelta(hours=5 * k),
+        f.call(acme, request_id=f"acme-now-{k}", created_at=now - (now - month_start) * (k + 1) / 11,
                category=cats[k], reason=reasons[cats[k]], http_status=status.get(cats[k], 200))
     secret = f.call(globex, request_id="globex-secret", created_at=t0, category=Category.NO_IMAGE)
     rollups_rebuild()
