@@ -1,6 +1,6 @@
 """The Overview's charts: one pure function per chart, rollup rows in, plotly figure out.
 
-Rows come from `logs.selectors_rollups`; nothing here touches the database, so tests call
+Rows come from `logs.selectors.rollups`; nothing here touches the database, so tests call
 these functions directly. Money stays Decimal until it is drawn.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from logs.choices import Category, Family
 from logs.models import Call, HourlyRollup
-from logs.selectors import calls_filter
+from logs.selectors.calls import calls_filter
 from logs.timeutil import day_start
 
 RANGE_TODAY = "today"

@@ -1,11 +1,19 @@
 """Celery tasks of logs: each loads its job row by id and calls a service."""
-from logs.tasks_ingest import ingest_run  # noqa: F401  (the ingest task lives beside its service)
+import logging
 
-# --- exports (issue 4) -------------------------------------------------------------------
-import logging  # noqa: E402
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 
-from celery import Task, shared_task  # noqa: E402
-from django.db import InterfaceError, OperationalError  # noqa: E402
+
+@shared_task(name="logs.tasks.ingest_run", acks_late=True)
+def ingest_run(batch_id: int) -> None:
+    """Ingest an uploaded file: load the batch row by id and run the ingest service on it."""
+    from logs.services.ingest import ingest_batch_run
+
+    ingest_batch_run(batch_id=batch_id)
+
+
+# --- exports -------------------------------------------------------------------------------
 
 _export_log = logging.getLogger("logs.exports")
 EXPORT_RETRIES = 3

@@ -15,13 +15,13 @@ from django.urls import reverse
 from django_tables2 import RequestConfig
 
 from billing.choices import ReconCategory
-from billing.forms_reconcile import ItemFilterSet, ReconcileForm
+from billing.forms.reconcile import ItemFilterSet, ReconcileForm
 from billing.models import Reconciliation
 from billing.services.reconciliation import (
     ReconciliationRefused, reconciliation_create, reconciliation_enqueue, reconciliation_summary,
     reconciliation_xlsx_write,
 )
-from billing.tables_reconcile import ItemTable, ReconciliationTable, category_badge
+from billing.tables.reconcile import ItemTable, ReconciliationTable, category_badge
 from logs.models.ingest import JobStatus
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 

@@ -18,13 +18,13 @@ from django_tables2 import RequestConfig
 
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
-from billing.forms import (
+from billing.forms.tallies import (
     TallyApproveForm, TallyCallActionForm, TallyComputeForm, TallyCreditedForm, TallyRejectForm,
 )
 from billing.models import TallyCall
 from billing.selectors import tallies_visible, tally_as_dict, tally_calls, tally_events, tally_get, tally_is_overdue
 from billing.services import tally as svc
-from billing.tables import TallyCallTable, TallyTable
+from billing.tables.tallies import TallyCallTable, TallyTable
 from logs.pagination import BadCursor, keyset_page
 from logs.scoping import is_staff
 from logs.services.exports import export_create

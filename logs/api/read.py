@@ -17,7 +17,7 @@ from logs.coverage import coverage_of
 from logs.models import ApiToken, Call, Customer
 from logs.money import fmt6
 from logs.pagination import BadCursor, keyset_page
-from logs.selectors import calls_filter
+from logs.selectors.calls import calls_filter
 from logs.timeutil import billing_tz
 
 DEFAULT_LIMIT = 100

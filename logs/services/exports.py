@@ -35,7 +35,7 @@ from logs.choices import Category
 from logs.models import Call, Customer, ExportJob
 from logs.models.ingest import JobStatus
 from logs.scoping import is_staff, scope_calls
-from logs.selectors import calls_filter
+from logs.selectors.calls import calls_filter
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)

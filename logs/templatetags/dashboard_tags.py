@@ -1,7 +1,7 @@
 """Template tags of the dashboard: the customer switch in the top bar."""
 from django import template
 
-from logs.forms import CustomerSwitchForm
+from logs.forms.dashboard import CustomerSwitchForm
 from logs.scoping import SESSION_KEY, is_staff, visible_customers
 
 register = template.Library()

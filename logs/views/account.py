@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from logs.forms import CustomerSwitchForm, TimeZoneForm
+from logs.forms.dashboard import CustomerSwitchForm, TimeZoneForm
 from logs.scoping import SESSION_KEY, is_staff, visible_customers
 
 

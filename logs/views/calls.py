@@ -11,11 +11,11 @@ from django.views.generic import DetailView
 from logs.choices import Category, group_of
 from logs.coverage import coverage_of
 from logs.filtersets import CallFilterSet
-from logs.forms import ColumnsForm
+from logs.forms.dashboard import ColumnsForm
 from logs.models import Call, HourlyRollup, IngestConflict
 from logs.scoping import current_customer, is_staff, scope_by_customer_field, scope_calls
-from logs.selectors_rollups import rollup_facets
-from logs.tables import DEFAULT_COLUMNS, CallTable
+from logs.selectors.rollups import rollup_facets
+from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.views.base import KeysetListView
 
 COLUMNS_SESSION_KEY = "nbaudit_call_columns"

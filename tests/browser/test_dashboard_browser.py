@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -19,10 +18,10 @@ from logs.choices import Category
 from logs.services.rollups import rollups_rebuild
 from logs.timeutil import billing_today, day_start
 from tests import factories as f
+from tests import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs a loop
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pass-12345"
 

@@ -6,8 +6,6 @@ tests/artifacts/.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,8 +14,8 @@ from python_calamine import CalamineWorkbook
 from logs.models import ExportJob
 from logs.timeutil import billing_today
 from tests import factories as f
+from tests import ARTIFACTS
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

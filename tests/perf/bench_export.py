@@ -174,7 +174,7 @@ def child_baseline(out_dir: str) -> dict:
     from openpyxl.styles import Font
 
     from logs.models import Call, Customer
-    from logs.selectors import calls_filter
+    from logs.selectors.calls import calls_filter
     from logs.services import exports as svc
     from logs.timeutil import billing_tz
 

@@ -11,7 +11,7 @@ from billing.models import Tally
 from logs.choices import FAILED_GENERATION
 from logs.models import Call, Customer
 from tests import factories as f
-from tests.tally_helpers import at, enrolled, failure, spend
+from tests.billing.tallies.helpers import at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
 

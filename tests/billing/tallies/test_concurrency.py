@@ -1,5 +1,4 @@
 """Recomputing a draft twice at once leaves one tally with one copy of each call (PostgreSQL)."""
-import datetime as dt
 import threading
 
 import pytest
@@ -7,7 +6,7 @@ from django.db import connection
 
 from billing.models import Tally, TallyCall
 from billing.services.tally import tally_compute
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 
 @pytest.mark.postgres

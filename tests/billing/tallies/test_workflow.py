@@ -11,7 +11,7 @@ from billing.services.tally import (
     tally_month_end, tally_reject,
 )
 from tests import factories as f
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
 

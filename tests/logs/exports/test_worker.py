@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
@@ -22,8 +21,8 @@ from python_calamine import CalamineWorkbook
 
 from logs.timeutil import billing_today
 from tests import factories as f
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CELERY = ROOT / ".venv" / "bin" / "celery"
 REDIS_DB = os.environ.get("NBAUDIT_TEST_REDIS_DB", "13")  # apart from the default queues
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hyp_settings
@@ -25,8 +24,8 @@ from logs.classify import (
     classify_local_row,
     read_response,
 )
+from tests import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CATEGORIES = {str(choice.value) for choice in Category}
 PRO = "gemini-3-pro-image-preview"
 NB2 = "gemini-3.1-flash-image"

@@ -3,7 +3,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from logs.forms_ingest import UploadForm
+from logs.forms.ingest import UploadForm
 from logs.models import IngestBatch
 from logs.services.ingest import ingest_upload_create
 

@@ -4,7 +4,7 @@ import pytest
 from billing.services.tally import covered_calls, tally_compute
 from logs.coverage import coverage_of
 from logs.models import Call
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from billing.services.tally import tally_compute, tally_due_date, tally_month_en
 from logs.fingerprint import prompt_fingerprint
 from logs.models import PriceRow
 from tests import factories as f
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,7 @@ def test_prompts_normalizing_to_one_fingerprint_count_three_times_by_time():
     assert (t.failed_calls, t.excluded_calls, t.counted_calls) == (6, 2, 4)
     assert t.gross_usd == Decimal("0.20")
     repeated = TallyCall.objects.get(tally=t, request_id="r14")
-    from billing.tables import TallyCallTable
+    from billing.tables.tallies import TallyCallTable
 
     shown = TallyCallTable([repeated]).rows[0].get_cell("reason")
     assert "repeated request" in shown and "3 covered failures" in shown

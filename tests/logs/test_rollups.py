@@ -8,7 +8,7 @@ import pytest
 
 from logs.choices import Category
 from logs.models import Call, HourlyRollup
-from logs.selectors_rollups import rollups_by_period, rollups_heatmap
+from logs.selectors.rollups import rollups_by_period, rollups_heatmap
 from logs.services.rollups import rollups_rebuild
 from tests import factories
 

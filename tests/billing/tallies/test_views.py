@@ -8,7 +8,7 @@ from django.urls import reverse
 from billing.models import Tally, TallyCall, TallyEvent
 from billing.services.tally import tally_compute
 from tests import factories as f
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
 

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from logs.forms_exports import ExportForm
+from logs.forms.exports import ExportForm
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.scoping import current_customer, is_staff
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
-from logs.tables_exports import ExportJobTable
+from logs.tables.exports import ExportJobTable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_LIMIT = 100

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,7 +18,8 @@ from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.services.exports import export_create
 from tests import factories as f
-from tests.tally_helpers import JUNE, at, enrolled, failure, spend
+from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
+from tests import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ def test_the_service_refuses_a_tally_of_another_customer(acme_tally, other_tally
 
 
 def test_logs_does_not_import_billing():
-    root = Path(__file__).resolve().parent.parent / "logs"
+    root = ROOT / "logs"
     offenders = [str(p) for p in root.rglob("*.py")
                  if re.search(r"^\s*(from|import)\s+billing\b", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []

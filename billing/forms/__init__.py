@@ -1,0 +1,1 @@
+"""Forms of billing: tally approval steps and the reconciliation upload."""

@@ -1,0 +1,1 @@
+"""Tables (django-tables2) of billing: tallies, tally calls, reconciliations and their items."""

@@ -1,0 +1,1 @@
+"""Forms of the dashboard: the Logs table columns, the customer switch, exports, uploads."""

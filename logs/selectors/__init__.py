@@ -1,0 +1,1 @@
+"""Selectors of logs (reads): calls and their filters, and the hourly rollups for charts."""

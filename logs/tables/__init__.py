@@ -1,0 +1,1 @@
+"""Tables (django-tables2) of logs: calls and export jobs."""
