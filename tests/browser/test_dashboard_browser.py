@@ -77,10 +77,13 @@ def browser_page(live_server):
 
         page.on("request", watch)
         page.outside = outside
+        refused: list[str] = []  # what the Content-Security-Policy blocked
+        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
         yield page
         context.close()
         browser.close()
     assert outside == [], f"requests left the local server: {outside}"
+    assert refused == [], f"the page's policy refused: {refused}"
 
 
 def login(page, base, username):

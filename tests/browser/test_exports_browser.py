@@ -47,9 +47,12 @@ def page(live_server, client, monkeypatch):
                 pg.outside.append(request.url)
 
         pg.on("request", watch)
+        refused = []  # what the Content-Security-Policy blocked
+        pg.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
         yield pg
         context.close()
         browser.close()
+    assert refused == [], f"the page's policy refused: {refused}"
 
 
 def _login(page, live_server, client, user):

@@ -1,0 +1,12 @@
+"""The test suite's settings: nbaudit's own, with a secret key of the run's own.
+
+CI and developers run the suite on PostgreSQL with DATABASE_URL set, where settings refuse the
+public development key. A random key is made here for the run (in the environment, so that the
+worker processes some tests start share it); a key given in the environment wins.
+"""
+import os
+import secrets
+
+os.environ.setdefault("NBAUDIT_SECRET_KEY", "nbaudit-test-run-" + secrets.token_urlsafe(40))
+
+from nbaudit.settings import *  # noqa: E402,F401,F403
