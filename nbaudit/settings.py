@@ -250,20 +250,20 @@ X_FRAME_OPTIONS = "DENY"
 # home. Inline style elements are not, save two of plotly.js's by hash: the empty one it
 # fills through the CSSOM (its chart styles) and the map stylesheet its bundle injects
 # (plotly 7.1.0; a new plotly.js changes that hash: the browser tests then name the refusal).
-NBAUDIT_CSP = os.environ.get("NBAUDIT_CSP") or "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-    " 'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
-    "style-src-attr 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+NBAUDIT_CSP = os.environ.get("NBAUDIT_CSP") or (
+    "default-src 'self'; "
+    "script-src 'self'; "
+    "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='; "
+    "style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "font-src 'self' data:; "
+    "connect-src 'self'; "
+    "object-src 'none'; "
+    "base-uri 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 # --- the data folder ---------------------------------------------------------------------
 # Made (if missing) and probed now, so that a read-only or full folder stops the start with

@@ -12,6 +12,12 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+
+class StartupRefused(ImproperlyConfigured):
+    """nbaudit will not start as configured; the message says why and what to set.
+    manage.py prints it without a traceback."""
+
+
 _REASONS = {
     errno.EROFS: "it is on a read-only file system",
     errno.EACCES: "the user running nbaudit may not write there",
@@ -75,7 +81,7 @@ def require_writable(folders: list[tuple[str, Path]], files: list[tuple[str, Pat
         if why:
             problems.append(f"- {what}, {path}: {why}")
     if problems:
-        raise ImproperlyConfigured(
+        raise StartupRefused(
             f"nbaudit cannot start: it keeps its files under NBAUDIT_DATA_DIR and cannot write there "
             f"as {_who()}.\n" + "\n".join(problems) + "\n"
             "Make these writable for that user, or set NBAUDIT_DATA_DIR to a writable folder."
@@ -94,7 +100,7 @@ def secret_key(environ=os.environ) -> str:
     """
     key = environ.get("NBAUDIT_SECRET_KEY") or DEV_SECRET_KEY
     if environ.get("DATABASE_URL") and key == DEV_SECRET_KEY:
-        raise ImproperlyConfigured(
+        raise StartupRefused(
             "nbaudit will not start on the public development secret key: DATABASE_URL is set "
             "(a production database) but NBAUDIT_SECRET_KEY is not. Set NBAUDIT_SECRET_KEY to a "
             "long random value kept secret and the same on every web server and worker, e.g. "
