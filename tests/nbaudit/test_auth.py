@@ -60,6 +60,19 @@ def test_the_lock_ends_after_15_minutes(locky):
     assert resp.status_code == 302 and resp["Location"] == "/"
 
 
+def test_a_try_during_the_lock_starts_the_wait_again(locky):
+    client = _client()
+    start = timezone.now()
+    for _ in range(5):
+        _try(client, "locky", "wrong-guess")
+    with time_machine.travel(start + dt.timedelta(minutes=10), tick=False):
+        assert _try(client, "locky", PASSWORD).status_code == 429
+    with time_machine.travel(start + dt.timedelta(minutes=20), tick=False):
+        assert _try(client, "locky", PASSWORD).status_code == 429  # 10 minutes after the last try
+    with time_machine.travel(start + dt.timedelta(minutes=36), tick=False):
+        assert _try(client, "locky", PASSWORD).status_code == 302
+
+
 def test_the_lock_is_per_username_and_address(locky):
     f.user("other-user", customer_obj=locky.customer, password=PASSWORD)
     attacker = _client("198.51.100.66")
