@@ -242,8 +242,6 @@ if NBAUDIT_HTTPS:
     SECURE_HSTS_PRELOAD = env_bool("NBAUDIT_HSTS_PRELOAD", True)
 if NBAUDIT_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
 # Every page: scripts and styles only from our own static files (plotly.js included), no
 # inline script or event handler. Style attributes are allowed: plotly.js sets them on its SVG
 # (and progress bars carry their width); they run nothing, and img-src keeps their url()s
