@@ -159,3 +159,22 @@ def test_other_customers_call_is_404(live_server, data, browser_page):
     resp = page.goto(f"{base}/logs/{data['secret'].pk}/")
     assert resp.status == 404
     shot(page, "06-404")
+
+
+def test_wrong_passwords_lock_the_login_form(live_server, data, browser_page):
+    page, base = browser_page, live_server.url
+    f.user("locked-browser", customer_obj=data["acme"], password=PASSWORD)
+    for _ in range(5):
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "locked-browser")
+        page.fill("#id_password", "not-the-password")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+    assert "locked for 15 minutes" in page.inner_text("#login-locked")
+    page.fill("#id_password", PASSWORD)  # the form is there again, the name kept
+    assert page.input_value("#id_username") == "locked-browser"
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/accounts/login/")
+    assert "Too many failed logins" in page.inner_text("#login-locked")
+    shot(page, "07-login-locked")
