@@ -139,8 +139,8 @@ def _works(cmd) -> bool:
 
 
 def _not_root():
-    """Root may write anywhere: as root the check runs in a user namespace as nobody, where the
-    folder's permission bits hold (its files still belong to the same real user)."""
+    """Root may write anywhere: as root the check runs in a user namespace of its own, without
+    root's privileges, where the folder's permission bits hold."""
     if os.geteuid() != 0:
         return []
     cmd = ["unshare", "--user", "--map-user=65534", "--map-group=65534"]
