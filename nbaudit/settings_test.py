@@ -1,4 +1,4 @@
-"""The test suite's settings: nbaudit's own, with a secret key of the run's own.
+"""Settings of the test suite and the benchmarks: nbaudit's own, with a key of the run's own.
 
 CI and developers run the suite on PostgreSQL with DATABASE_URL set, where settings refuse the
 public development key. A random key is made here for the run (in the environment, so that the

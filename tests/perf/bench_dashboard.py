@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
 os.environ.setdefault("NBAUDIT_ALLOWED_HOSTS", "testserver")
 
 import django  # noqa: E402

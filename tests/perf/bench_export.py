@@ -127,7 +127,7 @@ def fill(bench_url: str, rows: int) -> dict:
 
 def _setup():
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
     import django
 
     django.setup()

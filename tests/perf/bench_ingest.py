@@ -199,7 +199,7 @@ def pg_copy(bench_url: str, path: Path) -> tuple[float, int]:
 
 def _django(db_url: str | None, sqlite_path: str | None = None) -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "nbaudit.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "nbaudit.settings_test"
     if db_url:
         os.environ["DATABASE_URL"] = db_url
     else:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
 
 import django  # noqa: E402
 

@@ -7,8 +7,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 py="${PYTHON:-$root/.venv/bin/python}"
 cd "$root" || exit 1
-# the benchmarks run on PostgreSQL, where settings refuse the public development key
-export NBAUDIT_SECRET_KEY="${NBAUDIT_SECRET_KEY:-nbaudit-benchmarks-only-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 failed=()
 shopt -s nullglob
 benches=("$here"/bench_*.py)
