@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from logs.api.auth import apitoken_create, apitoken_revoke
+from logs.services.tokens import apitoken_create, apitoken_revoke
 from logs.models import Customer
 
 

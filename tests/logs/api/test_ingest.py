@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from logs.api.auth import apitoken_create
+from logs.services.tokens import apitoken_create
 from logs.models import ApiToken, Call, IngestBatch
 from tests import factories
 

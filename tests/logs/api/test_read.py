@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from logs.api.auth import apitoken_create
+from logs.services.tokens import apitoken_create
 from logs.choices import Category
 from tests import factories as f
 
@@ -162,7 +162,7 @@ def test_gateway_token_sees_all_and_picks(client, acme, globex, gateway_token):
 
 
 def test_revoked_token_refused(client, acme):
-    from logs.api.auth import apitoken_revoke
+    from logs.services.tokens import apitoken_revoke
 
     _, raw = apitoken_create(customer=acme)
     apitoken_revoke(raw_or_prefix=raw)
