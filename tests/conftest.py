@@ -1,12 +1,12 @@
 import os
-from pathlib import Path
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 from django.db import connection
-from tests import FIXTURES
 
+from tests import FIXTURES
 
 
 def _port_open(host: str, port: int) -> bool:

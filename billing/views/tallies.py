@@ -19,10 +19,20 @@ from django_tables2 import RequestConfig
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
 from billing.forms.tallies import (
-    TallyApproveForm, TallyCallActionForm, TallyComputeForm, TallyCreditedForm, TallyRejectForm,
+    TallyApproveForm,
+    TallyCallActionForm,
+    TallyComputeForm,
+    TallyCreditedForm,
+    TallyRejectForm,
 )
 from billing.selectors import (
-    tallies_visible, tally_as_dict, tally_call_find, tally_calls, tally_events, tally_get, tally_is_overdue,
+    tallies_visible,
+    tally_as_dict,
+    tally_call_find,
+    tally_calls,
+    tally_events,
+    tally_get,
+    tally_is_overdue,
 )
 from billing.services import tally as svc
 from billing.tables.tallies import TallyCallTable, TallyTable

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from logs.services.tokens import apitoken_create, apitoken_revoke
 from logs.models import Customer
+from logs.services.tokens import apitoken_create, apitoken_revoke
 
 
 class Command(BaseCommand):

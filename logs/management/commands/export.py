@@ -4,16 +4,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.management.arguments import day_arg, month_arg
 from logs.models import Customer, ExportJob
 from logs.services.exports import export_filters_clean, export_write
-from logs.timeutil import next_month, parse_day, parse_month
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+from logs.timeutil import next_month
 
 
 class Command(BaseCommand):
@@ -39,13 +33,10 @@ class Command(BaseCommand):
         if opts["month"]:
             if opts["date_from"] or opts["date_to"]:
                 raise CommandError("give --month, or --from and --to, not both")
-            try:
-                first = parse_month(opts["month"])
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
+            first = month_arg(opts["month"])
             date_from, date_to = first, next_month(first) - dt.timedelta(days=1)
         elif opts["date_from"] and opts["date_to"]:
-            date_from, date_to = _day(opts["date_from"]), _day(opts["date_to"])
+            date_from, date_to = day_arg(opts["date_from"]), day_arg(opts["date_to"])
         else:
             raise CommandError("give --month YYYY-MM, or --from YYYY-MM-DD and --to YYYY-MM-DD")
         if date_from > date_to:

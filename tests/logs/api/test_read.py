@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from logs.services.tokens import apitoken_create
 from logs.choices import Category
+from logs.services.tokens import apitoken_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
