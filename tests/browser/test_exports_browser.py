@@ -13,8 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from logs.models import ExportJob
 from logs.timeutil import billing_today
-from tests import factories as f
-from tests import ARTIFACTS
+from tests import ARTIFACTS, factories as f
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

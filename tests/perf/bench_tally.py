@@ -78,10 +78,9 @@ FROM (
 
 
 def build(sizes: list[int]) -> list:
+    from billing.models import Tally
     from logs.models import Customer
     from logs.timeutil import month_range
-
-    from billing.models import Tally
 
     start, end = month_range(MONTH)
     span = (end - start).total_seconds() - 1

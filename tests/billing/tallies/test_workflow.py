@@ -7,8 +7,14 @@ from django.core.exceptions import PermissionDenied
 
 from billing.models import TallyCall, TallyEvent
 from billing.services.tally import (
-    TallyError, tally_approve, tally_call_exclude, tally_call_include, tally_compute, tally_mark_credited,
-    tally_month_end, tally_reject,
+    TallyError,
+    tally_approve,
+    tally_call_exclude,
+    tally_call_include,
+    tally_compute,
+    tally_mark_credited,
+    tally_month_end,
+    tally_reject,
 )
 from tests import factories as f
 from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
