@@ -19,16 +19,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
-def eager():
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
-
-
-@pytest.fixture
 def page(live_server, client, monkeypatch):
     from playwright.sync_api import sync_playwright
 

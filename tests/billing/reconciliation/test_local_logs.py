@@ -13,8 +13,6 @@ from billing.local_logs import LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation
 from billing.services.reconciliation import reconciliation_run, reconciliation_summary
 from billing.tasks import reconciliation_task
-from logs.services.ingest import calls_ingest
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +23,9 @@ def expected(fixtures_dir):
 
 
 @pytest.fixture
-def acme(fixtures_dir, expected):
-    acme = factories.customer(expected["customer"])
-    calls_ingest(source=fixtures_dir / expected["platform"], customer=acme)
-    return acme
+def acme(recon_platform):
+    """acme, with the platform's export of the reconciliation fixture ingested."""
+    return recon_platform[0]
 
 
 def assert_fixture_result(recon, expected):

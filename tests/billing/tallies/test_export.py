@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
-
-
-@pytest.fixture
 def acme_tally():
     c = enrolled("acme")
     spend(c, "1000")
@@ -46,14 +36,6 @@ def acme_tally():
     call = TallyCall.objects.get(tally=tally, request_id="excluded-1").call
     return tally_call_exclude(tally=tally, call=call, by=f.user("boss", staff=True),
                               reason="customer retried on purpose")
-
-
-@pytest.fixture
-def other_tally():
-    c = enrolled("globex")
-    spend(c, "1000")
-    failure(c, request_id="globex-1")
-    return tally_compute(customer=c, month=JUNE)
 
 
 def _download(client, job) -> dict:

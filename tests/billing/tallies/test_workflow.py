@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff():
-    return f.user("boss", staff=True)
-
-
-@pytest.fixture
 def draft():
     c = enrolled()
     spend(c, "1000")

@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def globex():
-    return f.customer("globex")
-
-
 def _auth(raw):
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
