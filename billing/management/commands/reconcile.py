@@ -9,7 +9,7 @@ from billing.services.reconciliation import (
     reconciliation_summary,
 )
 from logs.management.arguments import day_arg
-from logs.models import Customer
+from logs.selectors.customers import customer_by_slug
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, customer, date_from, date_to, json: bool = False, **options):
         as_json = json
-        customer_obj = Customer.objects.filter(slug=customer).first()
+        customer_obj = customer_by_slug(customer)
         if customer_obj is None:
             raise CommandError(f"no customer {customer!r}")
         try:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing.selectors import tally_as_dict
 from billing.services.tally import tally_compute, tally_month_end
 from logs.management.arguments import month_arg
-from logs.models import Customer
+from logs.selectors.customers import customer_by_slug
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, month, customer=None, json=False, **opts):
         first = month_arg(month)
         if customer:
-            obj = Customer.objects.filter(slug=customer).first()
+            obj = customer_by_slug(customer)
             if obj is None:
                 raise CommandError(f"No customer with the slug {customer!r}.")
             tallies = [tally_compute(customer=obj, month=first)]

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from logs.management.arguments import day_arg, month_arg
-from logs.models import Customer, ExportJob
+from logs.models import ExportJob
+from logs.selectors.customers import customer_by_slug
 from logs.services.exports import export_filters_clean, export_write
 from logs.timeutil import next_month
 
@@ -26,10 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--failed", action="store_true", help="failed calls only")
 
     def handle(self, *args, **opts):
-        try:
-            customer = Customer.objects.get(slug=opts["customer"])
-        except Customer.DoesNotExist:
-            raise CommandError(f"no customer with slug {opts['customer']!r}") from None
+        customer = customer_by_slug(opts["customer"])
+        if customer is None:
+            raise CommandError(f"no customer with slug {opts['customer']!r}")
         if opts["month"]:
             if opts["date_from"] or opts["date_to"]:
                 raise CommandError("give --month, or --from and --to, not both")
