@@ -1,5 +1,4 @@
 """The shared fixture end to end: ingest the platform's export, reconcile the local log."""
-import json
 
 import pytest
 
@@ -10,8 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def expected(fixtures_dir):
-    return json.loads((fixtures_dir / "expected.json").read_text(encoding="utf-8"))["recon"]
+def expected(recon_expected):
+    return recon_expected
 
 
 @pytest.fixture
