@@ -53,6 +53,11 @@ def test_an_adjusted_amount_needs_a_reason(draft, staff):
     assert "goodwill" in ev.detail
 
 
+def test_an_amount_is_read_as_the_money_module_reads_it(draft, staff):
+    t = tally_approve(tally=draft, by=staff, amount="US$1,005.00", reason="goodwill for the outage")
+    assert t.approved_usd == Decimal("1005.00")
+
+
 def test_bad_amounts_are_refused(draft, staff):
     for bad in ("-1", "abc", "0.001"):
         with pytest.raises(TallyError):
