@@ -17,8 +17,7 @@ from django.utils import timezone
 from logs.choices import Category
 from logs.services.rollups import rollups_rebuild
 from logs.timeutil import billing_today, day_start
-from tests import factories as f
-from tests import ARTIFACTS
+from tests import ARTIFACTS, factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs a loop

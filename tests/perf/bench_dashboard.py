@@ -10,7 +10,7 @@ Pages are requested through django.test.Client as a customer's user (the biggest
 N/20 calls), so the times are server time: view, queries and template. Each figure is
 the p95 (and median) over repeated requests of the same URL.
 
-Targets (issue 3): Logs pages under 100 ms, the 30-day overview under 200 ms.
+Targets: Logs pages under 100 ms, the 30-day overview under 200 ms.
 """
 from __future__ import annotations
 

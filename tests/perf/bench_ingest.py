@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python tests/perf/bench_ingest.py [--rows N]
 
-Target (issue 2, "Speed"): `calls_ingest` of the file (parsed, classified, priced, stored with
+Target (speed): `calls_ingest` of the file (parsed, classified, priced, stored with
 every index of the call table, rollups refreshed, idempotent) takes no more than 3 times a bare
 `COPY ... FROM STDIN (FORMAT csv, HEADER)` of the same file into a plain table of text columns,
 with peak memory under 300 MB.
