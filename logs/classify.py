@@ -10,6 +10,13 @@ Three entry points, one per kind of input (formats.md):
 `read_response` reads the facts off a raw response (status, finish reason, token usage,
 images and drafts) for the ingest to store; `classify_call` returns them with the verdict.
 
+A raw response comes in many shapes (taxonomy.md, "More real shapes"): a Gemini
+`generateContent` response or its streamed chunks, an agent framework's event list, an
+OpenAI-compatible `chat.completion` or its chunks, an OpenAI Responses or Images API body,
+an error body, or an error as text. Each is read into one `_Body`; the rules then ask the
+body. A body of no known shape is `other_error` ("response shape not recognised"): only a
+shape that is read can prove that no image came back.
+
 Nothing here touches the database, and nothing here raises on odd input: a response can
 be any JSON value (wrong types anywhere, null everywhere) and still gets a category.
 Decisions taken where taxonomy.md leaves room are marked "Decision:" below.
@@ -52,19 +59,41 @@ STATUS_WORDS = {
     "PERMISSION_DENIED": Category.AUTH_ERROR,
     "UNAUTHENTICATED": Category.AUTH_ERROR,
 }
-# Rule 1, an error given as text: the status words and a few plain ones.
-TEXT_WORDS = {**STATUS_WORDS, "OVERLOADED": Category.OVERLOADED,
-              "TIMEOUT": Category.TIMEOUT, "TIMED OUT": Category.TIMEOUT}
+# SDK exception class names are status words too (google.api_core, HTTP libraries).
+CLASS_WORDS = {
+    "ResourceExhausted": Category.RATE_LIMITED,
+    "TooManyRequests": Category.RATE_LIMITED,
+    "ServiceUnavailable": Category.OVERLOADED,
+    "DeadlineExceeded": Category.TIMEOUT,
+    "InternalServerError": Category.SERVER_ERROR,
+    "InvalidArgument": Category.BAD_REQUEST,
+    "FailedPrecondition": Category.BAD_REQUEST,
+    "NotFound": Category.BAD_REQUEST,
+    "BadRequest": Category.BAD_REQUEST,
+    "PermissionDenied": Category.AUTH_ERROR,
+    "Unauthorized": Category.AUTH_ERROR,
+    "Forbidden": Category.AUTH_ERROR,
+}
+# Rule 1, an error given as text: the status words, the class names and a few plain ones,
+# keyed upper case; `_WORD_NAMES` gives each the spelling a reason shows.
+TEXT_WORDS = {**STATUS_WORDS, **{name.upper(): category for name, category in CLASS_WORDS.items()},
+              "OVERLOADED": Category.OVERLOADED, "TIMEOUT": Category.TIMEOUT,
+              "TIMED OUT": Category.TIMEOUT}
+_WORD_NAMES = {name.upper(): name for name in CLASS_WORDS}
 
 # A status code (400-599) that opens the text, or follows status/code/status_code/HTTP.
 _CODE_AT_START = re.compile(r"^\s*([45]\d\d)(?!\d)")
+# ... or follows an exception's class name and a colon at the start of a line
+# ("google.api_core.exceptions.ResourceExhausted: 429 Quota exceeded").
+_CODE_AFTER_CLASS = re.compile(r"^\s*(?:[A-Za-z_][\w$]*[.$])*[A-Z][\w]*:[ \t]*([45]\d\d)(?!\d)", re.MULTILINE)
 _CODE_AFTER_WORD = re.compile(
     r"(?<![a-z])(?:status_code|status|code|http(?:/\d(?:\.\d)?)?)[\s\"'=:]*([45]\d\d)(?!\d)",
     re.IGNORECASE,
 )
-# Status words as whole words; "timeout" also inside a name such as ReadTimeout.
+# Status words as whole words, the error.status words before the class names (so that
+# "Internal Server Error" reads as INTERNAL); "timeout" also inside a name such as ReadTimeout.
 _WORD = re.compile(
-    r"\b(" + "|".join(STATUS_WORDS) + r"|overloaded|timed out)\b|(timeout)",
+    r"\b(" + "|".join([*STATUS_WORDS, *CLASS_WORDS]) + r"|overloaded|timed out)\b|(timeout)",
     re.IGNORECASE,
 )
 _HTML = re.compile(r"<\s*(?:!doctype|html|head|body|title)\b", re.IGNORECASE)
@@ -72,6 +101,26 @@ _TAG = re.compile(r"<[^>]*>")
 _DATA_IMAGE = re.compile(r"data:image/", re.IGNORECASE)
 _MARKDOWN_DATA_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*data:image/[^)]*\)", re.IGNORECASE)
 _BARE_DATA_IMAGE = re.compile(r"data:image/[^\s)\"']*", re.IGNORECASE)
+# An image the gateway stored and linked: a markdown image with an http(s) address, or
+# an address that is the whole reply (after at most a short lead such as "..." that
+# earlier stream chunks sent while the image was being made).
+_MARKDOWN_URL_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*https?://[^\s)]+[^)]*\)", re.IGNORECASE)
+MAX_URL_LEAD = 20  # Decision: characters of text allowed before an address that is the reply
+_WHOLE_URL = re.compile(r"\s*(.{0," + str(MAX_URL_LEAD) + r"}?)\s*(https?://\S+)\s*", re.IGNORECASE | re.DOTALL)
+_HTTP_URL = re.compile(r"^\s*https?://\S", re.IGNORECASE)
+
+# How each kind of image is named in a verdict's reason.
+SIGNAL_IMAGE = "image delivered"  # an inline image part, an OpenAI image entry or data URL
+SIGNAL_TEXT_DATA_URL = "data:image URL in a text part"
+SIGNAL_OUTPUT_TEXT_DATA_URL = "data:image URL in output_text"
+SIGNAL_MARKDOWN_URL = "image URL in markdown"
+SIGNAL_WHOLE_URL = "image URL as the whole reply"
+SIGNAL_IMAGE_CALL = "image_generation_call result"
+UNRECOGNISED = "response shape not recognised"
+NO_STATUS_IN_TEXT = "error text without a status"
+# ADK writes this error code when Gemini sent neither candidates nor prompt feedback.
+ADK_UNKNOWN_ERROR = "UNKNOWN_ERROR"
+MAX_UPSTREAM_DEPTH = 3  # relays wrapping relays
 
 
 @dataclass(frozen=True)
@@ -91,6 +140,10 @@ class Facts:
     images: int
     drafts: int
     has_text: bool
+    # Which shape the response was read as: gemini, events, chat, responses, images, error,
+    # text (an error as text), none (no response), empty, unknown. Not compared: it names
+    # the reading, not a fact of the call.
+    shape: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -181,6 +234,7 @@ class _Error:
     text: str = ""               # that text, whole
     prompt_blocked: str = ""     # exception 1 of rule 1: the signal, or ""
     key_invalid: bool = False    # exception 2 of rule 1
+    upstream: _Error | None = None  # the upstream's answer a relay wrapped, if it says
 
     def words(self) -> str:
         if self.only_text:
@@ -197,12 +251,13 @@ class _Candidate:
 
 @dataclass
 class _Choice:
-    """One OpenAI-compatible choice (a message, or the deltas of a stream)."""
+    """One OpenAI-style reply: a chat message, the deltas of a stream, or the message
+    items of a Responses API body."""
 
     texts: list = field(default_factory=list)
-    image_urls: int = 0
-    images: int = 0
+    images: list = field(default_factory=list)  # signals of image entries and image_url items
     finish_reason: str = ""
+    data_url_signal: str = SIGNAL_IMAGE
 
 
 @dataclass
@@ -213,7 +268,18 @@ class _Body:
     choices: dict = field(default_factory=dict)     # index -> _Choice
     block_reason: str = ""
     usage: dict | None = None         # Gemini usageMetadata
-    openai_usage: dict | None = None  # OpenAI usage
+    openai_usage: dict | None = None  # OpenAI usage (chat, Responses or Images API names)
+    shape: str = ""                   # the first shape recognised
+    empty: bool = True                # no chunk with any member: `{}`, `[]`
+    replies: list = field(default_factory=list)  # Responses API message items, one _Choice
+    items: list = field(default_factory=list)    # signals of Responses/Images API images
+    status: str = ""                  # Responses API status, or incomplete_details.reason
+
+    def recognise(self, shape: str) -> None:
+        self.shape = self.shape or shape
+
+    def all_choices(self) -> list:
+        return [self.choices[key] for key in sorted(self.choices)] + self.replies
 
 
 def _decode_string(value):
@@ -243,7 +309,7 @@ def _text_error(text: str) -> _Error:
     )
 
 
-def _dict_error(error: dict) -> _Error:
+def _dict_error(error: dict, depth: int = 0) -> _Error:
     code_value = error.get("code")
     code_name = _str(code_value).strip().lower()
     status = _str(error.get("status")).strip()
@@ -263,7 +329,29 @@ def _dict_error(error: dict) -> _Error:
         message=_str(error.get("message")),
         prompt_blocked=blocked,
         key_invalid=_has_key_invalid(error.get("details")),
+        upstream=_upstream_of(error, depth) if depth < MAX_UPSTREAM_DEPTH else None,
     )
+
+
+def _upstream_of(error: dict, depth: int) -> _Error | None:
+    """The upstream answer a relay wrapped into its own error, or None.
+
+    Seen: `error.upstreamStatus` (a plain code), `error.upstreamResponse.error` (the
+    upstream's error body, as an object or a JSON string), and an `error.message` that
+    is the upstream's whole error body as JSON (Gemini CLI's API errors).
+    """
+    wrapped = _get(error, "upstreamResponse", "upstream_response")
+    if wrapped is None:
+        message = error.get("message")
+        wrapped = message if isinstance(message, str) and message.lstrip().startswith("{") else None
+    wrapped = _decode_string(wrapped)
+    inner = wrapped.get("error") if isinstance(wrapped, dict) else None
+    upstream = _dict_error(inner, depth + 1) if isinstance(inner, dict) else None
+    code = _http_code(_get(error, "upstreamStatus", "upstream_status"))
+    if code is not None:
+        upstream = upstream or _Error()
+        upstream.code = code
+    return upstream
 
 
 def _has_key_invalid(details) -> bool:
@@ -289,22 +377,32 @@ def _read_body(response) -> _Body:
     body = _Body()
     if response is None:
         body.missing = True
+        body.shape = "none"
         return body
     response = _decode_string(response)
     if isinstance(response, str):
         body.error = _text_error(response)
+        body.shape = "text"
         return body
     chunks = response if isinstance(response, list) else [response]
     for chunk in chunks:
         if isinstance(chunk, dict):
             _read_chunk(body, chunk)
+        if chunk != {}:
+            body.empty = False
+    if body.error is not None:
+        body.shape = "error"
+    elif not body.shape:
+        body.shape = "empty" if body.empty else "unknown"
     return body
 
 
-def _read_chunk(body: _Body, chunk: dict) -> None:
+def _read_chunk(body: _Body, chunk: dict, wrapped: bool = False) -> None:
     """One response, or one chunk of a stream: later chunks add to the earlier ones."""
     if body.error is None:
         body.error = _error_of(chunk.get("error"))
+    if "candidates" in chunk or "promptFeedback" in chunk or "prompt_feedback" in chunk:
+        body.recognise("gemini")
     for position, candidate in enumerate(_list(chunk.get("candidates"))):
         if isinstance(candidate, dict):
             _read_candidate(body, position, candidate)
@@ -312,11 +410,34 @@ def _read_chunk(body: _Body, chunk: dict) -> None:
     usage = _get(chunk, "usageMetadata", "usage_metadata")
     if isinstance(usage, dict):
         body.usage = usage
+    if "choices" in chunk:
+        body.recognise("chat")
     for position, choice in enumerate(_list(chunk.get("choices"))):
         if isinstance(choice, dict):
             _read_choice(body, position, choice)
     if isinstance(chunk.get("usage"), dict):
         body.openai_usage = chunk["usage"]
+    if isinstance(chunk.get("output"), list) or (chunk.get("object") == "response" and "output" in chunk):
+        body.recognise("responses")
+        _read_responses(body, chunk)
+    if isinstance(chunk.get("data"), list):
+        body.recognise("images")
+        _read_images(body, chunk["data"])
+    if _is_event(chunk):
+        body.recognise("events")
+        _read_event(body, chunk)
+    if not wrapped and _is_wrapper(chunk):
+        # Decision: `{"response": {...}}` (Gemini's Cloud Code API, Vertex batch lines,
+        # Responses API stream events) is read as the response it wraps.
+        _read_chunk(body, chunk["response"], wrapped=True)
+
+
+_KNOWN_MEMBERS = ("candidates", "promptFeedback", "prompt_feedback", "choices", "output", "data")
+
+
+def _is_wrapper(chunk: dict) -> bool:
+    return (isinstance(chunk.get("response"), dict) and chunk.get("error") is None
+            and not any(key in chunk for key in _KNOWN_MEMBERS) and not _is_event(chunk))
 
 
 def _read_candidate(body: _Body, position: int, candidate: dict) -> None:
@@ -348,7 +469,7 @@ def _read_choice(body: _Body, position: int, choice: dict) -> None:
         merged.texts.append(content)
     for item in _list(content):
         _read_content_item(merged, item)
-    merged.images += len(_list(_get(message, "images")))
+    merged.images.extend(SIGNAL_IMAGE for _ in _list(_get(message, "images")))
     finish_reason = _str(choice.get("finish_reason")).strip()
     if finish_reason:
         merged.finish_reason = finish_reason
@@ -366,7 +487,80 @@ def _read_content_item(merged: _Choice, item) -> None:
         merged.texts.append(text)
     image_url = item.get("image_url")
     url = _str(_get(image_url, "url")) if isinstance(image_url, dict) else _str(image_url)
-    merged.image_urls += len(_DATA_IMAGE.findall(url))
+    found = len(_DATA_IMAGE.findall(url)) or (1 if _HTTP_URL.match(url) else 0)
+    merged.images.extend(SIGNAL_IMAGE for _ in range(found))
+
+
+# ---------------------------------------------------------------------------
+# The other shapes: agent events, OpenAI Responses and Images API
+# ---------------------------------------------------------------------------
+
+_EVENT_MEMBERS = ("invocationId", "invocation_id", "author")
+
+
+def _is_event(chunk: dict) -> bool:
+    """An agent framework's event (Google ADK): a top-level `content` and no candidates."""
+    if "candidates" in chunk or "choices" in chunk:
+        return False
+    return isinstance(chunk.get("content"), dict) or any(key in chunk for key in _EVENT_MEMBERS)
+
+
+def _read_event(body: _Body, event: dict) -> None:
+    """One event: its content parts count as candidate 0's, its finish holds if it has one.
+
+    ADK writes Gemini's finish reason and finish message of a candidate without parts
+    as `errorCode` and `errorMessage` (LlmResponse.create; newer versions also keep
+    `finishReason`), so those stand in when the event has no finish of its own.
+    """
+    content = event.get("content")
+    if _str(_get(content, "role")).strip().lower() == "user" or _str(event.get("author")).strip() == "user":
+        return  # Decision: the user's own message (a session's history) is not the reply
+    merged = body.candidates.setdefault(0, _Candidate())
+    merged.parts.extend(part for part in _list(_get(content, "parts")) if isinstance(part, dict))
+    finish_reason = _str(_get(event, "finishReason", "finish_reason")).strip()
+    error_code = _str(_get(event, "errorCode", "error_code")).strip()
+    if not finish_reason and error_code.upper() != ADK_UNKNOWN_ERROR:
+        finish_reason = error_code
+    if finish_reason:
+        merged.finish_reason = finish_reason
+    finish_message = _str(_get(event, "finishMessage", "finish_message", "errorMessage", "error_message"))
+    if finish_message.strip():
+        merged.finish_message = finish_message
+
+
+def _read_responses(body: _Body, response: dict) -> None:
+    """An OpenAI Responses API body: image_generation_call results and message texts."""
+    reply = _Choice(data_url_signal=SIGNAL_OUTPUT_TEXT_DATA_URL)
+    for item in _list(response.get("output")):
+        if not isinstance(item, dict):
+            continue
+        kind = _str(item.get("type")).strip()
+        if kind == "image_generation_call":
+            # A result is the image (base64 or a data URL), whatever the item's status says.
+            if _str(item.get("result")).strip():
+                body.items.append(SIGNAL_IMAGE_CALL)
+            continue
+        for part in _list(item.get("content")):
+            if isinstance(part, dict):
+                text = _get(part, "text", "refusal")
+                if isinstance(text, str):
+                    reply.texts.append(text)
+    if reply.texts:
+        body.replies.append(reply)
+    reason = _str(_get(_dict(response.get("incomplete_details")), "reason")).strip()
+    status = _str(response.get("status")).strip()
+    if reason or status:
+        body.status = reason or status
+
+
+def _read_images(body: _Body, data: list) -> None:
+    """An OpenAI Images API body: every `data[]` entry with `b64_json` or `url` is an image
+    (`revised_prompt` is the prompt the model used, not a reply)."""
+    for entry in data:
+        for key in ("b64_json", "url"):
+            if _str(_get(entry, key)).strip():
+                body.items.append(f"Images API data[].{key}")
+                break
 
 
 # ---------------------------------------------------------------------------
@@ -379,49 +573,76 @@ def _is_image_part(part: dict) -> bool:
     return mime.startswith("image/")
 
 
-def _is_text_part(part: dict) -> bool:
+def _is_thought(part: dict) -> bool:
+    return _is_true(part.get("thought"))
+
+
+def _text_of(part: dict) -> str:
     text = part.get("text")
-    return isinstance(text, str) and bool(text.strip()) and not _is_true(part.get("thought"))
+    return text if isinstance(text, str) else ""
 
 
-def _all_parts(body: _Body) -> list:
-    return [part for key in sorted(body.candidates) for part in body.candidates[key].parts]
+def _scan_text(text: str, data_url_signal: str, whole_url: bool = True) -> tuple[list, str]:
+    """The images a reply's text holds, and the text without them.
+
+    Images: every `data:image/` URL (markdown or bare) and every markdown image with an
+    http(s) address; else (when `whole_url`) an http(s) address that is the whole text,
+    after at most a short lead: the image the gateway stored and linked to.
+    """
+    images = [data_url_signal] * len(_DATA_IMAGE.findall(text))
+    text = _BARE_DATA_IMAGE.sub("", _MARKDOWN_DATA_IMAGE.sub("", text))
+    images += [SIGNAL_MARKDOWN_URL] * len(_MARKDOWN_URL_IMAGE.findall(text))
+    text = _MARKDOWN_URL_IMAGE.sub("", text)
+    if whole_url and not images and _WHOLE_URL.fullmatch(text):
+        images, text = [SIGNAL_WHOLE_URL], ""
+    return images, text
 
 
-def _openai_text(choice: _Choice) -> str:
-    """The message content without its images."""
-    text = "".join(choice.texts)
-    text = _MARKDOWN_DATA_IMAGE.sub("", text)
-    return _BARE_DATA_IMAGE.sub("", text)
+def _candidate_images(candidate: _Candidate) -> tuple[list, str]:
+    """(images as (thought, signal) pairs, the reply's text without its images)."""
+    images = [(_is_thought(part), SIGNAL_IMAGE) for part in candidate.parts if _is_image_part(part)]
+    thought_text = "".join(_text_of(part) for part in candidate.parts if _is_thought(part))
+    found, _ = _scan_text(thought_text, SIGNAL_TEXT_DATA_URL, whole_url=False)
+    images += [(True, signal) for signal in found]
+    # Decision: next to another image, an address alone in the text is a link, not an image.
+    reply_text = "".join(_text_of(part) for part in candidate.parts if not _is_thought(part))
+    found, reply_text = _scan_text(reply_text, SIGNAL_TEXT_DATA_URL, whole_url=not images)
+    return images + [(False, signal) for signal in found], reply_text
 
 
-def _openai_image_count(choice: _Choice) -> int:
-    return len(_DATA_IMAGE.findall("".join(choice.texts))) + choice.image_urls + choice.images
+def _choice_images(choice: _Choice) -> tuple[list, str]:
+    """(image signals, the text without its images) of one OpenAI-style reply."""
+    found, text = _scan_text("".join(choice.texts), choice.data_url_signal, whole_url=not choice.images)
+    return choice.images + found, text
 
 
-def _count_images(body: _Body) -> tuple[int, int]:
-    """(final images delivered, drafts), taxonomy rule 2.
+def _count_images(body: _Body) -> tuple[int, int, str]:
+    """(final images delivered, drafts, the signal of the final image), taxonomy rule 2.
 
     Where a part carries a thought flag: the non-thought images are final, the thought
     images drafts. Where none does: one final image if any, every other image a draft.
+    Images of OpenAI-style shapes carry no flag.
     """
-    parts = _all_parts(body)
+    parts = [part for key in sorted(body.candidates) for part in body.candidates[key].parts]
     flagged = any(part.get("thought") is not None for part in parts)
-    image_thoughts = [_is_true(part.get("thought")) for part in parts if _is_image_part(part)]
-    unflagged = sum(_openai_image_count(choice) for choice in body.choices.values())
+    flags = []
+    for key in sorted(body.candidates):
+        flags += _candidate_images(body.candidates[key])[0]
+    unflagged = [signal for choice in body.all_choices() for signal in _choice_images(choice)[0]]
+    unflagged += body.items
+    finals = [signal for thought, signal in flags if not (flagged and thought)]
     if flagged:
-        drafts = sum(image_thoughts)
-        finals = len(image_thoughts) - drafts
-        return finals + min(unflagged, 1), drafts + max(unflagged - 1, 0)
-    total = len(image_thoughts) + unflagged
-    finals = min(total, 1)
-    return finals, total - finals
+        drafts = len(flags) - len(finals) + max(len(unflagged) - 1, 0)
+        finals += unflagged[-1:]
+        return len(finals), drafts, (finals[-1] if finals else "")
+    every = finals + unflagged
+    return min(len(every), 1), max(len(every) - 1, 0), (every[-1] if every else "")
 
 
 def _has_text(body: _Body) -> bool:
-    if any(_is_text_part(part) for part in _all_parts(body)):
+    if any(_candidate_images(body.candidates[key])[1].strip() for key in body.candidates):
         return True
-    return any(_openai_text(choice).strip() for choice in body.choices.values())
+    return any(_choice_images(choice)[1].strip() for choice in body.all_choices())
 
 
 def _first_finish_reason(body: _Body) -> str:
@@ -431,7 +652,7 @@ def _first_finish_reason(body: _Body) -> str:
     for key in sorted(body.choices):
         if body.choices[key].finish_reason:
             return body.choices[key].finish_reason
-    return ""
+    return body.status
 
 
 def _first_finish_message(body: _Body) -> str:
@@ -452,11 +673,12 @@ def _usage_facts(body: _Body) -> dict:
             "image_tokens": _image_tokens(
                 _get(usage, "candidatesTokensDetails", "candidates_tokens_details")),
         }
+    # OpenAI: chat completions name them prompt/completion, Responses and Images API input/output.
     usage = body.openai_usage or {}
-    details = _dict(usage.get("completion_tokens_details"))
+    details = _dict(_get(usage, "completion_tokens_details", "output_tokens_details"))
     return {
-        "prompt_tokens": _int(usage.get("prompt_tokens")),
-        "output_tokens": _int(usage.get("completion_tokens")),
+        "prompt_tokens": _int(_get(usage, "prompt_tokens", "input_tokens")),
+        "output_tokens": _int(_get(usage, "completion_tokens", "output_tokens")),
         "thoughts_tokens": _int(details.get("reasoning_tokens")),
         "total_tokens": _int(usage.get("total_tokens")),
         "image_tokens": _int(details.get("image_tokens")),
@@ -483,20 +705,23 @@ def _effective_status(envelope_status, error: _Error | None) -> int | None:
         return status
     if error.code is not None:
         return error.code
+    if error.upstream is not None and error.upstream.code is not None:
+        return error.upstream.code
     if status is None and error.only_text:
         return _code_in_text(_plain_text(error.text))
     return status
 
 
-def _facts(body: _Body, http_status, client_error) -> Facts:
-    finals, drafts = _count_images(body)
+def _facts(body: _Body, http_status, client_error) -> tuple[Facts, str]:
+    """The facts, and the signal of the final image ("" when none)."""
+    finals, drafts, signal = _count_images(body)
     if body.error is not None:
         error_text = body.error.words().strip()
     elif body.missing:
         error_text = _str(client_error).strip()
     else:
         error_text = ""
-    return Facts(
+    facts = Facts(
         http_status=_effective_status(http_status, body.error),
         finish_reason=_first_finish_reason(body),
         block_reason=body.block_reason,
@@ -505,13 +730,15 @@ def _facts(body: _Body, http_status, client_error) -> Facts:
         images=finals,
         drafts=drafts,
         has_text=_has_text(body),
+        shape=body.shape,
         **_usage_facts(body),
     )
+    return facts, signal
 
 
 def read_response(response, *, http_status=None, client_error=None) -> Facts:
     """The facts of a raw response (see `Facts`), without a verdict."""
-    return _facts(_read_body(response), http_status, client_error)
+    return _facts(_read_body(response), http_status, client_error)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -543,15 +770,17 @@ def _plain_text(text: str) -> str:
 
 
 def _code_in_text(text: str) -> int | None:
-    match = _CODE_AT_START.search(text) or _CODE_AFTER_WORD.search(text)
+    match = _CODE_AT_START.search(text) or _CODE_AFTER_CLASS.search(text) or _CODE_AFTER_WORD.search(text)
     return int(match.group(1)) if match else None
 
 
 def _word_in_text(text: str) -> str:
+    """The first status word of the text, upper case (a class name as it is spelled)."""
     match = _WORD.search(text)
     if not match:
         return ""
-    return (match.group(1) or match.group(2)).upper()
+    word = (match.group(1) or match.group(2)).upper()
+    return _WORD_NAMES.get(word, word)
 
 
 def classify_error_text(text: str) -> Verdict:
@@ -560,10 +789,12 @@ def classify_error_text(text: str) -> Verdict:
     code = _code_in_text(text)
     word = _word_in_text(text)
     if code is not None:
-        return Verdict(category_for_status(code), _status_reason(code, word))
+        # The code decides; the reason names a status word beside it, not a class name
+        # ("403 Forbidden" is "HTTP 403").
+        return Verdict(category_for_status(code), _status_reason(code, "" if word in CLASS_WORDS else word))
     if word:
-        return Verdict(TEXT_WORDS[word], f"error text: {word}")
-    return Verdict(Category.OTHER_ERROR, "error text without a status")
+        return Verdict(TEXT_WORDS[word.upper()], f"error text: {word}")
+    return Verdict(Category.OTHER_ERROR, NO_STATUS_IN_TEXT)
 
 
 def _status_reason(code: int, word: str = "") -> str:
@@ -583,19 +814,31 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def _exception(error: _Error | None) -> Verdict | None:
-    """The two exceptions that come before the status code."""
-    if error is None:
-        return None
-    if error.prompt_blocked:
-        return Verdict(Category.PROMPT_BLOCKED, error.prompt_blocked)
-    if error.key_invalid:
-        return Verdict(Category.AUTH_ERROR, "ErrorInfo reason=API_KEY_INVALID")
+    """The two exceptions that come before the status code (the upstream's too)."""
+    while error is not None:
+        if error.prompt_blocked:
+            return Verdict(Category.PROMPT_BLOCKED, error.prompt_blocked)
+        if error.key_invalid:
+            return Verdict(Category.AUTH_ERROR, "ErrorInfo reason=API_KEY_INVALID")
+        error = error.upstream
+    return None
+
+
+def _upstream_verdict(error: _Error | None) -> Verdict | None:
+    """A relay's error read for the upstream's code (or status word) before its own."""
+    upstream = error.upstream if error is not None else None
+    while upstream is not None:
+        if upstream.code is not None and not _is_2xx(upstream.code):
+            return Verdict(category_for_status(upstream.code), f"upstream {_status_reason(upstream.code, upstream.status)}")
+        if upstream.status in STATUS_WORDS:
+            return Verdict(STATUS_WORDS[upstream.status], f"upstream error.status={upstream.status}")
+        upstream = upstream.upstream
     return None
 
 
 def _request_error(status: int | None, error: _Error | None, client_error) -> Verdict:
     """Rule 1, once it applies. `status` is the envelope's status (None, or any code)."""
-    exception = _exception(error)
+    exception = _exception(error) or _upstream_verdict(error)
     if exception:
         return exception
     code = status if status is not None and not _is_2xx(status) else None
@@ -618,10 +861,10 @@ def _request_error(status: int | None, error: _Error | None, client_error) -> Ve
 # Rules 2 to 8: what the model gave back
 # ---------------------------------------------------------------------------
 
-def _generation(body: _Body, facts: Facts) -> Verdict:
+def _generation(body: _Body, facts: Facts, signal: str) -> Verdict:
     candidates = [body.candidates[key] for key in sorted(body.candidates)]
     if facts.images > 0:
-        return Verdict(Category.SUCCESS, "image delivered")
+        return Verdict(Category.SUCCESS, signal or SIGNAL_IMAGE)
     if body.block_reason and body.block_reason.upper() != BLOCK_REASON_UNSPECIFIED:
         return Verdict(Category.PROMPT_BLOCKED, f"promptFeedback.blockReason={body.block_reason}")
     for candidate in candidates:
@@ -633,6 +876,8 @@ def _generation(body: _Body, facts: Facts) -> Verdict:
     for choice in body.choices.values():
         if choice.finish_reason.lower() == OPENAI_CONTENT_FILTER:
             return Verdict(Category.IMAGE_BLOCKED, f"finish_reason={choice.finish_reason}")
+    if body.status.lower() == OPENAI_CONTENT_FILTER:
+        return Verdict(Category.IMAGE_BLOCKED, f"incomplete_details.reason={body.status}")
     for candidate in candidates:
         if candidate.finish_reason and candidate.finish_reason.upper() != "STOP":
             return Verdict(Category.NO_IMAGE, f"finishReason={candidate.finish_reason}")
@@ -650,20 +895,28 @@ def classify_call(*, model: str | None, http_status: int | None = None, response
                   client_error: str | None = None) -> tuple[Verdict, Facts]:
     """The category of a call from its raw response (taxonomy.md, all 8 rules)."""
     body = _read_body(response)
-    facts = _facts(body, http_status, client_error)
+    facts, signal = _facts(body, http_status, client_error)
     status = _http_code(http_status)
     client_error = _str(client_error).strip()
     if status is not None and not _is_2xx(status):
         return _request_error(status, body.error, client_error), facts
     if body.error is not None:
-        return _request_error(status, body.error, client_error), facts
+        verdict = _request_error(status, body.error, client_error)
+        if status is not None and body.error.only_text and verdict.reason == NO_STATUS_IN_TEXT:
+            # A 2xx answer that is a text with no status in it (a logged Python repr, say).
+            verdict = Verdict(Category.OTHER_ERROR, UNRECOGNISED)
+        return verdict, facts
     # Decision: a 2xx status with no response and no client error is an empty answer
     # (rules 2 to 8), not a request error.
     if body.missing and (status is None or client_error):
         return _request_error(status, None, client_error), facts
     if not _applies_image_rules(model):
         return Verdict(Category.SUCCESS, "non-image model, no error"), facts
-    return _generation(body, facts), facts
+    if body.shape == "unknown":
+        # Not a failed generation: only a shape that is read can prove that no image came
+        # back. Decision: `{}` and `[]` hold nothing to misread and stay empty answers.
+        return Verdict(Category.OTHER_ERROR, UNRECOGNISED), facts
+    return _generation(body, facts, signal), facts
 
 
 # ---------------------------------------------------------------------------

@@ -292,7 +292,12 @@ CALL_CASES = [
      "text_refusal", "text only, no image", 0),
     ("text-no-finish", PRO, 200, gemini([text("No.")], finish=None), None, "text_refusal", None, 0),
     ("openai-text", PRO, 200, chat("I can't help with that."), None, "text_refusal", None, 0),
-    ("openai-http-image-url-is-text", PRO, 200, chat("![img](https://example.com/a.png)"), None,
+    # taxonomy.md "More real shapes": a markdown image with an http(s) address is an image;
+    # an address inside a sentence stays text.
+    ("openai-http-markdown-image", PRO, 200, chat("![img](https://example.com/a.png)"), None,
+     "success", "image URL in markdown", 0),
+    ("openai-http-link-in-a-sentence-is-text", PRO, 200,
+     chat("I can't draw that; the policy is at https://example.com/policy.html for reference."), None,
      "text_refusal", None, 0),
     ("openai-content-list-text", PRO, 200, chat([{"type": "text", "text": "Sorry."}]), None,
      "text_refusal", None, 0),
