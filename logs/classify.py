@@ -589,6 +589,8 @@ def _scan_text(text: str, data_url_signal: str, whole_url: bool = True) -> tuple
     http(s) address; else (when `whole_url`) an http(s) address that is the whole text,
     after at most a short lead: the image the gateway stored and linked to.
     """
+    if ":" not in text:
+        return [], text  # no URL of any kind (a long base64 text is read no further)
     images = [data_url_signal] * len(_DATA_IMAGE.findall(text))
     text = _BARE_DATA_IMAGE.sub("", _MARKDOWN_DATA_IMAGE.sub("", text))
     images += [SIGNAL_MARKDOWN_URL] * len(_MARKDOWN_URL_IMAGE.findall(text))
@@ -616,8 +618,9 @@ def _choice_images(choice: _Choice) -> tuple[list, str]:
     return choice.images + found, text
 
 
-def _count_images(body: _Body) -> tuple[int, int, str]:
-    """(final images delivered, drafts, the signal of the final image), taxonomy rule 2.
+def _count_images(body: _Body) -> tuple[int, int, str, bool]:
+    """(final images delivered, drafts, the signal of the final image, whether text came
+    back), taxonomy rules 2 and 7.
 
     Where a part carries a thought flag: the non-thought images are final, the thought
     images drafts. Where none does: one final image if any, every other image a draft.
@@ -625,24 +628,23 @@ def _count_images(body: _Body) -> tuple[int, int, str]:
     """
     parts = [part for key in sorted(body.candidates) for part in body.candidates[key].parts]
     flagged = any(part.get("thought") is not None for part in parts)
-    flags = []
+    flags, unflagged, has_text = [], [], False
     for key in sorted(body.candidates):
-        flags += _candidate_images(body.candidates[key])[0]
-    unflagged = [signal for choice in body.all_choices() for signal in _choice_images(choice)[0]]
+        images, text = _candidate_images(body.candidates[key])
+        flags += images
+        has_text = has_text or bool(text.strip())
+    for choice in body.all_choices():
+        images, text = _choice_images(choice)
+        unflagged += images
+        has_text = has_text or bool(text.strip())
     unflagged += body.items
     finals = [signal for thought, signal in flags if not (flagged and thought)]
     if flagged:
         drafts = len(flags) - len(finals) + max(len(unflagged) - 1, 0)
         finals += unflagged[-1:]
-        return len(finals), drafts, (finals[-1] if finals else "")
+        return len(finals), drafts, (finals[-1] if finals else ""), has_text
     every = finals + unflagged
-    return min(len(every), 1), max(len(every) - 1, 0), (every[-1] if every else "")
-
-
-def _has_text(body: _Body) -> bool:
-    if any(_candidate_images(body.candidates[key])[1].strip() for key in body.candidates):
-        return True
-    return any(_choice_images(choice)[1].strip() for choice in body.all_choices())
+    return min(len(every), 1), max(len(every) - 1, 0), (every[-1] if every else ""), has_text
 
 
 def _first_finish_reason(body: _Body) -> str:
@@ -714,7 +716,7 @@ def _effective_status(envelope_status, error: _Error | None) -> int | None:
 
 def _facts(body: _Body, http_status, client_error) -> tuple[Facts, str]:
     """The facts, and the signal of the final image ("" when none)."""
-    finals, drafts, signal = _count_images(body)
+    finals, drafts, signal, has_text = _count_images(body)
     if body.error is not None:
         error_text = body.error.words().strip()
     elif body.missing:
@@ -729,7 +731,7 @@ def _facts(body: _Body, http_status, client_error) -> tuple[Facts, str]:
         error_text=error_text[:MAX_ERROR_TEXT],
         images=finals,
         drafts=drafts,
-        has_text=_has_text(body),
+        has_text=has_text,
         shape=body.shape,
         **_usage_facts(body),
     )
