@@ -140,7 +140,7 @@ def _dict_error(error: dict, depth: int = 0) -> _Error:
     )
 
 
-def _upstream_of(error: dict, depth: int) -> _Error | None:
+def _upstream_of(error: dict, depth: int, from_message: bool = True) -> _Error | None:
     """The upstream answer a relay wrapped into its own error, or None.
 
     Seen: `error.upstreamStatus` (a plain code), `error.upstreamResponse.error` (the
@@ -148,7 +148,7 @@ def _upstream_of(error: dict, depth: int) -> _Error | None:
     is the upstream's whole error body as JSON (Gemini CLI's API errors).
     """
     wrapped = _get(error, "upstreamResponse", "upstream_response")
-    if wrapped is None:
+    if wrapped is None and from_message:
         message = error.get("message")
         wrapped = message if isinstance(message, str) and message.lstrip().startswith("{") else None
     wrapped = _decode_string(wrapped)
@@ -208,6 +208,9 @@ def _read_chunk(body: _Body, chunk: dict, wrapped: bool = False) -> None:
     """One response, or one chunk of a stream: later chunks add to the earlier ones."""
     if body.error is None:
         body.error = _error_of(chunk.get("error"))
+        if body.error is not None and body.error.upstream is None:
+            # A relay may put the upstream's answer beside its error instead of inside it.
+            body.error.upstream = _upstream_of(chunk, 0, from_message=False)
     if "candidates" in chunk or "promptFeedback" in chunk or "prompt_feedback" in chunk:
         body.recognise("gemini")
     for position, candidate in enumerate(_list(chunk.get("candidates"))):
@@ -224,11 +227,10 @@ def _read_chunk(body: _Body, chunk: dict, wrapped: bool = False) -> None:
             _read_choice(body, position, choice)
     if isinstance(chunk.get("usage"), dict):
         body.openai_usage = chunk["usage"]
-    output = chunk.get("output")
-    if isinstance(output, list) or (chunk.get("object") == "response" and "output" in chunk):
+    if _is_responses(chunk):
         body.recognise("responses")
         _read_responses(body, chunk)
-    if isinstance(chunk.get("data"), list):
+    if _is_images(chunk):
         body.recognise("images")
         _read_images(body, chunk["data"])
     if _is_event(chunk):
@@ -238,6 +240,23 @@ def _read_chunk(body: _Body, chunk: dict, wrapped: bool = False) -> None:
         # Decision: `{"response": {...}}` (Gemini's Cloud Code API, Vertex batch lines,
         # Responses API stream events) is read as the response it wraps.
         _read_chunk(body, chunk["response"], wrapped=True)
+
+
+def _is_responses(chunk: dict) -> bool:
+    """An OpenAI Responses API body: `object: "response"` and an output, or (relays drop
+    the object) an output of typed items. Decision: an output of anything else (a list of
+    addresses, say) is no known shape."""
+    output = chunk.get("output")
+    if chunk.get("object") == "response" and "output" in chunk:
+        return True
+    return (isinstance(output, list) and bool(output)
+            and all(isinstance(item, dict) and "type" in item for item in output))
+
+
+def _is_images(chunk: dict) -> bool:
+    """An OpenAI Images API body: a `data` array of objects (or an empty one)."""
+    data = chunk.get("data")
+    return isinstance(data, list) and all(isinstance(entry, dict) for entry in data)
 
 
 _KNOWN_MEMBERS = ("candidates", "promptFeedback", "prompt_feedback", "choices", "output", "data")

@@ -339,6 +339,14 @@ SHAPE_CASES = [
     ("responses-stream-events-unwrapped", NB2, 200,
      [{"type": "response.created", "response": {"object": "response", "status": "in_progress", "output": []}},
       {"type": "response.completed", "response": RESPONSES_IMAGE_TOOL}], "success", "image_generation_call result", 1),
+    # Replicate's predictions answer with an output of addresses: not a Responses body
+    # (replicate.com docs, "Get a prediction").
+    ("replicate-output-is-no-known-shape", PRO, 200,
+     {"id": "gm3qorzdhgbfurvjtvhg6dckhu", "status": "succeeded", "version": "5c7d5dc6dd8bf75c",
+      "output": ["https://replicate.delivery/pbxt/abc/out-0.png"]},
+     "other_error", "response shape not recognised", 0),
+    ("data-of-strings-is-no-known-shape", PRO, 200, {"data": ["aGVsbG8="]}, "other_error",
+     "response shape not recognised", 0),
     ("known-shape-with-nothing-candidates-null", PRO, 200, {"candidates": None}, "empty_output", None, 0),
     ("known-shape-with-nothing-choices-empty", PRO, 200, {"choices": []}, "empty_output", None, 0),
     ("unknown-shape-of-a-text-model", TEXT_MODEL, 200, {"result": "ok"}, "success", None, 0),
@@ -364,6 +372,10 @@ SHAPE_CASES = [
      {"error": {"code": 502, "upstreamResponse": {"error": {"code": 400, "details": [
          {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}}}},
      "auth_error", "ErrorInfo reason=API_KEY_INVALID", 0),
+    ("relay-upstream-beside-its-error", PRO, 502,
+     {"error": {"code": 502, "message": "bad gateway"},
+      "upstreamResponse": {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}},
+     "rate_limited", "upstream HTTP 429 RESOURCE_EXHAUSTED", 0),
     ("relay-upstream-2xx-is-not-an-upstream-error", PRO, 502, {"error": {"code": 502, "upstreamStatus": 200}},
      "server_error", "HTTP 502", 0),
     # SDK exception texts as the response.
