@@ -472,6 +472,21 @@ def test_shape_is_not_a_compared_fact():
     assert read_response({}) == read_response({"foo": 1})
 
 
+@pytest.mark.parametrize("response,signal", [
+    ({"object": "response", "output": [{"type": "image_generation_call", "result": 1398}]},
+     "image_generation_call result"),
+    ({"created": 1, "data": [{"b64_json": 1398}]}, "Images API data[].b64_json"),
+    ({"candidates": [{"content": {"parts": [{"text": "![image](data:image/png;base64,<1398 chars elided>)"}]},
+                      "finishReason": "STOP"}]}, "data:image URL in a text part"),
+    ({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": 1398}}]}}]},
+     "image delivered"),
+])
+def test_a_stored_response_with_its_image_data_elided_still_holds_the_image(response, signal):
+    # The ingest stores responses with image data replaced by its length (or elided in a
+    # data URL); reclassifying a stored call must still see the image.
+    assert classify_call(model=PRO, http_status=200, response=response)[0] == Verdict("success", signal)
+
+
 # ---------------------------------------------------------------------------
 # SDK exception texts and status words
 # ---------------------------------------------------------------------------
