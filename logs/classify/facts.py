@@ -94,9 +94,10 @@ def _candidate_images(candidate: _Candidate) -> tuple[list, str]:
     thought_text = "".join(_text_of(part) for part in candidate.parts if _is_thought(part))
     found, _ = _scan_text(thought_text, SIGNAL_TEXT_DATA_URL, whole_url=False)
     images += [(True, signal) for signal in found]
-    # Decision: next to another image, an address alone in the text is a link, not an image.
+    # Decision: next to a final image, an address alone in the text is a link, not an image.
     reply_text = "".join(_text_of(part) for part in candidate.parts if not _is_thought(part))
-    found, reply_text = _scan_text(reply_text, SIGNAL_TEXT_DATA_URL, whole_url=not images)
+    has_final = any(not thought for thought, _ in images)
+    found, reply_text = _scan_text(reply_text, SIGNAL_TEXT_DATA_URL, whole_url=not has_final)
     return images + [(False, signal) for signal in found], reply_text
 
 

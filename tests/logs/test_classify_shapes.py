@@ -320,6 +320,11 @@ SHAPE_CASES = [
      {"candidates": [{"content": {"parts": [{"text": f"![d](data:image/png;base64,{B64})", "thought": True},
                                             {"text": "I can't finish this one."}]}, "finishReason": "STOP"}]},
      "text_refusal", None, 0),
+    ("gemini-thought-draft-then-the-address", PRO, 200,
+     {"candidates": [{"content": {"parts": [
+         {"inlineData": {"mimeType": "image/png", "data": B64}, "thought": True},
+         {"text": "https://img.example.org/final.png"}]}, "finishReason": "STOP"}]},
+     "success", "image URL as the whole reply", 1),
     ("gemini-inline-image-and-a-link", PRO, 200,
      {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": B64}},
                                             {"text": "https://example.com/more"}]}, "finishReason": "STOP"}]},
