@@ -51,10 +51,12 @@ _CODE_AFTER_WORD = re.compile(
     r"(?<![a-z])(?:status_code|status|code|http(?:/\d(?:\.\d)?)?)[\s\"'=:]*([45]\d\d)(?!\d)",
     re.IGNORECASE,
 )
-# Status words as whole words, the error.status words before the class names (so that
-# "Internal Server Error" reads as INTERNAL); "timeout" also inside a name such as ReadTimeout.
+# Status words as whole words, any case, the error.status words before the class names
+# (so that "Internal Server Error" reads as INTERNAL); "Timeout" also as a part of a class
+# name (ReadTimeout, TimeoutError), but not inside a word ("timeouts").
 _WORD = re.compile(
-    r"\b(" + "|".join([*STATUS_WORDS, *CLASS_WORDS]) + r"|overloaded|timed out)\b|(timeout)",
+    r"\b(" + "|".join([*STATUS_WORDS, *CLASS_WORDS]) + r"|overloaded|timed out|timeout)\b"
+    r"|((?-i:(?<=[a-z])Timeout(?![a-z]))|(?-i:\bTimeout(?=[A-Z])))",
     re.IGNORECASE,
 )
 _HTML = re.compile(r"<\s*(?:!doctype|html|head|body|title)\b", re.IGNORECASE)

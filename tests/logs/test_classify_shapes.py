@@ -537,7 +537,11 @@ def test_a_stored_response_with_its_image_data_elided_still_holds_the_image(resp
     ("Unauthorized", "auth_error", "error text: Unauthorized"),
     ("forbidden", "auth_error", "error text: Forbidden"),
     ("request failed: Service Unavailable", "overloaded", "error text: UNAVAILABLE"),
+    ("httpx.ConnectTimeout", "timeout", "error text: TIMEOUT"),
+    ("TimeoutError: the read took too long", "timeout", "error text: TIMEOUT"),
     # Not whole words: no status.
+    ("too many timeouts", "other_error", "error text without a status"),
+    ("notimeout", "other_error", "error text without a status"),
     ("RESOURCE_EXHAUSTEDNESS", "other_error", "error text without a status"),
     ("NotFoundation", "other_error", "error text without a status"),
     ("xForbidden", "other_error", "error text without a status"),
