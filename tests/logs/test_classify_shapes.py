@@ -255,7 +255,9 @@ RELAY_UPSTREAM_401 = {"error": {"code": "provider_auth_failed", "message": "upst
 RELAY_UPSTREAM_RATE = {"error": {"code": "UPSTREAM_RATE_LIMITED", "upstreamStatus": 429, "retryAfterSeconds": 7,
                                  "detail": "read bucket exhausted"}}
 
-# (id, model, http_status, response, category, reason or None, images)
+# (id, model, http_status, response, category, reason or None, images). The bodies above
+# are captures; a case written inline without a source is built from taxonomy.md's words
+# (edges of a rule), not captured.
 SHAPE_CASES = [
     # Agent event lists.
     ("adk-run-image", LEGACY, 200, ADK_RUN_IMAGE, "success", "image delivered", 1),
