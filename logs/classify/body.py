@@ -262,7 +262,17 @@ def _is_images(chunk: dict) -> bool:
 _KNOWN_MEMBERS = ("candidates", "promptFeedback", "prompt_feedback", "choices", "output", "data")
 
 
+# Responses API stream events that carry the whole, final response.
+_FINAL_RESPONSE_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
 def _is_wrapper(chunk: dict) -> bool:
+    """`{"response": {...}}` and nothing the shapes know. Of the Responses API's stream
+    events only the final ones count: `response.created` holds an empty output, so a
+    stream cut before its end stays unread rather than an empty answer."""
+    kind = _str(chunk.get("type"))
+    if kind.startswith("response.") and kind not in _FINAL_RESPONSE_EVENTS:
+        return False
     return (isinstance(chunk.get("response"), dict) and chunk.get("error") is None
             and not any(key in chunk for key in _KNOWN_MEMBERS) and not _is_event(chunk))
 
