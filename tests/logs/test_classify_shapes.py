@@ -247,9 +247,11 @@ GEMINI_CLI_WRAPPED = {"error": {
     "message": '{\n  "error": {\n    "code": 429,\n    "message": "Resource has been exhausted (e.g. check quota).",\n'
                '    "status": "RESOURCE_EXHAUSTED"\n  }\n}\n',
     "code": 429, "status": "Too Many Requests"}}
-# A relay that reports an upstream HTTP error as its own 502 and keeps the upstream's code
+# Relays that report an upstream HTTP error as their own 502 and keep the upstream's code
 # in upstreamStatus ("Server Plugin 把上游 HTTP 错误报成 502，状态码另存在 upstreamStatus", an
-# OpenAI Images client core); the proxy error of another client's test.
+# OpenAI Images client core). The first is shaped after a gateway test's provider error
+# (code provider_auth_failed, status 502, upstreamStatus 401), the second is a client
+# test's proxy error body as it stands.
 RELAY_UPSTREAM_401 = {"error": {"code": "provider_auth_failed", "message": "upstream rejected the key",
                                 "upstreamStatus": 401}}
 RELAY_UPSTREAM_RATE = {"error": {"code": "UPSTREAM_RATE_LIMITED", "upstreamStatus": 429, "retryAfterSeconds": 7,
