@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hyp_settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from logs.choices import Category
 from logs.classify import (
