@@ -101,15 +101,16 @@ def error_body(code=None, status=None, message=None, **extra):
 # Fixtures: calls.ndjson, gateway_export_zh.csv, recon_local.csv
 # ---------------------------------------------------------------------------
 
-def _envelopes():
-    with open(FIXTURES / "calls.ndjson", encoding="utf-8") as handle:
+def _envelopes(name="calls.ndjson"):
+    with open(FIXTURES / name, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 envelope = json.loads(line)
                 yield pytest.param(envelope, id=envelope["request_id"])
 
 
-@pytest.mark.parametrize("envelope", list(_envelopes()))
+# calls_more_shapes.ndjson: the shapes of taxonomy.md, "More real shapes".
+@pytest.mark.parametrize("envelope", list(_envelopes()) + list(_envelopes("calls_more_shapes.ndjson")))
 def test_fixture_envelope(envelope):
     verdict, facts = classify_call(
         model=envelope["model"],
