@@ -204,7 +204,7 @@ class HttpReader:
             if isinstance(reason, socket.gaierror):
                 raise GatewayError(f"unknown host {urllib.parse.urlsplit(self.base).hostname}") from None
             raise GatewayError(f"cannot reach {self.where}: {reason.__class__.__name__}") from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise GatewayError(f"no answer from {self.where} within {QUERY_TIMEOUT} s") from None
         try:
             data = json.loads(body)

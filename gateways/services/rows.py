@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from logs.money import QUOTA_PER_USD
-from logs.parsers import GatewayRows, Rejected, Record
+from logs.parsers import GatewayRows, Record, Rejected
 
 # The log row's columns nbaudit reads (`ip` is personal data: never read).
 COLUMNS = ("id", "user_id", "username", "created_at", "type", "content", "token_name", "model_name",

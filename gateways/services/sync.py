@@ -140,9 +140,10 @@ def _chunks(source: GatewaySource, sync: GatewaySync, reader, mapper: RowMapper,
         items = [mapper.map(row) for row in rows]
         top = rows[-1]["id"]
         latest = max(r.get("created_at") or 0 for r in rows)
-        done += len(rows)
+        n = len(rows)
+        done += n
 
-        def commit(old=mark, top=top, latest=latest, n=len(rows), done=done):
+        def commit(old=mark, top=top, latest=latest, n=n, done=done):
             stamp = timezone.now()
             moved = GatewaySource.objects.filter(pk=source.pk, lease_owner=owner, high_water=old).update(
                 high_water=top, rows_read=F("rows_read") + n, lease_until=stamp + LEASE,

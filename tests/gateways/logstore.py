@@ -174,7 +174,7 @@ class Store:
         cur.execute(sql, params) if params else cur.execute(sql)
         cur.close()
 
-    def create(self, flavor: str = "new-api") -> "Store":
+    def create(self, flavor: str = "new-api") -> Store:
         self.execute((NEW_API if flavor == "new-api" else ONE_API)[self.vendor])
         return self
 
