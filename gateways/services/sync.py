@@ -55,8 +55,8 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def backoff(failures: int) -> dt.timedelta:
-    """The wait before the next sync of a failing source: 1, 2, 4, ... minutes, an hour at most."""
-    return min(dt.timedelta(minutes=2 ** max(failures - 1, 0)), BACKOFF_MAX)
+    """The wait before the next sync of a failing source: 2, 4, 8, ... minutes, an hour at most."""
+    return min(dt.timedelta(minutes=2 ** min(max(failures, 1), 6)), BACKOFF_MAX)
 
 
 def _lease_take(source: GatewaySource, owner: str, now: dt.datetime) -> bool:
@@ -201,8 +201,14 @@ def syncs_reap(*, now: dt.datetime | None = None) -> list[int]:
     """Running sync rows whose worker stopped (silent past the lease): failed, in words."""
     from logs.services.jobs import jobs_fail_silent
 
-    return jobs_fail_silent(queryset=GatewaySync.objects.all(), stale_after=LEASE,
-                            message=SYNC_WORKER_LOST, now=now)
+    failed = jobs_fail_silent(queryset=GatewaySync.objects.all(), stale_after=LEASE,
+                              message=SYNC_WORKER_LOST, now=now)
+    if failed:  # their ingest batches say the same, rather than "upload the file again"
+        batches = GatewaySync.objects.filter(pk__in=failed, batch__isnull=False).values("batch_id")
+        IngestBatch.objects.filter(pk__in=batches, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=SYNC_WORKER_LOST, finished_at=now or timezone.now())
+        log.warning("gateway syncs reaped (worker lost): %s", failed)
+    return failed
 
 
 @transaction.atomic
