@@ -230,22 +230,43 @@ class HttpReader:
 
     def batches(self, *, after: int, size: int, since: dt.datetime | None = None,
                 overlap: int = 60, now: dt.datetime | None = None) -> Iterator[list[dict]]:
-        """The rows after `after` in the window [since - overlap, now - overlap], ascending id.
+        """The rows after `after` up to a minute ago (`now - overlap`), ascending id, `size` a list.
 
-        Pages newest first until a page reaches the high-water mark (or the log's end); rows
-        arriving meanwhile shift the offsets, so a row may be read twice: kept once, by id.
+        A window [since - overlap, end] is paged newest first until a page reaches the
+        high-water mark (or the log's end); rows arriving meanwhile shift the offsets, so a
+        row may be read twice: kept once, by id. A window holding more new rows than
+        HTTP_MAX_PAGES pages is halved, and the windows after it follow in the same sync.
         """
         now = now or dt.datetime.now(dt.timezone.utc)
-        end = int(now.timestamp()) - overlap
-        start = max(int(since.timestamp()) - overlap, 0) if since else 0
+        final = int(now.timestamp()) - overlap
+        start = max(int(since.timestamp()) - overlap, 0) if since else self._oldest(final)
+        if start is None:
+            return
         while True:
-            rows = self._window(after=after, start=start, end=end)
-            if rows is not None:
-                break
-            end = start + (end - start) // 2  # too many new rows: take the older half first
-        rows.sort(key=lambda r: r["id"])
-        for i in range(0, len(rows), size):
-            yield rows[i:i + size]
+            end = final
+            while True:
+                rows = self._window(after=after, start=start, end=end)
+                if rows is not None:
+                    break
+                end = start + (end - start) // 2  # too many new rows: the older half first
+            rows.sort(key=lambda r: r["id"])
+            for i in range(0, len(rows), size):
+                yield rows[i:i + size]
+            if rows:
+                after = rows[-1]["id"]
+                start = max(start, max(int(r.get("created_at") or 0) for r in rows) - overlap)
+            if end >= final:
+                return
+            start = max(start, end - overlap)
+
+    def _oldest(self, end: int) -> int | None:
+        """The time of the log's oldest row (its last page, one row a page), None if it is empty."""
+        params = {"p": 1, "page_size": 1, "type": 0, "end_timestamp": end}
+        total = int((self.get("/api/log/", params).get("data") or {}).get("total") or 0)
+        if not total:
+            return None
+        items = (self.get("/api/log/", {**params, "p": total}).get("data") or {}).get("items") or []
+        return int(items[0]["created_at"]) if items else 0
 
     def _window(self, *, after: int, start: int, end: int) -> list[dict] | None:
         found: dict[int, dict] = {}
@@ -265,7 +286,7 @@ class HttpReader:
                 self.columns = list(items[0].keys())
             if reached or len(items) < HTTP_PAGE_SIZE:
                 return list(found.values())
-        return None if end > start + 1 else list(found.values())
+        return None if end > start + 1 else list(found.values())  # one second: take what it holds
 
 
 def _http_row(item: dict) -> dict:

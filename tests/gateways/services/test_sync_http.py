@@ -112,3 +112,19 @@ def test_an_unreachable_gateway():
     source, _ = source_save(name="gone", base_url="http://127.0.0.1:1", token="sk-x-123456789", user_id=1)
     sync = source_sync(source=source)
     assert sync.error == "connection refused at 127.0.0.1:1"
+
+
+def test_a_backlog_larger_than_a_window_is_read_in_windows_oldest_first(api, monkeypatch):
+    from gateways.services import readers
+
+    monkeypatch.setattr(readers, "HTTP_PAGE_SIZE", 5)
+    monkeypatch.setattr(readers, "HTTP_MAX_PAGES", 3)  # 15 rows a window at most
+    api.add([L.consume(i, at=L.NOW - 7200 + i * 60) for i in range(1, 101)])  # 100 rows, a minute apart
+    source = _source(api)
+    with time_machine.travel(AFTER):
+        sync = source_sync(source=source)
+    assert sync.status == JobStatus.DONE, sync.error
+    assert sync.batch.inserted == 100 and sync.batch.duplicates == 0
+    source.refresh_from_db()
+    assert source.high_water == 100
+    assert sorted(Call.objects.values_list("request_id", flat=True)) == [f"req-{i:06d}" for i in range(1, 101)]
