@@ -137,17 +137,9 @@ def test_a_database_without_logs_fails_in_words(tmp_path):
     assert source.lease_owner == ""
 
 
-@pytest.mark.parametrize("vendor", ["postgresql", pytest.param("mysql", marks=pytest.mark.mysql)])
-def test_no_logs_table_on_a_server(vendor, tmp_path):
-    port = 5432 if vendor == "postgresql" else 3306
-    if not L.port_open(port):
-        pytest.skip(f"needs {vendor} at 127.0.0.1:{port}")
-    store = L.Store(vendor, tmp_path)
-    try:
-        sync = source_sync(source=_source(store.dsn))
-        assert sync.error == "no `logs` table in this database"
-    finally:
-        store.close()
+def test_no_logs_table_on_a_server(server_store):
+    sync = source_sync(source=_source(server_store.dsn))
+    assert sync.error == "no `logs` table in this database"
 
 
 def test_unreachable_host_fails_in_words_and_backs_off():
@@ -164,12 +156,9 @@ def test_unreachable_host_fails_in_words_and_backs_off():
     assert "s3cret-pw" not in source.last_error
 
 
-@pytest.mark.parametrize("vendor", ["postgresql", pytest.param("mysql", marks=pytest.mark.mysql)])
-def test_wrong_password_fails_in_words(vendor, tmp_path):
+def test_wrong_password_fails_in_words(server_store):
+    store, vendor = server_store, server_store.vendor
     port = 5432 if vendor == "postgresql" else 3306
-    if not L.port_open(port):
-        pytest.skip(f"needs {vendor} at 127.0.0.1:{port}")
-    store = L.Store(vendor, tmp_path)
     try:
         store.create()
         if vendor == "postgresql":
@@ -190,11 +179,8 @@ def test_wrong_password_fails_in_words(vendor, tmp_path):
         assert sync.error == f"the database at 127.0.0.1:{port} refused the user name or password"
         assert "wrong-pw" not in sync.error
     finally:
-        try:
-            store.execute("DROP ROLE IF EXISTS gw_reader_t" if vendor == "postgresql"
-                          else "DROP USER IF EXISTS 'gw_reader_t'@'%'")
-        finally:
-            store.close()
+        store.execute("DROP ROLE IF EXISTS gw_reader_t" if vendor == "postgresql"
+                      else "DROP USER IF EXISTS 'gw_reader_t'@'%'")
 
 
 def test_gateway_command_add_sync_json_list(sqlite_store, capsys):
