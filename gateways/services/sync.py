@@ -89,6 +89,7 @@ def source_sync(*, source: GatewaySource, origin: str = "command", user=None,
     sync.save(update_fields=["batch"])
     reader = None
     secrets = ()
+    empty = False
     try:
         try:
             reader = _reader(source)
@@ -120,11 +121,18 @@ def source_sync(*, source: GatewaySource, origin: str = "command", user=None,
             **({"flavor": flavor_of(columns)} if columns else {}))
         sync.status, sync.finished_at = JobStatus.DONE, done
         sync.save(update_fields=["status", "finished_at"])
+        empty = batch.rows == 0
     finally:
         if reader is not None:
             reader.close()
         _lease_release(source, owner)
     source.refresh_from_db()
+    if empty:
+        # Nothing new (most minutes): no job rows kept, or they would bury the syncs that read
+        # rows; the source's last sync time says it ran. The summary is returned all the same.
+        GatewaySync.objects.filter(pk=sync.pk).delete()
+        IngestBatch.objects.filter(pk=batch.pk).delete()
+        return sync
     sync.refresh_from_db()
     return sync
 

@@ -209,3 +209,37 @@ def test_paused_sources_are_not_due(sqlite_store):
     assert list(sources_due()) == [source]
     source_pause(source=source, enabled=False)
     assert list(sources_due()) == []
+
+
+def test_a_sync_that_finds_nothing_new_keeps_no_job_rows(sqlite_store):
+    from gateways.models import GatewaySync
+    from logs.models import IngestBatch
+
+    sqlite_store.create().insert([L.consume(1)])
+    source = _source(sqlite_store.dsn)
+    source_sync(source=source)
+    before = source.last_sync_at
+    empty = source_sync(source=source)
+    assert empty.status == JobStatus.DONE and empty.batch.rows == 0
+    assert GatewaySync.objects.count() == 1 and IngestBatch.objects.count() == 1
+    source.refresh_from_db()
+    assert source.last_sync_at > before
+
+
+def test_gateway_command_refusals_in_words(capsys):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--url needs --token and --user-id"):
+        call_command("gateway", "add", "x", "--url", "https://gw.example")
+    with pytest.raises(CommandError, match="unknown database kind 'oracle'"):
+        call_command("gateway", "add", "x", "--db", "oracle://u@h/db")
+    with pytest.raises(CommandError, match="no gateway source 'nope'"):
+        call_command("gateway", "sync", "nope")
+    call_command("gateway", "add", "down", "--db", "postgres://u:pw@127.0.0.1:1/x")
+    with pytest.raises(CommandError, match="down: sync failed: connection refused at 127.0.0.1:1"):
+        call_command("gateway", "sync", "down")
+    call_command("gateway", "add", "api", "--url", "https://gw.example/", "--token", "sk-0123456789abcdef",
+                 "--user-id", "1")
+    out = capsys.readouterr().out
+    assert "created api (http): https://gw.example (user 1, token ****cdef)" in out
+    assert "sk-0123456789abcdef" not in out
