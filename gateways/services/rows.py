@@ -56,6 +56,8 @@ class RowMapper:
                 rid = other.get("request_id")
                 if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid).strip():
                     request_id = str(rid).strip()
+                    if len(request_id) > 200:
+                        return Rejected(row_id, "other.request_id is longer than 200 characters")
         if request_id is None:
             request_id = f"{self.source_name}:{row_id}"
         quota = row.get("quota")

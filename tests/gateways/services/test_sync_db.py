@@ -115,6 +115,17 @@ def test_an_unreadable_other_rejects_that_row_and_the_next_rows_go_in(sqlite_sto
     assert sync.source.high_water == 3
 
 
+def test_a_request_id_over_200_characters_is_rejected_not_cut(sqlite_store):
+    import json
+
+    long_id = L.consume(1)
+    long_id["other"] = json.dumps({"request_id": "r" * 201})
+    sqlite_store.create().insert([long_id, L.consume(2)])
+    sync = source_sync(source=_source(sqlite_store.dsn))
+    assert sync.batch.inserted == 1
+    assert sync.batch.rejected == [{"line": 1, "reason": "other.request_id is longer than 200 characters"}]
+
+
 def test_a_quota_unit_other_than_500000(sqlite_store):
     sqlite_store.create().insert([L.consume(1)])  # quota 25,000
     source = _source(sqlite_store.dsn, quota_per_unit=250_000)
