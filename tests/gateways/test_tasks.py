@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_beat_syncs_due_sources_and_backs_off_failing_ones(sqlite_store):
     sqlite_store.create().insert([L.consume(1), L.consume(2)])
-    good, _ = source_save(name="good", dsn=sqlite_store.dsn)
+    source_save(name="good", dsn=sqlite_store.dsn)
     source_save(name="down", dsn="mysql://reader:pw@127.0.0.1:1/newapi")
     paused, _ = source_save(name="paused", dsn=sqlite_store.dsn.replace("gateway.db", "other.db"))
     source_pause(source=paused, enabled=False)
