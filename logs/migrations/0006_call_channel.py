@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='call',
             name='channel_id',
-            field=models.IntegerField(blank=True, help_text="The gateway's upstream channel the call was routed to (staff only).", null=True),
+            field=models.IntegerField(blank=True, help_text="The gateway's upstream channel the call was routed to (staff only).", null=True, verbose_name='channel'),
         ),
     ]

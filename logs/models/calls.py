@@ -47,7 +47,7 @@ class Call(models.Model):
     category = models.CharField(max_length=16, choices=Category.choices)
     reason = models.CharField(max_length=300, help_text="The signal that decided the category.")
     channel_id = models.IntegerField(
-        null=True, blank=True, help_text="The gateway's upstream channel the call was routed to (staff only).")
+        "channel", null=True, blank=True, help_text="The gateway's upstream channel the call was routed to (staff only).")
     prompt_fingerprint = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(blank=True)
     response = models.JSONField(null=True, blank=True, help_text="Raw response, image data elided.")
