@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "axes",
     "logs",
     "billing",
+    "gateways",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "logs.tasks.exports_expire", "schedule": crontab(minute=15)},
     "jobs-reap": {"task": "logs.tasks.jobs_reap", "schedule": 60.0},
     "reconciliations-reap": {"task": "billing.tasks.reconciliations_reap", "schedule": 60.0},
+    "gateways-sync": {"task": "gateways.tasks.gateways_sync", "schedule": 60.0},
 }
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
