@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("logs.api.urls")),
     path("billing/", include("billing.urls")),
+    path("", include("alerts.urls")),
     path("", include("logs.urls")),
 ]
