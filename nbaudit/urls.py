@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", include("logs.api.urls")),
     path("billing/", include("billing.urls")),
     path("gateways/", include("gateways.urls")),
+    path("", include("alerts.urls")),
     path("", include("logs.urls")),
 ]
