@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "logs.middleware.UserTimezoneMiddleware",
+    "nbaudit.db.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "nbaudit.urls"
@@ -101,6 +102,13 @@ else:
     }
 if os.environ.get("NBAUDIT_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["NBAUDIT_TEST_DB_NAME"]}
+# A streaming replica for the dashboard's reads (nbaudit.db); in tests it mirrors the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["nbaudit.db.PrimaryReplicaRouter"]
+NBAUDIT_REPLICA_VIEWS = ("logs:overview", "logs:calls", "logs:call", "api:calls", "api:call")
+NBAUDIT_REPLICA_MODELS = ("logs.call", "logs.hourlyrollup", "logs.ingestconflict", "logs.pricerow")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "logs.User"
