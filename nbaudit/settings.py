@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nbaudit.middleware.ContentSecurityPolicyMiddleware",
     "logs.middleware.UserTimezoneMiddleware",
+    "nbaudit.db.ReplicaReadsMiddleware",
     # last: turns a login refused for a lock into the login page saying so
     "axes.middleware.AxesMiddleware",
 ]
@@ -111,6 +112,13 @@ else:
     }
 if os.environ.get("NBAUDIT_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["NBAUDIT_TEST_DB_NAME"]}
+# A streaming replica for the dashboard's reads (nbaudit.db); in tests it mirrors the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["nbaudit.db.PrimaryReplicaRouter"]
+NBAUDIT_REPLICA_VIEWS = ("logs:overview", "logs:calls", "logs:call", "api:calls", "api:call")
+NBAUDIT_REPLICA_MODELS = ("logs.call", "logs.hourlyrollup", "logs.ingestconflict", "logs.pricerow")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "logs.User"
