@@ -96,7 +96,7 @@ def recent_overcharges(*, since: dt.datetime, above: Decimal) -> list:
 
 
 def gateway_sources() -> list[dict]:
-    """[{"name", "lag_seconds", "error", "enabled"}] of the gateway sources, where that app is installed."""
+    """[{"name", "enabled", "high_water_at", "error"}] of the gateway sources, where that app is installed."""
     if not apps.is_installed("gateways"):
         return []
     from gateways.selectors import sources_health  # a leaf app beside alerts: read only

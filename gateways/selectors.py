@@ -17,3 +17,9 @@ def syncs_recent(*, source: GatewaySource | None = None, limit: int = RECENT_SYN
     if source is not None:
         qs = qs.filter(source=source)
     return qs[:limit]
+
+
+def sources_health() -> list[dict]:
+    """[{"name", "enabled", "high_water_at", "error"}] of every source: what alerts watch."""
+    return [{"name": s.name, "enabled": s.enabled, "high_water_at": s.high_water_at, "error": s.last_error}
+            for s in GatewaySource.objects.only("name", "enabled", "high_water_at", "last_error")]

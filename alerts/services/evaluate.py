@@ -77,10 +77,10 @@ def _gather(rules: list[AlertRule], now: dt.datetime) -> dict[int, dict[str, tup
         for source in sel.gateway_sources():
             if not source.get("enabled", True):
                 continue
-            lag = source.get("lag_seconds")
-            figures = {"lag_minutes": Decimal(int(lag or 0)) / 60 if lag is not None else Decimal(0),
+            newest = source.get("high_water_at")
+            lag = max((now - newest).total_seconds(), 0) if newest else 0
+            figures = {"lag_minutes": (Decimal(int(lag)) / 60).quantize(Decimal("0.1")),
                        "error": source.get("error") or ""}
-            figures["lag_minutes"] = figures["lag_minutes"].quantize(Decimal("0.1"))
             for rule in by_kind[AlertKind.GATEWAY_LAG]:
                 out[rule.pk][f"source:{source['name']}"] = (None, figures)
 

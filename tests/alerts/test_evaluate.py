@@ -167,3 +167,19 @@ def test_reconciliation_overcharge(acme):
     rule(name="over", kind="reconciliation_overcharge", customer=acme, threshold="1", window_minutes=60)
     [item] = alerts_evaluate(now=NOW)["opened"]
     assert item["figures"]["overcharged_usd"] == "2.500000"
+
+
+def test_gateway_source_lagging_or_failing():
+    from gateways.models import GatewaySource
+
+    GatewaySource.objects.create(name="gw-late", kind="db", dsn="env:X", high_water_at=NOW - dt.timedelta(minutes=20))
+    GatewaySource.objects.create(name="gw-fresh", kind="db", dsn="env:X", high_water_at=NOW - dt.timedelta(minutes=1))
+    GatewaySource.objects.create(name="gw-broken", kind="db", dsn="env:X", high_water_at=NOW,
+                                 last_error="connection refused at db.example:3306")
+    GatewaySource.objects.create(name="gw-paused", kind="db", dsn="env:X", enabled=False,
+                                 high_water_at=NOW - dt.timedelta(days=3))
+    rule(name="lag", kind="gateway_lag", threshold="10")
+    opened = alerts_evaluate(now=NOW)["opened"]
+    assert sorted(i["subject"] for i in opened) == ["source:gw-broken", "source:gw-late"]
+    late = next(i for i in opened if i["subject"] == "source:gw-late")
+    assert late["figures"]["lag_minutes"] == "20.0"
