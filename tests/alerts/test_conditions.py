@@ -4,7 +4,16 @@ from decimal import Decimal
 
 import pytest
 
-from alerts.conditions import OPEN, REMIND, RESOLVE, OpenState, condition_holds, next_step, notifies, rate
+from alerts.conditions import (
+    OPEN,
+    REMIND,
+    RESOLVE,
+    OpenState,
+    condition_holds,
+    next_step,
+    notifies,
+    rate,
+)
 
 NOW = dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.timezone.utc)
 HOUR = dt.timedelta(hours=1)

@@ -1,6 +1,4 @@
 """Money moves: a tally approved (or adjusted), rejected or credited notifies the customer's users."""
-import datetime as dt
-from decimal import Decimal
 
 import pytest
 

@@ -20,7 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_dashboard as dash  # noqa: E402  (sets up Django)
-
 from django.db import connection  # noqa: E402
 
 dash.CUSTOMERS = 200

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_ingest import _admin_conninfo, _bench_url, _django, pg_drop, pg_recreate
+from tests.perf.bench_ingest import _admin_conninfo, _bench_url, _django, pg_drop, pg_recreate  # noqa: E402
 
 NEW_API_LOGS = """CREATE TABLE logs (
     id bigserial PRIMARY KEY, user_id bigint, created_at bigint, type bigint, content text,
