@@ -12,6 +12,7 @@ from django.utils import timezone
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.services import exports as svc
+from logs.services.exports import jobs as export_jobs, writer
 from logs.tasks import export_run, exports_expire, jobs_reap
 from tests import factories as f
 
@@ -62,7 +63,7 @@ def test_transient_database_error_is_retried(job, eager, monkeypatch):
             raise OperationalError("server closed the connection unexpectedly")
         return real(**kw)
 
-    monkeypatch.setattr(svc, "export_write", flaky)
+    monkeypatch.setattr(writer, "export_write", flaky)
     export_run.apply(args=[job.pk])
     job.refresh_from_db()
     assert len(calls) == 2
@@ -76,7 +77,7 @@ def test_database_lost_every_time_fails_once_in_words(job, eager, monkeypatch):
         calls.append(1)
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(svc, "export_write", down)
+    monkeypatch.setattr(writer, "export_write", down)
     result = export_run.apply(args=[job.pk])
     assert result.failed() and isinstance(result.result, OperationalError)
     job.refresh_from_db()
@@ -95,7 +96,7 @@ def test_other_errors_fail_at_once_in_words(job, eager, monkeypatch):
         calls.append(1)
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(svc, "export_write", slow)
+    monkeypatch.setattr(writer, "export_write", slow)
     assert export_run.apply(args=[job.pk]).get() == JobStatus.FAILED
     job.refresh_from_db()
     assert len(calls) == 1
@@ -110,11 +111,11 @@ def test_cancelled_before_start_is_not_run(job, eager):
 
 
 def test_cancel_while_running_stops_and_leaves_no_file(job, monkeypatch):
-    monkeypatch.setattr(svc, "CHECK_EVERY", 1)
+    monkeypatch.setattr(writer, "CHECK_EVERY", 1)
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     job.refresh_from_db()
     seen = []
-    real = svc._job_progress(job)
+    real = export_jobs._job_progress(job)
 
     def progress(done, total):
         seen.append(done)
@@ -131,11 +132,11 @@ def test_cancel_while_running_stops_and_leaves_no_file(job, monkeypatch):
 
 
 def test_progress_and_heartbeat_recorded_while_running(job, monkeypatch):
-    monkeypatch.setattr(svc, "CHECK_EVERY", 1)
+    monkeypatch.setattr(writer, "CHECK_EVERY", 1)
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     job.refresh_from_db()
     beats = []
-    real = svc._job_progress(job)
+    real = export_jobs._job_progress(job)
 
     def progress(done, total):
         real(done, total)
