@@ -113,5 +113,3 @@ def task_cancel(request, pk):
     else:
         messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: it cannot be cancelled.")
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
-
-

@@ -8,7 +8,6 @@ an error (`=…`, `+…`, `-…`, `@…`, `#N/A`) is written as inert text.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 import threading
