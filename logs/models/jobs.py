@@ -46,8 +46,10 @@ class JobStatus(models.TextChoices):
 
     @classmethod
     def as_json(cls) -> dict:
-        """{code: {"label", "badge", "active"}}: what the poller needs, rendered into the page."""
-        return {code: {"label": label, "badge": cls.badge(code), "active": cls.is_active(code)}
+        """{code: {"label", "badge", "active", "retryable"}}: what the poller needs, rendered
+        into the page."""
+        return {code: {"label": label, "badge": cls.badge(code), "active": cls.is_active(code),
+                       "retryable": code in cls.RETRYABLE}
                 for code, label in cls.choices}
 
 

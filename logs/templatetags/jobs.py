@@ -22,3 +22,8 @@ def job_active(status) -> bool:
 def job_statuses():
     """The job states (label, badge, active) as a JSON script for static/js/poll.js."""
     return json_script(JobStatus.as_json(), "job-statuses")
+
+
+@register.filter
+def job_retryable(status) -> bool:
+    return status in JobStatus.RETRYABLE
