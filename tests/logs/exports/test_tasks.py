@@ -213,3 +213,24 @@ def test_unreachable_queue_fails_the_job_in_words(monkeypatch, django_capture_on
                                 date_to=dt.date(2026, 10, 31), filters={})
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "could not be queued" in job.error
+
+
+def test_a_killed_workers_temporary_file_goes_with_the_reaper_and_the_expiry(job, eager, django_capture_on_commit_callbacks):
+    """A worker killed mid-write leaves `.export-<job>-….part`: the reaper deletes it when it
+    settles the job; the expiry beat deletes the parts of jobs no longer running at once."""
+    stale = timezone.now() - dt.timedelta(minutes=5)
+    ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=2, heartbeat_at=stale)
+    dead = svc.export_dir() / f".export-{job.pk}-abc123.xlsx.part"
+    dead.write_bytes(b"partial")
+    assert jobs_reap.apply().get()["failed"] == [job.pk]
+    assert not dead.exists()
+
+    running = ExportJob.objects.create(owner=job.owner, customer=job.customer, date_from=job.date_from,
+                                       date_to=job.date_to, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+    live = svc.export_dir() / f".export-{running.pk}-def456.xlsx.part"
+    left = svc.export_dir() / f".export-{job.pk}-ghi789.xlsx.part"  # its job failed: nobody writes it
+    young = svc.export_dir() / ".export-jkl012.xlsx.part"  # the command's, still being written
+    for path in (live, left, young):
+        path.write_bytes(b"partial")
+    exports_expire.apply().get()
+    assert live.exists() and young.exists() and not left.exists()
