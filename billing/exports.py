@@ -29,12 +29,17 @@ KIND = "tally"
 RECON_KIND = "reconciliation"
 
 
-def _tally(filters) -> Tally | None:
+def _named(model, filters, key):
+    """The row of `model` a job's filters name by id under `key` (None: no such row)."""
     try:
-        pk = int(filters.get("tally"))
+        pk = int(filters.get(key))
     except (TypeError, ValueError):
         return None
-    return Tally.objects.select_related("customer").filter(pk=pk).first()
+    return model.objects.select_related("customer").filter(pk=pk).first()
+
+
+def _tally(filters) -> Tally | None:
+    return _named(Tally, filters, "tally")
 
 
 def _clean(*, filters, user, customer) -> dict:
@@ -95,11 +100,7 @@ ITEM_FILTERS = ("category", "request_id")
 
 
 def _reconciliation(filters) -> Reconciliation | None:
-    try:
-        pk = int(filters.get("reconciliation"))
-    except (TypeError, ValueError):
-        return None
-    return Reconciliation.objects.select_related("customer").filter(pk=pk).first()
+    return _named(Reconciliation, filters, "reconciliation")
 
 
 def _item_params(filters) -> QueryDict:
