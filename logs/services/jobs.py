@@ -149,6 +149,6 @@ def jobs_reap(*, queryset, stale_after: dt.timedelta, message: str, now: dt.date
 
 def jobs_fail_silent(*, queryset, stale_after: dt.timedelta, message: str,
                      now: dt.datetime | None = None) -> list[int]:
-    """Fail, with `message`, the running rows of `queryset` silent for `stale_after` (no
-    second try: the kinds whose runs keep nothing half-done). Returns the ids failed."""
+    """Fail, with `message`, the running rows of `queryset` silent for `stale_after`, with no
+    second try (ingest batches, reconciliations: the user runs them again). Returns the ids failed."""
     return jobs_reap(queryset=queryset, stale_after=stale_after, message=message, now=now)["failed"]
