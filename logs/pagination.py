@@ -129,3 +129,32 @@ def keyset_page(qs: QuerySet, *, per_page: int = 50, after: str | Key | None = N
         page.prev_key = after if qs.filter(_newer_than(after)).exists() else None
         page.is_first = page.prev_key is None
     return page
+
+
+def _after(fields: tuple[str, ...], values: tuple) -> Q:
+    """Rows after `values` in the order of `fields`; the redundant `first >= v` bound lets the
+    planner seek an index that starts with the first field."""
+    first, value = fields[0], values[0]
+    if len(fields) == 1:
+        return Q(**{f"{first}__gt": value})
+    return Q(**{f"{first}__gte": value}) & (Q(**{f"{first}__gt": value}) | _after(fields[1:], values[1:]))
+
+
+def keyset_batches(qs: QuerySet, fields, batch: int, *, key=("created_at", "id")):
+    """Every row of `qs` as value tuples of `fields`, in ascending `key` order, `batch` rows a
+    query, each continuing after the last row seen (no OFFSET). Yields lists of rows. The key's
+    fields must come first in `fields`, in the key's order; the key must be unique."""
+    key = tuple(key)
+    if tuple(fields[: len(key)]) != key:
+        raise ValueError(f"keyset_batches: fields must start with the key {key}")
+    ordered = qs.order_by(*key).values_list(*fields)
+    last = None
+    while True:
+        page = ordered if last is None else ordered.filter(_after(key, last))
+        rows = list(page[:batch])
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][: len(key)]

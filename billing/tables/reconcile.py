@@ -15,7 +15,7 @@ CATEGORY_BADGE = {
     ReconCategory.REIMBURSABLE_FAILURE: "badge-warn",
     ReconCategory.MISSING_ON_PLATFORM: "badge-warn",
 }
-STATUS_BADGE = {JobStatus.DONE: "badge-ok", JobStatus.FAILED: "badge-bad"}
+STATUS_BADGE = JobStatus.BADGE
 
 
 def category_badge(code: str) -> str:

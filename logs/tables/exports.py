@@ -10,10 +10,7 @@ from django.utils.html import format_html
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 
-BADGE = {
-    JobStatus.QUEUED: "badge-neutral", JobStatus.RUNNING: "badge-warn", JobStatus.DONE: "badge-ok",
-    JobStatus.FAILED: "badge-bad", JobStatus.CANCELLED: "badge-neutral", JobStatus.EXPIRED: "badge-neutral",
-}
+BADGE = JobStatus.BADGE
 
 
 def _filters_text(job: ExportJob) -> str:

@@ -78,3 +78,16 @@ def test_keyset_query_walks_the_customer_time_index(calls):
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert "call_cust_time_idx" in plan and "Sort" not in plan, plan
+
+
+def test_keyset_batches_walk_every_row_once_in_key_order(calls):
+    from logs.pagination import keyset_batches
+
+    expected = list(calls.order_by("created_at", "id").values_list("created_at", "id", "request_id"))
+    pages = list(keyset_batches(calls, ["created_at", "id", "request_id"], 4))
+    assert [len(p) for p in pages] == [4, 4, 4, 4, 4, 3]
+    assert [row for page in pages for row in page] == expected
+    by_id = list(keyset_batches(calls, ["id"], 10, key=("id",)))
+    assert [r[0] for page in by_id for r in page] == sorted(calls.values_list("id", flat=True))
+    with pytest.raises(ValueError):
+        next(keyset_batches(calls, ["request_id", "id"], 4))
