@@ -1,6 +1,6 @@
 from django.db import models
 
-from logs.models.ingest import JobStatus
+from logs.models.jobs import Job
 
 
 class Notification(models.Model):
@@ -25,7 +25,7 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
 
 
-class Delivery(models.Model):
+class Delivery(Job):
     """One message to one email address or webhook: a job row with its attempts (the delivery log)."""
 
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -38,13 +38,8 @@ class Delivery(models.Model):
     incident = models.ForeignKey("alerts.Incident", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="deliveries")
     customer = models.ForeignKey("logs.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     attempts = models.IntegerField(default=0)
     log = models.JSONField(default=list, blank=True, help_text='[{"at", "result"}], one per attempt.')
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Job.Meta):
         indexes = [models.Index(fields=["status", "created_at"], name="delivery_status_idx")]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alerts.models import Channel, Delivery, Notification
 from alerts.services.channels import Permanent, Transient, email_send, webhook_request, webhook_send
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 
 MAX_ATTEMPTS_DEFAULT = 5
 

@@ -22,7 +22,7 @@ from gateways.services.readers import DbReader, GatewayError, HttpReader
 from gateways.services.rows import RowMapper, flavor_of
 from logs.choices import Source
 from logs.models import IngestBatch
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 from logs.services.ingest import records_ingest
 from logs.timeutil import billing_tz
 

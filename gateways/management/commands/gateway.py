@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gateways.models import GatewaySource
 from gateways.services.sync import SyncBusy, source_save, source_sync
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 
 
 class Command(BaseCommand):
