@@ -1,7 +1,9 @@
-"""Money moves: a tally approved, adjusted, rejected or credited notifies the customer's users.
+"""Events people are told of: money moves, and long work they asked to hear about.
 
-Listens to billing's audit trail (a TallyEvent row is written for every step), so billing knows
-nothing of alerts.
+A tally approved, adjusted, rejected or credited notifies the customer's users (listening to
+billing's audit trail: a TallyEvent row is written for every step). An export or a
+reconciliation whose starter ticked "tell me when it is done" notifies them when it ends
+(logs.signals.job_ended). Neither logs nor billing knows of alerts.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from logs.models import User
+from logs.models.jobs import JobStatus
+from logs.signals import job_ended
 
 NOTIFIED_ACTIONS = ("approved", "rejected", "credited")
 
@@ -56,3 +60,44 @@ def tally_event_notify(sender, instance, created, **kw):
                payload={"event": f"tally.{instance.action}", "tally": tally.pk})
 
     transaction.on_commit(send)
+
+
+def job_notice(job) -> tuple[str, str, str] | None:
+    """(subject, body, url) for a finished export or reconciliation, or None."""
+    label = job._meta.label_lower
+    done = job.status == JobStatus.DONE
+    if label == "logs.exportjob":
+        name = job.filename or f"export #{job.pk}"
+        if done:
+            return (f"[nbaudit] Your export {name} is ready", f"{job.rows_done:,} rows. Download it from Async Tasks.",
+                    "/tasks/")
+        return f"[nbaudit] Your export {name} failed", job.error or "", "/tasks/"
+    if label == "billing.reconciliation":
+        url = f"/billing/reconcile/{job.pk}/"
+        if done:
+            over = job.overcharged_usd if job.overcharged_usd is not None else 0
+            return (f"[nbaudit] Reconciliation #{job.pk} is done",
+                    f"{job.local_rows:,} local rows against {job.platform_rows:,} platform records; "
+                    f"over-charged US${over:,.6f}.", url)
+        return f"[nbaudit] Reconciliation #{job.pk} failed", job.error or "", url
+    return None
+
+
+@receiver(job_ended)
+def job_ended_notify(sender, job, **kw):
+    if not getattr(job, "notify_when_done", False) or not job.created_by_id:
+        return
+    if job.status not in (JobStatus.DONE, JobStatus.FAILED):
+        return
+    notice = job_notice(job)
+    if notice is None:
+        return
+    from alerts.services.notify import notify
+
+    subject, body, url = notice
+    user = User.objects.filter(pk=job.created_by_id).first()
+    transaction.on_commit(lambda: notify(subject=subject, body=body, users=[user],
+                                         emails=[user.email] if user and user.email else [], url=url,
+                                         customer=getattr(job, "customer", None),
+                                         payload={"event": f"{sender._meta.model_name}.{job.status}",
+                                                  "job": job.pk}))

@@ -24,6 +24,7 @@ class Reconciliation(Job):
     overcharged_usd = money_field(null=True, blank=True)
     undercharged_usd = money_field(null=True, blank=True)
     unmatched_charged_usd = money_field(null=True, blank=True)
+    notify_when_done = models.BooleanField(default=False, help_text="Tell whoever started it when it ends.")
     matches_listed = models.BooleanField(
         default=True, help_text="False: too many matching request IDs to list; they are counted only.")
 

@@ -11,6 +11,7 @@ class ExportJob(Job):
     """
 
     created_by = models.ForeignKey("logs.User", on_delete=models.CASCADE, related_name="export_jobs")
+    notify_when_done = models.BooleanField(default=False, help_text="Tell the owner when it ends.")
     customer = models.ForeignKey("logs.Customer", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="+", help_text="Empty: a staff export over every customer.")
     kind = models.CharField(max_length=32, default="calls", help_text="calls, tally, reconciliation")

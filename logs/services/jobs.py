@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from logs.models.jobs import JobStatus
+from logs.signals import job_ended
 
 ERROR_MAX = 2000  # characters of an error kept on the row
 
@@ -73,13 +74,14 @@ def job_finish(*, job, only_running: bool = True, save: bool = False, **values) 
     if save:
         _set(job, values)
         job.save()
-        return True
-    rows = type(job).objects.filter(pk=job.pk)
-    if only_running:
-        rows = rows.filter(status=JobStatus.RUNNING)
-    if not rows.update(**values):
-        return False
-    _set(job, values)
+    else:
+        rows = type(job).objects.filter(pk=job.pk)
+        if only_running:
+            rows = rows.filter(status=JobStatus.RUNNING)
+        if not rows.update(**values):
+            return False
+        _set(job, values)
+    job_ended.send(sender=type(job), job=job)
     return True
 
 
@@ -93,6 +95,7 @@ def job_fail(*, job, error: str, fields: Iterable[str] = ()) -> bool:
     if not type(job).objects.filter(pk=job.pk, status__in=JobStatus.ACTIVE).update(**values):
         return False
     _set(job, values)
+    job_ended.send(sender=type(job), job=job)
     return True
 
 
@@ -102,6 +105,7 @@ def job_cancel(*, job, error: str = "Cancelled.") -> bool:
     if not type(job).objects.filter(pk=job.pk, status__in=JobStatus.ACTIVE).update(**values):
         return False
     _set(job, values)
+    job_ended.send(sender=type(job), job=job)
     return True
 
 

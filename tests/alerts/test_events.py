@@ -1,4 +1,6 @@
-"""Money moves: a tally approved (or adjusted), rejected or credited notifies the customer's users."""
+"""Events: a tally approved (or adjusted), rejected or credited notifies the customer's users; an export or
+a reconciliation tells its starter when it ends, if asked."""
+import datetime as dt
 
 import pytest
 
@@ -31,3 +33,37 @@ def test_approval_adjustment_and_credit_reach_the_customer(django_capture_on_com
     assert "credited" in latest.title and "TX-42" in latest.body
     assert Delivery.objects.filter(target="alice@acme.example").count() == 2
     assert not Notification.objects.filter(user=boss).exists()
+
+
+def test_an_export_tells_its_owner_when_done_only_if_asked(django_capture_on_commit_callbacks):
+    from logs.services.exports import export_create
+
+    acme = f.customer("acme")
+    alice = f.user("alice", customer_obj=acme)
+    f.call(acme, created_at=dt.datetime(2026, 10, 10, 12, tzinfo=f.UTC8))
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = export_create(user=alice, customer=acme, date_from=dt.date(2026, 10, 1),
+                              date_to=dt.date(2026, 10, 31), notify=True)
+        export_create(user=alice, customer=acme, date_from=dt.date(2026, 10, 1), date_to=dt.date(2026, 10, 31))
+    asked.refresh_from_db()
+    assert asked.status == "done"
+    [note] = Notification.objects.filter(user=alice)
+    assert note.title == f"[nbaudit] Your export {asked.filename} is ready"
+    assert note.url == "/tasks/"
+
+
+def test_a_reconciliation_tells_its_starter_when_done(django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from billing.services.reconciliation import reconciliation_create, reconciliation_run
+
+    acme = f.customer("acme")
+    alice = f.user("alice", customer_obj=acme)
+    f.call(acme, request_id="r1", created_at=dt.datetime(2026, 10, 10, 12, tzinfo=f.UTC8))
+    upload = SimpleUploadedFile("local.csv", b"request_id,created_at\nr1,2026-10-10 12:00:00\n")
+    recon = reconciliation_create(customer=acme, user=alice, upload=upload, notify=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        reconciliation_run(reconciliation=recon)
+    [note] = Notification.objects.filter(user=alice)
+    assert note.title == f"[nbaudit] Reconciliation #{recon.pk} is done"
+    assert "1 local rows against 1 platform records" in note.body

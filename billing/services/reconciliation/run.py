@@ -48,11 +48,14 @@ class _Period:
 
 
 def reconciliation_create(*, customer: Customer, user=None, upload=None, filename: str = "",
-                          date_from: dt.date | None = None, date_to: dt.date | None = None) -> Reconciliation:
-    """A queued reconciliation row (the uploaded file stored with it). Raises ReconciliationRefused."""
+                          date_from: dt.date | None = None, date_to: dt.date | None = None,
+                          notify: bool = False) -> Reconciliation:
+    """A queued reconciliation row (the uploaded file stored with it). Raises ReconciliationRefused.
+
+    `notify`: tell the user who started it when it ends."""
     _check_dates(date_from, date_to)
     recon = Reconciliation(customer=customer, created_by=user if getattr(user, "pk", None) else None,
-                           date_from=date_from, date_to=date_to,
+                           date_from=date_from, date_to=date_to, notify_when_done=bool(notify),
                            filename=(filename or getattr(upload, "name", "") or "")[:255])
     if upload is not None:
         recon.file.save(recon.filename or "local-log", upload, save=False)

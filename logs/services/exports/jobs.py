@@ -57,10 +57,11 @@ def _queue(job: ExportJob) -> None:
 
 
 def export_create(*, user, customer: Customer | None, date_from: dt.date, date_to: dt.date,
-                  filters: Mapping | None = None, kind: str = "calls") -> ExportJob:
+                  filters: Mapping | None = None, kind: str = "calls", notify: bool = False) -> ExportJob:
     """Record an export job for `user` and queue it (after commit).
 
     A customer's user exports its own customer only; staff may pass None for every customer.
+    `notify`: tell the user when it ends (in the app, and by email where they have an address).
     """
     if not user or not user.is_authenticated:
         raise PermissionDenied("Log in to export.")
@@ -87,6 +88,7 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         job = ExportJob.objects.create(
             created_by=user, customer=customer, kind=kind or "calls", filters=clean,
             date_from=date_from, date_to=date_to, status=JobStatus.QUEUED, filename=filename,
+            notify_when_done=bool(notify),
         )
         _queue(job)
     return job
