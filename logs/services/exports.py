@@ -35,6 +35,7 @@ from logs.choices import Category
 from logs.filters import call_filters_json
 from logs.models import Call, Customer, ExportJob
 from logs.models.ingest import JobStatus
+from logs.pagination import keyset_batches
 from logs.scoping import is_staff, scope_calls
 from logs.selectors.calls import calls_filter
 from logs.timeutil import billing_tz
@@ -470,20 +471,7 @@ def _keyset(qs, fields: list[str], batch: int):
 
 def _keyset_pages(qs, fields: list[str], batch: int):
     """Pages (lists) of rows in (created_at, id) order, each query continuing after the last."""
-    last = None
-    while True:
-        page = qs
-        if last is not None:
-            t, i = last
-            # created_at >= t bounds the index scan; the OR drops the rows already seen at t.
-            page = page.filter(created_at__gte=t).filter(Q(created_at__gt=t) | Q(id__gt=i))
-        rows = list(page.order_by("created_at", "id").values_list(*fields)[:batch])
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        last = (rows[-1][0], rows[-1][1])
+    return keyset_batches(qs, fields, batch)
 
 
 def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,

@@ -27,6 +27,7 @@ class CallListView(KeysetListView):
     template_name = "logs/calls.html"
     filterset_class = CallFilterSet
     table_class = CallTable
+    noun = "call"
 
     def dispatch(self, request, *args, **kw):
         self.customer = current_customer(request)
