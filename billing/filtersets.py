@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 
 from billing.choices import TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall
@@ -12,9 +13,26 @@ from logs.scoping import visible_customers
 from logs.timeutil import parse_month
 
 
+class MonthField(forms.CharField):
+    """A billing month, YYYY-MM: its first day."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_month(text)
+        except ValueError:
+            raise ValidationError(f"{text!r} is not a month: use YYYY-MM.") from None
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
 class TallyFilterSet(django_filters.FilterSet):
-    month = django_filters.CharFilter(method="filter_month", label="Month",
-                                      widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8}))
+    month = MonthFilter(field_name="month", label="Month",
+                        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8}))
     customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
                                                 empty_label="All customers")
     status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")
@@ -33,14 +51,9 @@ class TallyFilterSet(django_filters.FilterSet):
         if user is None or not user.is_staff:
             self.filters.pop("customer")
 
-    def filter_month(self, qs, name, value):
-        if not value:
-            return qs
-        try:
-            return qs.filter(month=parse_month(value))
-        except ValueError:
-            self.form.add_error("month", "Not a month: use YYYY-MM.")
-            return qs.none()
+    def filter_queryset(self, queryset):
+        # A filter that does not parse shows its error and lists nothing (not everything).
+        return super().filter_queryset(queryset) if self.form.is_valid() else queryset.none()
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(tallies_overdue_q()) if value else qs
