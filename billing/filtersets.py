@@ -5,12 +5,14 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
-from billing.choices import TallyCallStatus, TallyStatus
-from billing.models import Tally, TallyCall
+from billing.choices import ReconCategory, TallyCallStatus, TallyStatus
+from billing.models import ReconciliationItem, Tally, TallyCall
 from billing.selectors import tallies_overdue_q
 from logs.choices import Category
 from logs.scoping import visible_customers
 from logs.timeutil import parse_month
+
+DIFFERENCES = [c for c in ReconCategory.values if c != ReconCategory.MATCH]
 
 
 class MonthField(forms.CharField):
@@ -68,3 +70,22 @@ class TallyCallFilterSet(django_filters.FilterSet):
     class Meta:
         model = TallyCall
         fields = ["status", "category", "request_id"]
+
+
+class ItemFilterSet(django_filters.FilterSet):
+    category = django_filters.MultipleChoiceFilter(
+        choices=ReconCategory.choices, widget=forms.SelectMultiple,
+        help_text="Empty: every difference (matches left out).")
+    request_id = django_filters.CharFilter(label="Request ID")
+
+    class Meta:
+        model = ReconciliationItem
+        fields = ["category", "request_id"]
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("category"):
+            if not (self.form.is_valid() and self.form.cleaned_data.get("request_id")):
+                qs = qs.filter(category__in=DIFFERENCES)
+        return qs

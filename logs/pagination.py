@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -172,10 +172,18 @@ def _key(value, order, model) -> Key | None:
         return None
     if len(value) != len(order):
         raise BadCursor("not a page cursor of this list")
-    try:
-        return Key(*(_model_field(model, name.lstrip("-")).to_python(v) for name, v in zip(order, value)))
-    except (ValidationError, TypeError, ValueError):
-        raise BadCursor("not a page cursor of this list") from None
+    values = []
+    for name, v in zip(order, value):
+        field = _model_field(model, name.lstrip("-"))
+        try:
+            naive = isinstance(field, DateTimeField) and not isinstance(v, dt.datetime)
+            typed = None if naive else field.to_python(v)
+        except (ValidationError, TypeError, ValueError):
+            typed = None
+        if typed is None or type(typed) is not type(v):  # a date for a time, a text for a number
+            raise BadCursor("not a page cursor of this list")
+        values.append(typed)
+    return Key(*values)
 
 
 def keyset_page(qs: QuerySet, *, per_page: int = 50, after: str | Key | None = None,

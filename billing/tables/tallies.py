@@ -55,7 +55,7 @@ class TallyTable(BaseTable):
         return badge("eligible", BADGE_OK) if value else badge(record.reason or "no")
 
     def render_status(self, value, record):
-        return badge(value, STATUS_BADGE.get(value, ""))
+        return badge(value, STATUS_BADGE.get(record.status, ""))
 
     def render_amount(self, record):
         amount = tally_amount(record)

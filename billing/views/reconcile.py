@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from billing.choices import ReconCategory
-from billing.forms.reconcile import ItemFilterSet, ReconcileForm
+from billing.filtersets import ItemFilterSet
+from billing.forms.reconcile import ReconcileForm
 from billing.models import Reconciliation
 from billing.services.reconciliation import (
     ReconciliationRefused, reconciliation_create, reconciliation_enqueue, reconciliation_summary,

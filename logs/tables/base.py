@@ -6,6 +6,7 @@ badges, the columns a user may choose, the text of an empty list, and no sorting
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import django_tables2 as tables
@@ -24,7 +25,8 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     try:
         return timezone.localtime(value).strftime(fmt)
     except OverflowError:
-        return value.strftime(fmt) + " UTC"
+        utc = value.astimezone(dt.timezone.utc)
+        return utc.strftime(fmt) if "%Z" in fmt else utc.strftime(fmt) + " UTC"
 
 
 def money(value, *, places: int | None = None) -> str:

@@ -16,6 +16,7 @@ from logs.models import Call, IngestConflict
 from logs.scoping import current_customer, scope_by_customer_field, scope_calls
 from logs.selectors.calls import LIST_DEFER
 from logs.selectors.rollups import rollup_facets_for
+from logs.tables.base import local_time
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.views.base import KeysetListView
 
@@ -111,7 +112,7 @@ def field_rows(call: Call) -> list[tuple[str, object]]:
         elif f.choices and value:
             value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
         elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
-            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+            value = local_time(value, "%Y-%m-%d %H:%M:%S %Z")
         rows.append((str(f.verbose_name), value))
     return rows
 

@@ -14,6 +14,7 @@ from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
 from logs.selectors.rollups import rollup_facets_for, rollups_by_period, rollups_heatmap, rollups_latency
 from logs.timeutil import billing_tz
+from logs.views.base import FilterStatusMixin
 
 HOURLY_UP_TO_DAYS = 2
 
@@ -34,7 +35,7 @@ def figure_json(fig) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class OverviewView(TemplateView):
+class OverviewView(FilterStatusMixin, TemplateView):
     template_name = "logs/overview.html"
 
     def get_context_data(self, **kw):
