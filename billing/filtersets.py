@@ -3,38 +3,25 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 
 from billing.choices import ReconCategory, TallyCallStatus, TallyStatus
+from billing.forms.tallies import MonthField
 from billing.models import ReconciliationItem, Tally, TallyCall
 from billing.selectors import tallies_overdue_q
 from logs.choices import Category
 from logs.scoping import visible_customers
-from logs.timeutil import parse_month
 
 DIFFERENCES = [c for c in ReconCategory.values if c != ReconCategory.MATCH]
 
 
-class MonthField(forms.CharField):
-    """A billing month, YYYY-MM: its first day."""
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            return parse_month(text)
-        except ValueError:
-            raise ValidationError(f"{text!r} is not a month: use YYYY-MM.") from None
-
-
 class MonthFilter(django_filters.Filter):
+    """A billing month, YYYY-MM (a text that is not one is the form's error, in words)."""
+
     field_class = MonthField
 
 
 class TallyFilterSet(django_filters.FilterSet):
-    month = MonthFilter(field_name="month", label="Month",
-                        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8}))
+    month = MonthFilter(field_name="month", label="Month", max_length=None)
     customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
                                                 empty_label="All customers")
     status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")

@@ -255,6 +255,14 @@ def errors_text(form: forms.Form) -> str:
                      for name, errs in form.errors.items())
 
 
+FILTER_FIELDS = ("model", "category", "failed", "token_name", "http_status", "request_id")
+
+
+def filters_json(data: Mapping) -> dict:
+    """The call filters (not the range) of a cleaned CallFilterForm, JSON-ready, empty ones left out."""
+    return {name: data[name] for name in FILTER_FIELDS if data.get(name) not in (None, "", [], False)}
+
+
 def call_filters_json(params: Mapping) -> dict:
     """The call filters of a request's parameters (or a dict), JSON-ready, empty ones left out.
 
@@ -263,10 +271,4 @@ def call_filters_json(params: Mapping) -> dict:
     form = CallFilterForm(params)
     if not form.is_valid():
         raise ValidationError(errors_text(form))
-    data = form.cleaned_data
-    out: dict = {}
-    for name in ("model", "category", "failed", "token_name", "http_status", "request_id"):
-        value = data.get(name)
-        if value not in (None, "", [], False):
-            out[name] = value
-    return out
+    return filters_json(form.cleaned_data)

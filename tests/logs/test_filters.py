@@ -7,31 +7,20 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from logs.api.auth import apitoken_create
 from logs.choices import Category
 from logs.services.exports import export_filters_clean
 from logs.services.rollups import rollups_rebuild
 from tests import factories as f
+from tests.logs.api.test_read import acme_token  # noqa: F401  (fixtures shared with those tests)
+from tests.logs.test_views import acme, alice  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
 @pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def alice(client, acme):
-    u = f.user("alice", customer_obj=acme)
-    client.force_login(u)
-    return u
-
-
-@pytest.fixture
-def token(acme):
-    return {"HTTP_AUTHORIZATION": f"Bearer {apitoken_create(customer=acme, name='bot')[1]}"}
+def token(acme_token):  # noqa: F811
+    return {"HTTP_AUTHORIZATION": f"Bearer {acme_token}"}
 
 
 def _ids(html: str) -> set[str]:

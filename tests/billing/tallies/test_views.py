@@ -206,7 +206,7 @@ def test_calls_are_paged_by_key(staff_client):
 def test_a_month_that_is_not_yyyy_mm_is_a_clean_error(staff_client, acme_tally, month):
     r = staff_client.get(reverse("billing:tallies"), {"month": month})
     html = r.content.decode()
-    assert r.status_code == 400 and "is not a month: use YYYY-MM." in html
+    assert r.status_code == 400 and "not a month (YYYY-MM)" in html
     assert listed(r) == []
 
 
