@@ -11,15 +11,13 @@ from logs.choices import Category
 from logs.services.exports import export_filters_clean
 from logs.services.rollups import rollups_rebuild
 from tests import factories as f
-from tests.logs.api.test_read import acme_token  # noqa: F401  (fixtures shared with those tests)
-from tests.logs.test_views import acme, alice  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
 @pytest.fixture
-def token(acme_token):  # noqa: F811
+def token(acme_token):
     return {"HTTP_AUTHORIZATION": f"Bearer {acme_token}"}
 
 

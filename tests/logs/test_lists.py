@@ -18,13 +18,6 @@ from tests import keyset_walk
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client):
-    u = f.user("sam", staff=True)
-    client.force_login(u)
-    return u
-
-
 def _job_rows(html):
     return re.findall(r'<tr id="job-(\d+)"', html)
 

@@ -20,30 +20,6 @@ pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def globex():
-    return f.customer("globex")
-
-
-@pytest.fixture
-def alice(client, acme):
-    u = f.user("alice", customer_obj=acme)
-    client.force_login(u)
-    return u
-
-
-@pytest.fixture
-def staff(client):
-    u = f.user("sam", staff=True)
-    client.force_login(u)
-    return u
-
-
 def _rows(html: str) -> list[str]:
     """The request IDs in the Logs table, in order."""
     return re.findall(r'<a class="mono" href="/logs/\d+/">([^<]+)</a>', html)

@@ -221,7 +221,8 @@ def test_tallies_page_by_key_in_month_then_customer_order(staff_client):
                 Tally.objects.order_by("-month", "customer__slug").values_list("month", "customer__slug")]
 
     def rows(html):
-        return [f"{m} {s}" for m, s in re.findall(r'<a href="/billing/tallies/\d+/">(\d{4}-\d\d)</a></td>\s*<td >([^<]+)</td>', html)]
+        cells = r'<a href="/billing/tallies/\d+/">(\d{4}-\d\d)</a></td>\s*<td >([^<]+)</td>'
+        return [f"{m} {s}" for m, s in re.findall(cells, html)]
 
     pages, sql = keyset_walk(staff_client, reverse("billing:tallies") + "?per_page=25", rows)
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 11]

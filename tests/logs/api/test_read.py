@@ -14,23 +14,8 @@ pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def globex():
-    return f.customer("globex")
-
-
 def _auth(raw):
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
-@pytest.fixture
-def acme_token(acme):
-    return apitoken_create(customer=acme, name="acme-bot")[1]
 
 
 @pytest.fixture
