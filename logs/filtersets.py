@@ -50,10 +50,6 @@ class RangeFilterMixin(django_filters.FilterSet):
             choices = choices + [(current, current)]
         self.form.fields[name].widget = forms.Select(choices=choices)
 
-    @property
-    def valid(self) -> bool:
-        return not self.is_bound or self.form.is_valid()
-
     def clean_range(self) -> tuple[dt.date | None, dt.date | None]:
         params = range_params(self.form.cleaned_data, today=self.today)
         return params["date_from"], params["date_to"]
