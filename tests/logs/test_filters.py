@@ -117,11 +117,12 @@ def test_far_days_and_times_in_the_api_are_a_400_in_json(client, two_calls, toke
     assert next(iter(params)) in error and "out of range" in error
 
 
-def test_far_days_in_an_export_are_refused_in_words():
-    from logs.filters import CallFilterForm
+def test_far_days_in_an_export_are_refused_in_words(client, alice):
+    from logs.models import ExportJob
 
-    form = CallFilterForm({"date_from": "0001-01-01"})
-    assert not form.is_valid() and "out of range" in form.errors["date_from"][0]
+    resp = client.post("/exports/new", {"range": "custom", "date_from": "0001-01-01", "date_to": "2026-10-01"})
+    assert resp.status_code == 400 and "is out of range" in resp.content.decode()
+    assert not ExportJob.objects.exists()
 
 
 def test_a_call_at_the_end_of_the_calendar_shows_for_a_user_east_of_beijing(client, alice, acme):
