@@ -16,8 +16,18 @@ from django.db.models import QuerySet
 
 from logs.choices import Family
 from logs.filters import (  # noqa: F401  (the range presets, for forms that offer them)
-    RANGE_7D, RANGE_30D, RANGE_CHOICES, RANGE_CUSTOM, RANGE_LAST_MONTH, RANGE_THIS_MONTH, RANGE_TODAY,
-    CallFilterForm, RangeFilterForm, call_params, range_dates, range_params,
+    RANGE_7D,
+    RANGE_30D,
+    RANGE_CHOICES,
+    RANGE_CUSTOM,
+    RANGE_LAST_MONTH,
+    RANGE_THIS_MONTH,
+    RANGE_TODAY,
+    CallFilterForm,
+    RangeFilterForm,
+    call_params,
+    range_dates,
+    range_params,
 )
 from logs.models import Call, HourlyRollup
 from logs.selectors.calls import calls_filter

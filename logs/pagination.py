@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import DateTimeField, Q, QuerySet
 
-UTC = dt.timezone.utc
+from logs.timeutil import UTC
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 AFTER, BEFORE = "after", "before"
 NEWEST_FIRST = ("-created_at", "-id")

@@ -28,8 +28,7 @@ from logs.classify import _text_error, classify_call, classify_export_row
 from logs.families import family_of
 from logs.fingerprint import prompt_fingerprint
 from logs.money import parse_usd, quota_to_usd
-
-UTC = dt.timezone.utc
+from logs.timeutil import UTC
 
 
 class InputError(Exception):

@@ -5,6 +5,7 @@ from django import forms
 
 from logs.scoping import is_staff, visible_customers
 
+
 class ReconcileForm(forms.Form):
     file = forms.FileField(
         label="Local log",

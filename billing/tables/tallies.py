@@ -11,7 +11,14 @@ from billing.models import Tally, TallyCall
 from billing.selectors import tally_is_overdue
 from billing.services.tally import REPEATED_REASON, tally_amount
 from logs.tables.base import (
-    BADGE_BAD, BADGE_OK, BaseTable, MoneyColumn, NumColumn, badge, category_badge, local_time,
+    BADGE_BAD,
+    BADGE_OK,
+    BaseTable,
+    MoneyColumn,
+    NumColumn,
+    badge,
+    category_badge,
+    local_time,
 )
 
 # The tallies are listed in this order (keyset paging; the primary key breaks ties).

@@ -18,11 +18,18 @@ from billing.filtersets import ItemFilterSet
 from billing.forms.reconcile import ReconcileForm
 from billing.models import Reconciliation
 from billing.services.reconciliation import (
-    ReconciliationRefused, reconciliation_create, reconciliation_enqueue, reconciliation_summary,
+    ReconciliationRefused,
+    reconciliation_create,
+    reconciliation_enqueue,
+    reconciliation_summary,
     reconciliation_xlsx_write,
 )
 from billing.tables.reconcile import (
-    ITEM_ORDER, RECONCILIATION_ORDER, ItemTable, ReconciliationTable, category_badge,
+    ITEM_ORDER,
+    RECONCILIATION_ORDER,
+    ItemTable,
+    ReconciliationTable,
+    category_badge,
 )
 from logs.models.ingest import JobStatus
 from logs.scoping import current_customer, is_staff, scope_by_customer_field

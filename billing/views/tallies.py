@@ -18,10 +18,21 @@ from django.views.decorators.http import require_POST
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
 from billing.forms.tallies import (
-    TallyApproveForm, TallyCallActionForm, TallyComputeForm, TallyCreditedForm, TallyRejectForm,
+    TallyApproveForm,
+    TallyCallActionForm,
+    TallyComputeForm,
+    TallyCreditedForm,
+    TallyRejectForm,
 )
-from billing.models import TallyCall
-from billing.selectors import tallies_visible, tally_as_dict, tally_calls, tally_events, tally_get, tally_is_overdue
+from billing.selectors import (
+    tallies_visible,
+    tally_as_dict,
+    tally_call_find,
+    tally_calls,
+    tally_events,
+    tally_get,
+    tally_is_overdue,
+)
 from billing.services import tally as svc
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
 from logs.scoping import is_staff
@@ -128,7 +139,7 @@ def tally_credited(request, pk: int):
 @staff_required
 def tally_call_action(request, pk: int):
     def run(tally, data):
-        row = TallyCall.objects.filter(tally=tally, request_id=data["request_id"].strip()).first()
+        row = tally_call_find(tally, data["request_id"])
         if row is None or row.call_id is None:
             raise svc.TallyError(f"No covered call {data['request_id']!r} in this tally.")
         step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include

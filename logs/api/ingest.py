@@ -6,8 +6,8 @@ import json
 from django.conf import settings
 from django.http import JsonResponse
 
-from logs.models import Customer
 from logs.parsers import InputError
+from logs.selectors.customers import customer_by_slug
 from logs.services.ingest import calls_ingest
 
 
@@ -43,7 +43,7 @@ def calls_post(request, token):
                                       f"send them in smaller batches"}, status=400)
     customer = token.customer
     if customer is None and request.GET.get("customer"):
-        customer = Customer.objects.filter(slug=request.GET["customer"]).first()
+        customer = customer_by_slug(request.GET["customer"])
         if customer is None:
             return JsonResponse({"error": f"no customer {request.GET['customer']!r}"}, status=400)
     try:

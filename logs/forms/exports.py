@@ -8,17 +8,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from logs.filters import (
-    RANGE_CHOICES, RANGE_CUSTOM, RANGE_LAST_MONTH, CallFilterForm, filters_json, range_dates,
+    RANGE_CHOICES,
+    RANGE_CUSTOM,
+    RANGE_LAST_MONTH,
+    CallFilterForm,
+    filters_json,
+    range_dates,
 )
 from logs.timeutil import billing_today
-
-EXPORT_RANGES = [(code, label) for code, label in RANGE_CHOICES]
 
 
 class ExportForm(CallFilterForm):
     """The one filter schema (logs.filters), with a time range that must be given."""
 
-    range = forms.ChoiceField(choices=EXPORT_RANGES, initial=RANGE_LAST_MONTH, label="Time range")
+    range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)

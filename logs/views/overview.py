@@ -12,7 +12,12 @@ from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors.rollups import rollup_facets_for, rollups_by_period, rollups_heatmap, rollups_latency
+from logs.selectors.rollups import (
+    rollup_facets_for,
+    rollups_by_period,
+    rollups_heatmap,
+    rollups_latency,
+)
 from logs.timeutil import billing_tz
 from logs.views.base import FilterStatusMixin
 

@@ -17,6 +17,13 @@ UTC = dt.timezone.utc
 
 
 @pytest.fixture
+def alice(client, alice):
+    """acme's alice, logged in on `client`."""
+    client.force_login(alice)
+    return alice
+
+
+@pytest.fixture
 def token(acme_token):
     return {"HTTP_AUTHORIZATION": f"Bearer {acme_token}"}
 

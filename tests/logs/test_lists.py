@@ -12,10 +12,16 @@ from logs.models import ExportJob, IngestBatch
 from logs.pagination import Key
 from logs.tables.ingest import IngestBatchTable
 from logs.views.base import keyset_list
-from tests import factories as f
-from tests import keyset_walk
+from tests import factories as f, keyset_walk
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, staff):
+    """A staff user, logged in on `client`."""
+    client.force_login(staff)
+    return staff
 
 
 def _job_rows(html):

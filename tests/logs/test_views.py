@@ -20,6 +20,20 @@ pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
+@pytest.fixture
+def alice(client, alice):
+    """acme's alice, logged in on `client`."""
+    client.force_login(alice)
+    return alice
+
+
+@pytest.fixture
+def staff(client, staff):
+    """A staff user, logged in on `client`."""
+    client.force_login(staff)
+    return staff
+
+
 def _rows(html: str) -> list[str]:
     """The request IDs in the Logs table, in order."""
     return re.findall(r'<a class="mono" href="/logs/\d+/">([^<]+)</a>', html)
