@@ -16,11 +16,9 @@ pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def alice(client, alice):
-    """acme's alice, logged in on `client`."""
+@pytest.fixture(autouse=True)
+def _logged_in(client, alice):
     client.force_login(alice)
-    return alice
 
 
 @pytest.fixture
