@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check logs billing nbaudit tests
+	$(PY) -m ruff check logs billing gateways alerts nbaudit tests
 
 bench: $(STAMP)
 	./tests/perf/run_all.sh

@@ -1,28 +1,45 @@
-"""The "tally" kind of export: a tally's covered calls with their tally status and reason.
+"""Billing's kinds of export, registered with logs' export service in BillingConfig.ready (so
+logs never imports billing). Each job is an ordinary ExportJob listed on the Async Tasks page
+and written by the same task and writer as any export:
 
-Registered with logs' export service in BillingConfig.ready, so logs never imports billing:
-the job is an ordinary ExportJob (kind "tally", filters {"tally": id}) listed on the Async
-Tasks page and written by the same task and writer as any export of calls.
+- "tally" (filters {"tally": id}): a tally's covered calls with their tally status and reason;
+- "reconciliation" (filters {"reconciliation": id, "category", "request_id"}): a finished
+  reconciliation's figures and its request IDs, filtered as on its report.
 """
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
+from decimal import Decimal
 
-from billing.choices import TallyCallStatus
-from billing.models import Tally, TallyCall
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import QueryDict
+
+from billing.choices import ReconCategory, TallyCallStatus
+from billing.filtersets import ItemFilterSet
+from billing.models import Reconciliation, ReconciliationItem, Tally, TallyCall
+from billing.services.reconciliation import reconciliation_summary
 from billing.services.tally import REPEATED_REASON
-from logs.services.exports import ExportKind, export_kind_register
+from logs.models import ExportJob
+from logs.models.jobs import JobStatus
+from logs.pagination import keyset_batches
+from logs.scoping import is_staff
+from logs.services.exports import ExportKind, export_create, export_kind_register
 
 KIND = "tally"
+RECON_KIND = "reconciliation"
+
+
+def _named(model, filters, key):
+    """The row of `model` a job's filters name by id under `key` (None: no such row)."""
+    try:
+        pk = int(filters.get(key))
+    except (TypeError, ValueError):
+        return None
+    return model.objects.select_related("customer").filter(pk=pk).first()
 
 
 def _tally(filters) -> Tally | None:
-    try:
-        pk = int(filters.get("tally"))
-    except (TypeError, ValueError):
-        return None
-    return Tally.objects.select_related("customer").filter(pk=pk).first()
+    return _named(Tally, filters, "tally")
 
 
 def _clean(*, filters, user, customer) -> dict:
@@ -70,9 +87,123 @@ def _filename(*, customer, date_from, date_to, filters) -> str:
     return f"nbaudit-{who}-tally-{date_from:%Y-%m}-calls.xlsx"
 
 
+# --- reconciliation ---------------------------------------------------------------------------
+
+# (header, width, type) of the Request IDs sheet: the item's fields, by their names.
+ITEM_COLUMNS = (
+    ("request_id", 30, "text"), ("category", 20, "text"), ("platform_category", 16, "text"),
+    ("local_category", 16, "text"), ("charges", 8, "int"), ("charged_usd", 14, "money"),
+    ("expected_usd", 14, "money"), ("over_usd", 14, "money"), ("under_usd", 14, "money"),
+    ("local_charged_usd", 14, "money"), ("local_line", 9, "int"), ("call_id", 10, "int"),
+)
+ITEM_FILTERS = ("category", "request_id")
+
+
+def _reconciliation(filters) -> Reconciliation | None:
+    return _named(Reconciliation, filters, "reconciliation")
+
+
+def _item_params(filters) -> QueryDict:
+    params = QueryDict(mutable=True)
+    for key in ITEM_FILTERS:
+        value = filters.get(key)
+        for v in value if isinstance(value, list) else [value]:
+            if v not in (None, ""):
+                params.appendlist(key, str(v))
+    return params
+
+
+def _recon_items(job):
+    """The job's request IDs: the report's filters (ItemFilterSet) over the reconciliation's items."""
+    items = ReconciliationItem.objects.filter(reconciliation_id=job.filters["reconciliation"])
+    params = _item_params(job.filters)
+    return ItemFilterSet(params or None, queryset=items).qs
+
+
+def _recon_clean(*, filters, user, customer) -> dict:
+    recon = _reconciliation(filters)
+    # The job's customer is the reconciliation's: a customer's user has its own forced by the
+    # export service, so another customer's reconciliation is refused here.
+    if recon is None or customer is None or recon.customer_id != customer.pk:
+        raise ValidationError("No such reconciliation for this customer.")
+    if recon.status != JobStatus.DONE:
+        raise ValidationError(f"Reconciliation #{recon.pk} has no result yet.")
+    params = _item_params(filters)
+    form = ItemFilterSet(params, queryset=recon.items.none()).form
+    if not form.is_valid():
+        raise ValidationError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    clean = {"reconciliation": recon.pk}
+    if params.getlist("category"):
+        clean["category"] = params.getlist("category")
+    if params.get("request_id"):
+        clean["request_id"] = params.get("request_id")
+    return clean
+
+
+def _recon_rows(*, job, batch):
+    fields = ("id", *(c[0] for c in ITEM_COLUMNS))
+    for page in keyset_batches(_recon_items(job), fields, batch, key=("id",)):
+        yield [row[1:] for row in page]
+
+
+def _recon_count(*, job) -> int:
+    return _recon_items(job).count()
+
+
+def _recon_summary(*, job) -> list:
+    recon = _reconciliation(job.filters)
+    if recon is None:
+        return [("Reconciliation", "deleted")]
+    summary = reconciliation_summary(reconciliation=recon)
+
+    def amount(value):
+        return Decimal(value) if value is not None else None
+
+    lines = [("Reconciliation", recon.pk), ("local log", recon.filename or "")]
+    lines += [(key, summary[key]) for key in ("local_rows", "platform_rows", "outside_period")]
+    lines.append(("rejected rows", recon.rejected_count))
+    lines += [(key, amount(summary[key])) for key in ("overcharged_usd", "undercharged_usd", "unmatched_charged_usd")]
+    lines += [(), ("category", "request IDs", "charged", "expected", "over", "under")]
+    for code in ReconCategory.values:
+        money = recon.money.get(code, {})
+        lines.append((code, summary["categories"].get(code, 0),
+                      *(amount(money.get(k)) for k in ("charged", "expected", "over", "under"))))
+    if recon.rejected:
+        lines += [(), ("rejected line", "reason")]
+        lines += [(r["line"], r["reason"]) for r in recon.rejected]
+    return lines
+
+
+def _recon_filename(*, customer, date_from, date_to, filters) -> str:
+    who = customer.slug if customer is not None else "all"
+    return f"reconciliation-{who}-{filters['reconciliation']}.xlsx"
+
+
+def reconciliation_export(*, user, reconciliation: Reconciliation, filters) -> ExportJob:
+    """The user's export of a finished reconciliation with these item filters: the one already
+    done or under way (a finished reconciliation does not change), else a new one, queued.
+    Raises ValidationError (no result yet, a bad filter) or PermissionDenied."""
+    if not is_staff(user) and getattr(user, "customer_id", None) != reconciliation.customer_id:
+        raise PermissionDenied("You may export your own customer's reconciliations only.")
+    clean = _recon_clean(filters={**filters, "reconciliation": reconciliation.pk}, user=user,
+                         customer=reconciliation.customer)
+    earlier = (ExportJob.objects.filter(created_by=user, kind=RECON_KIND,
+                                        status__in=(*JobStatus.ACTIVE, JobStatus.DONE))
+               .order_by("-created_at", "-id")[:50])
+    for job in earlier:
+        if job.filters == clean:
+            return job
+    return export_create(user=user, customer=reconciliation.customer, date_from=reconciliation.date_from,
+                         date_to=reconciliation.date_to, filters=clean, kind=RECON_KIND)
+
+
 def register() -> None:
     export_kind_register(name=KIND, kind=ExportKind(
         title="nbaudit export of a tally's calls",
         clean=_clean, calls=_calls, values=_values, summary=_summary, filename=_filename,
         columns=(("Tally status", 12), ("Tally reason", 40)),
+    ))
+    export_kind_register(name=RECON_KIND, kind=ExportKind(
+        title="nbaudit reconciliation", clean=_recon_clean, rows=_recon_rows, count=_recon_count,
+        summary=_recon_summary, filename=_recon_filename, columns=ITEM_COLUMNS, sheet="Request IDs",
     ))

@@ -1,16 +1,18 @@
-"""Reads of billing: tallies scoped to what the user may see, and their JSON shape (billing.md)."""
+"""Reads of billing: tallies and reconciliations scoped to what the user may see, and the
+tallies' JSON shape (billing.md)."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from billing.choices import TallyStatus
-from billing.models import Tally, TallyCall, TallyEvent
+from billing.models import Reconciliation, Tally, TallyCall, TallyEvent
 from logs.money import cents, q6
-from logs.scoping import scope_by_customer_field
+from logs.scoping import is_staff, scope_by_customer_field
 from logs.timeutil import billing_today
 
 OPEN = (TallyStatus.DRAFT, TallyStatus.APPROVED)  # not yet credited nor rejected
@@ -72,3 +74,22 @@ def tally_as_dict(tally: Tally) -> dict:
         "status": tally.status,
         "due_date": tally.due_date.isoformat(),
     }
+
+
+# --- reconciliations ---------------------------------------------------------------------------
+
+def reconciliations_visible(user, *, customer=None) -> QuerySet:
+    """Reconciliations the user may see (staff: every customer's, or `customer`'s when picked;
+    a customer's user: its own customer's only)."""
+    qs = scope_by_customer_field(user, Reconciliation.objects.select_related("customer"))
+    if customer is not None and is_staff(user):
+        qs = qs.filter(customer=customer)
+    return qs
+
+
+def reconciliation_get(user, pk: int) -> Reconciliation:
+    """One reconciliation the user may see; another customer's is a 404."""
+    obj = scope_by_customer_field(user, Reconciliation.objects.select_related("customer")).filter(pk=pk).first()
+    if obj is None:
+        raise Http404("No such reconciliation.")
+    return obj

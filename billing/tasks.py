@@ -37,10 +37,10 @@ def reconciliation_task(reconciliation_id: int) -> None:
     """
     from billing.models import Reconciliation
     from billing.services.reconciliation import ReconciliationRefused, reconciliation_run
-    from logs.models.ingest import JobStatus
+    from logs.models.jobs import JobStatus
 
     recon = Reconciliation.objects.select_related("customer").filter(pk=reconciliation_id).first()
-    if recon is None or recon.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+    if recon is None or not JobStatus.is_active(recon.status):
         return
     try:
         reconciliation_run(reconciliation=recon)

@@ -211,6 +211,9 @@ class CallFilterForm(RangeFilterForm):
     failed = FlagField(label="Failed only")
     http_status = StatusField(label="HTTP status")
     request_id = _text("Request ID")
+    # The gateway's upstream channel: the Logs page offers it to staff only (see CallFilterSet).
+    channel = forms.IntegerField(required=False, min_value=0, label="Channel",
+                                 widget=forms.NumberInput(attrs={"min": 0, "style": "width:5em"}))
 
 
 # The read API names its range `from`/`to` (a day or an instant); the rest as on the page.
@@ -219,6 +222,7 @@ ApiCallFilterForm = type("ApiCallFilterForm", (CallFilterForm,), {
     "__doc__": "The read API's filters: the page's, with `from`/`to` as days or ISO 8601 instants.",
     "from": WhenField(required=False),
     "to": WhenField(required=False),
+    "channel": None,  # not the API's: the gateway hides its channels from its users
 })
 
 
@@ -246,6 +250,8 @@ def call_params(data: Mapping, *, today: dt.date | None = None, tz=None) -> dict
         "request_id": data.get("request_id") or None,
         "tz": tz,
     })
+    if data.get("channel") is not None:
+        out["channel_id"] = data["channel"]
     return out
 
 

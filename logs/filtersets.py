@@ -30,6 +30,7 @@ from logs.filters import (  # noqa: F401  (the range presets, for forms that off
     range_params,
 )
 from logs.models import Call, HourlyRollup
+from logs.scoping import is_staff
 from logs.selectors.calls import calls_filter
 from logs.selectors.rollups import rollups_filter
 
@@ -87,6 +88,12 @@ class CallFilterSet(RangeFilterMixin):
         model = Call
         fields: list[str] = []
         form = CallFilterForm
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        # The gateway's upstream channel: staff only (the gateway hides channels from its users too).
+        if not is_staff(getattr(self.request, "user", None)):
+            del self.form.fields["channel"]
 
     def selector_params(self) -> dict:
         """The keyword arguments of `logs.selectors.calls_filter` for this form."""

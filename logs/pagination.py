@@ -226,21 +226,22 @@ def keyset_page(qs: QuerySet, *, per_page: int = 50, after: str | Key | None = N
     return page
 
 
-def keyset_batches(qs: QuerySet, fields: Sequence[str], batch: int,
-                   order: Sequence[str] = ("created_at", "id")) -> Iterator[list[tuple]]:
-    """Batches (lists) of `values_list(*fields)` rows of the whole of `qs` in `order`, each
-    query continuing after the last row of the one before. `fields` starts with the order's
-    fields, in the same sequence."""
-    order = tuple(order)
-    if [f.lstrip("-") for f in order] != list(fields[: len(order)]):
-        raise ValueError(f"fields must start with the order fields {order}")
+def keyset_batches(qs: QuerySet, fields: Sequence[str], batch: int, *,
+                   key: Sequence[str] = ("created_at", "id")) -> Iterator[list[tuple]]:
+    """Every row of `qs` as value tuples of `fields`, in ascending `key` order, `batch` rows a
+    query, each continuing after the last row seen (no OFFSET). Yields lists of rows. The key's
+    fields must come first in `fields`, in the key's order; the key must be unique."""
+    key = tuple(key)
+    if tuple(fields[: len(key)]) != key:
+        raise ValueError(f"keyset_batches: fields must start with the key {key}")
+    ordered = qs.order_by(*key).values_list(*fields)
     last = None
     while True:
-        page = qs if last is None else qs.filter(_beyond(order, last, forward=True))
-        rows = list(page.order_by(*order).values_list(*fields)[:batch])
+        page = ordered if last is None else ordered.filter(_beyond(key, last, forward=True))
+        rows = list(page[:batch])
         if not rows:
             return
         yield rows
         if len(rows) < batch:
             return
-        last = Key(*rows[-1][: len(order)])
+        last = Key(*rows[-1][: len(key)])

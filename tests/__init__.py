@@ -7,9 +7,10 @@ FIXTURES = TESTS / "fixtures"
 ARTIFACTS = TESTS / "artifacts"
 
 
-def keyset_walk(client, url: str, rows, *, rel: str = "next") -> tuple[list[list[str]], str]:
+def keyset_walk(client, url: str, rows, *, table: str, rel: str = "next") -> tuple[list[list[str]], str]:
     """Follow a list's pager links (`rel` next or prev) from `url`: each page's rows, as `rows(html)`
-    reads them, and the SQL of every query the pages ran (upper case), to check for OFFSET and COUNT."""
+    reads them, and the SQL of the queries the pages ran on the list's `table` (upper case), to
+    check for OFFSET and COUNT."""
     import re
 
     from django.db import connection
@@ -24,4 +25,4 @@ def keyset_walk(client, url: str, rows, *, rel: str = "next") -> tuple[list[list
             pages.append(rows(html))
             m = re.search(rf'href="(\?[^"]*)" rel="{rel}"', html)
             url = path + m.group(1).replace("&amp;", "&") if m else None
-    return pages, " ".join(q["sql"] for q in ctx.captured_queries).upper()
+    return pages, " ".join(q["sql"] for q in ctx.captured_queries if f'"{table}"' in q["sql"]).upper()

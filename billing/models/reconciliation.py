@@ -1,16 +1,14 @@
 from django.db import models
 
 from billing.choices import ReconCategory
-from logs.models.ingest import JobStatus
+from logs.models.jobs import Job
 from logs.money import money_field
 
 
-class Reconciliation(models.Model):
+class Reconciliation(Job):
     """A customer's local log matched against the platform's charges for a period (UTC+8 days)."""
 
     customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="reconciliations")
-    created_by = models.ForeignKey("logs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     file = models.FileField(upload_to="reconcile/%Y/%m/", blank=True)
     filename = models.CharField(max_length=255, blank=True)
     local_format = models.CharField(max_length=16, blank=True)
@@ -28,17 +26,9 @@ class Reconciliation(models.Model):
     unmatched_charged_usd = money_field(null=True, blank=True)
     matches_listed = models.BooleanField(
         default=True, help_text="False: too many matching request IDs to list; they are counted only.")
-    rows_done = models.IntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the worker last recorded progress; a running reconciliation "
-                                         "silent for long lost its worker (billing.tasks.reconciliations_reap).")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Job.Meta):
+        pass
 
 
 class ReconciliationItem(models.Model):

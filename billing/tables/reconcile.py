@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from billing.choices import ReconCategory
 from billing.models import Reconciliation, ReconciliationItem
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 from logs.tables.base import BADGE_BAD, BADGE_OK, BADGE_WARN, BaseTable, NumColumn, badge
 
 # Keyset orders: past reconciliations newest first; a report's items in the order they were found.
@@ -18,7 +18,7 @@ CATEGORY_BADGE = {
     ReconCategory.REIMBURSABLE_FAILURE: BADGE_WARN,
     ReconCategory.MISSING_ON_PLATFORM: BADGE_WARN,
 }
-STATUS_BADGE = {JobStatus.DONE: BADGE_OK, JobStatus.FAILED: BADGE_BAD}
+STATUS_BADGE = JobStatus.BADGE
 
 
 def category_badge(code: str) -> str:

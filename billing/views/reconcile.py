@@ -1,28 +1,30 @@
 """Reconciliation pages: upload, list, report (with polling), differences table, Excel download.
 
-Thin views: reads are scoped (a customer sees its own reconciliations only; another's is a
-404), writes go through billing.services.reconciliation.
+Thin views: reads are scoped (billing.selectors: a customer sees its own reconciliations only;
+another's is a 404), writes go through billing.services.reconciliation; the Excel download is
+an export job (billing.exports), written by the export worker and downloaded from the Async
+Tasks page.
 """
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from billing.choices import ReconCategory
+from billing.exports import ITEM_FILTERS, reconciliation_export
 from billing.filtersets import ItemFilterSet
 from billing.forms.reconcile import ReconcileForm
-from billing.models import Reconciliation
+from billing.selectors import reconciliation_get, reconciliations_visible
 from billing.services.reconciliation import (
     ReconciliationRefused,
     reconciliation_create,
     reconciliation_enqueue,
     reconciliation_summary,
-    reconciliation_xlsx_write,
 )
 from billing.tables.reconcile import (
     ITEM_ORDER,
@@ -31,29 +33,13 @@ from billing.tables.reconcile import (
     ReconciliationTable,
     category_badge,
 )
-from logs.models.ingest import JobStatus
-from logs.scoping import current_customer, is_staff, scope_by_customer_field
+from logs.models.jobs import JobStatus
+from logs.scoping import current_customer, is_staff
+from logs.selectors.jobs import job_status
 from logs.views.base import filter_status, keyset_list
 
 PER_PAGE = 50
 LIST_PER_PAGE = 25
-RUNNING = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-def reconciliations_visible(request):
-    qs = scope_by_customer_field(request.user, Reconciliation.objects.select_related("customer"))
-    if is_staff(request.user):
-        customer = current_customer(request)
-        if customer is not None:
-            qs = qs.filter(customer=customer)
-    return qs
-
-
-def reconciliation_get(request, pk: int) -> Reconciliation:
-    obj = scope_by_customer_field(request.user, Reconciliation.objects.select_related("customer")).filter(pk=pk).first()
-    if obj is None:
-        raise Http404("No such reconciliation.")
-    return obj
 
 
 def _customer_for(request, form) -> object:
@@ -92,15 +78,16 @@ def reconcile(request):
             raise Http404("No such customer.")
     else:
         form = ReconcileForm(user=request.user, customer=customer)
-    listed = keyset_list(request, reconciliations_visible(request), table_class=ReconciliationTable,
-                         order=RECONCILIATION_ORDER, per_page=LIST_PER_PAGE, noun="reconciliation")
+    listed = keyset_list(request, reconciliations_visible(request.user, customer=current_customer(request)),
+                         table_class=ReconciliationTable, order=RECONCILIATION_ORDER, per_page=LIST_PER_PAGE,
+                         noun="reconciliation")
     return render(request, "billing/recon_list.html", {"form": form, "staff": is_staff(request.user),
                                                         **listed})
 
 
 def reconciliation_detail(request, pk: int):
-    recon = reconciliation_get(request, pk)
-    ctx = {"recon": recon, "running": recon.status in RUNNING}
+    recon = reconciliation_get(request.user, pk)
+    ctx = {"recon": recon, "running": JobStatus.is_active(recon.status)}
     if recon.status == JobStatus.DONE:
         filterset = ItemFilterSet(request.GET or None, recon.items.all())
         summary = reconciliation_summary(reconciliation=recon)
@@ -119,21 +106,25 @@ def reconciliation_detail(request, pk: int):
 
 
 def reconciliation_status(request, pk: int):
-    recon = reconciliation_get(request, pk)
-    return JsonResponse({"status": recon.status, "rows_done": recon.rows_done, "error": recon.error})
+    return JsonResponse(job_status(reconciliation_get(request.user, pk)))
 
 
+@require_http_methods(["GET", "POST"])
 def reconciliation_xlsx(request, pk: int):
-    recon = reconciliation_get(request, pk)
+    """The report as Excel, filtered as on the page: served when this user's export of it is
+    done; else queued (once) for the export worker, and the user sent to the Async Tasks page."""
+    recon = reconciliation_get(request.user, pk)
     if recon.status != JobStatus.DONE:
         raise Http404("This reconciliation has no result yet.")
-    params = request.GET.copy()
-    for key in ("after", "before"):
-        params.pop(key, None)
-    filterset = ItemFilterSet(params or None, recon.items.all())
-    fh = tempfile.TemporaryFile(suffix=".xlsx")
-    reconciliation_xlsx_write(reconciliation=recon, items=filterset.qs, fh=fh)
-    fh.seek(0)
-    name = f"reconciliation-{recon.customer.slug}-{recon.pk}.xlsx"
-    return FileResponse(fh, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    params = request.POST if request.method == "POST" else request.GET
+    filters = {key: [v for v in params.getlist(key) if v] for key in ITEM_FILTERS}
+    filters["request_id"] = (filters["request_id"] or [""])[0]
+    try:
+        job = reconciliation_export(user=request.user, reconciliation=recon, filters=filters)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("billing:reconciliation", pk=pk)
+    if job.status == JobStatus.DONE:
+        return redirect("logs:task_download", pk=job.pk)
+    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

@@ -1,19 +1,13 @@
 from django.db import models
 
 from logs.choices import Source
+from logs.models.jobs import Job, JobStatus
 from logs.money import money_field
 
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+__all__ = ["IngestBatch", "IngestConflict", "JobStatus"]  # JobStatus: where it was first defined
 
 
-class IngestBatch(models.Model):
+class IngestBatch(Job):
     """One ingest of a file or an API request, with its summary: every row accounted for."""
 
     source = models.CharField(max_length=16, choices=Source.choices, blank=True, help_text="The detected kind.")
@@ -24,16 +18,7 @@ class IngestBatch(models.Model):
     customer = models.ForeignKey("logs.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+", help_text="Named by the import; else from the data.")
     tz = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey("logs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     api_token = models.ForeignKey("logs.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the worker last recorded progress; a running batch silent "
-                                         "for long lost its worker (logs.tasks.jobs_reap).")
-    rows_done = models.IntegerField(default=0)
     rows = models.IntegerField(default=0)
     inserted = models.IntegerField(default=0)
     duplicates = models.IntegerField(default=0)
@@ -43,10 +28,9 @@ class IngestBatch(models.Model):
     categories = models.JSONField(default=dict, blank=True)
     customers_created = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Job.Meta):
+        pass
 
     def __str__(self):
         return f"ingest #{self.pk} {self.filename or self.origin}"

@@ -24,12 +24,12 @@ from django.utils import timezone
 from logs.choices import Source
 from logs.classify import classify_call, classify_export_row
 from logs.models import Call, Customer, IngestBatch, IngestConflict
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 from logs.parsers import (
     InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
 )
 from logs.pricing import Catalog, expected_charge
-from logs.services.jobs import jobs_fail_silent
+from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
 from logs.services.rollups import hour_of, rollups_refresh
 from logs.timeutil import billing_tz
 
@@ -53,7 +53,7 @@ FILLABLE = (
     "token_name", "route", "group", "log_type", "http_status", "finish_reason", "block_reason",
     "finish_message", "error_text", "prompt_tokens", "output_tokens", "thoughts_tokens", "total_tokens",
     "image_tokens", "image_size", "latency_ms", "charged_usd", "group_ratio", "prompt_fingerprint",
-    "prompt", "response",
+    "prompt", "response", "channel_id",
 )
 
 
@@ -374,10 +374,6 @@ def _copy_converter(field):
     raise TypeError(f"no COPY converter for {field.name} ({kind})")  # a new field type: add one
 
 
-def _json_dump(value):
-    return None if value is None else json.dumps(value)
-
-
 def _open(source) -> tuple[io.BufferedIOBase, str]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -426,9 +422,7 @@ def calls_ingest(
             status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
         )
     else:
-        now = timezone.now()
-        IngestBatch.objects.filter(pk=batch.pk).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
-        batch.status, batch.started_at, batch.heartbeat_at = JobStatus.RUNNING, now, now
+        job_claim(job=batch, only_from=None)
     try:
         zone = _zone(tz)
         head = stream.read(65536)
@@ -466,15 +460,13 @@ def calls_ingest(
             _heartbeat(batch)
             rollups_refresh(customer_id=cid, hours=hours)
     except InputError as exc:
-        batch.status, batch.error, batch.finished_at = JobStatus.FAILED, str(exc), timezone.now()
-        batch.save()
+        job_fail(job=batch, error=str(exc), fields=("source",))
         raise
     except Exception as exc:
         log.exception("ingest %s failed", batch.pk)
-        batch.status, batch.finished_at = JobStatus.FAILED, timezone.now()
-        batch.error = (f"ingest stopped at an unexpected error ({exc.__class__.__name__}); rows stored "
+        job_fail(job=batch, fields=("source",),
+                 error=f"ingest stopped at an unexpected error ({exc.__class__.__name__}); rows stored "
                        f"before it are complete calls, and ingesting the file again adds only the rest")
-        batch.save()
         raise
     finally:
         if isinstance(source, (str, os.PathLike)):
@@ -490,21 +482,63 @@ def calls_ingest(
     batch.customers_created = run.created
     if run.synthetic:
         batch.notes = [f"{run.synthetic} rows had no request ID: each is keyed by (time, token, model, cost)"]
+    job_finish(job=batch, save=True)
+    return batch
+
+
+def records_ingest(*, batch: IngestBatch, chunks: Iterable[tuple[list, Callable[[], None] | None]]
+                   ) -> IngestBatch:
+    """Ingest rows already read into Record / Skipped / Rejected (a gateway's log rows), a chunk at a time.
+
+    The same run as `calls_ingest` (decisions, counts, customers, rollups), but each chunk is ONE
+    transaction: its calls, the rollups of its hours, the batch's running summary and the
+    caller's `commit()` (where a gateway source moves its high-water mark) commit together or
+    not at all. `batch` is a running IngestBatch; returns it done, with its summary.
+    """
+    run = _Run(batch, None)
+    seen = 0
+    for items, commit in chunks:
+        records = [item for item in items if isinstance(item, Record)]
+        with transaction.atomic():
+            for item in items:
+                if isinstance(item, Skipped):
+                    run.counts["skipped"] += 1
+                elif not isinstance(item, Record):
+                    run.rejected.append({"line": item.line, "reason": item.reason})
+            if records:
+                run.apply(records)
+            for cid, hours in run.touched.items():
+                rollups_refresh(customer_id=cid, hours=hours)
+            run.touched.clear()
+            seen += len(items)
+            _summary_fill(batch, run, seen)
+            batch.heartbeat_at = timezone.now()
+            batch.save()
+            if commit is not None:
+                commit()
+    _summary_fill(batch, run, seen)
     batch.status, batch.finished_at = JobStatus.DONE, timezone.now()
     batch.save()
     return batch
 
 
+def _summary_fill(batch: IngestBatch, run: _Run, seen: int) -> None:
+    batch.rows = batch.rows_done = seen
+    batch.inserted, batch.duplicates = run.counts["inserted"], run.counts["duplicates"]
+    batch.conflicts, batch.skipped = run.counts["conflicts"], run.counts["skipped"]
+    batch.rejected = list(run.rejected)
+    batch.categories = dict(sorted(run.categories.items()))
+    batch.customers_created = list(run.created)
+
+
 def _progress(batch: IngestBatch, done: int, callback) -> None:
-    batch.heartbeat_at = timezone.now()
-    IngestBatch.objects.filter(pk=batch.pk).update(rows_done=done, heartbeat_at=batch.heartbeat_at)
+    job_progress(job=batch, rows_done=done)
     if callback:
         callback(done)
 
 
 def _heartbeat(batch: IngestBatch) -> None:
-    batch.heartbeat_at = timezone.now()
-    IngestBatch.objects.filter(pk=batch.pk).update(heartbeat_at=batch.heartbeat_at)
+    job_progress(job=batch)
 
 
 def ingests_reap(*, now: dt.datetime | None = None) -> list[int]:
@@ -523,16 +557,14 @@ def ingests_reap(*, now: dt.datetime | None = None) -> list[int]:
 def ingest_batch_run(*, batch_id: int) -> IngestBatch | None:
     """The Celery task's body: ingest an uploaded file recorded on a batch row."""
     batch = IngestBatch.objects.select_related("customer", "created_by").filter(pk=batch_id).first()
-    if batch is None or batch.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+    if batch is None or not JobStatus.is_active(batch.status):
         return batch
     try:
         with batch.file.open("rb") as fh:
             return calls_ingest(source=fh, fmt=batch.declared_format, customer=batch.customer,
                                 tz=batch.tz or None, user=batch.created_by, origin=batch.origin,
                                 filename=batch.filename, batch=batch)
-    except InputError:
-        return IngestBatch.objects.get(pk=batch_id)
-    except Exception:
+    except Exception:  # noqa: BLE001  (bad input or not: the batch row records the failure in words)
         return IngestBatch.objects.get(pk=batch_id)
 
 
@@ -548,6 +580,3 @@ def ingest_upload_create(*, uploaded_file, fmt: str, customer: Customer | None, 
     transaction.on_commit(lambda: ingest_run.delay(batch.pk))
     return batch
 
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.timezone.utc)

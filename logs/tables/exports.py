@@ -10,10 +10,7 @@ from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.tables.base import BaseTable, local_time
 
-BADGE = {
-    JobStatus.QUEUED: "badge-neutral", JobStatus.RUNNING: "badge-warn", JobStatus.DONE: "badge-ok",
-    JobStatus.FAILED: "badge-bad", JobStatus.CANCELLED: "badge-neutral", JobStatus.EXPIRED: "badge-neutral",
-}
+BADGE = JobStatus.BADGE
 
 
 def _filters_text(job: ExportJob) -> str:

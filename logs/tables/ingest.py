@@ -4,10 +4,8 @@ from __future__ import annotations
 import django_tables2 as tables
 
 from logs.models import IngestBatch
-from logs.models.ingest import JobStatus
-from logs.tables.base import BADGE_BAD, BADGE_OK, BaseTable, NumColumn, badge, local_time
-
-STATUS_BADGE = {JobStatus.DONE: BADGE_OK, JobStatus.FAILED: BADGE_BAD}
+from logs.models.jobs import JobStatus
+from logs.tables.base import BaseTable, NumColumn, badge, local_time
 
 
 class IngestBatchTable(BaseTable):
@@ -41,7 +39,7 @@ class IngestBatchTable(BaseTable):
         return value if value is not None else "from data"
 
     def render_status(self, value, record):
-        return badge(record.get_status_display(), STATUS_BADGE.get(value, ""))
+        return badge(record.get_status_display(), JobStatus.badge(value))
 
     def render_rejected(self, value):
         return len(value or [])

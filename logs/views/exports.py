@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from logs.forms.exports import ExportForm
 from logs.models import ExportJob
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
 from logs.scoping import current_customer, is_staff
+from logs.selectors.jobs import job_status, jobs_visible
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
 from logs.tables.exports import ExportJobTable
 from logs.views.base import keyset_list
@@ -20,12 +21,6 @@ from logs.views.base import keyset_list
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PER_PAGE = 50
 RETRY_AFTER_SECONDS = 5
-
-
-def jobs_visible(user):
-    """The jobs a user may see: their own; staff, every one."""
-    qs = ExportJob.objects.select_related("customer", "owner")
-    return qs if is_staff(user) else qs.filter(owner=user)
 
 
 def _job_or_404(request, pk) -> ExportJob:
@@ -63,24 +58,10 @@ def tasks(request):
 
 
 def job_state(job: ExportJob) -> dict:
-    total = job.rows_total
-    if job.status == JobStatus.DONE:
-        percent = 100
-    else:
-        percent = int(100 * job.rows_done / total) if total else 0
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "rows_done": job.rows_done,
-        "rows_total": total,
-        "percent": percent,
-        "error": job.error if job.status == JobStatus.FAILED else "",
-        "filename": job.filename,
-        "size": job.size,
-        "download_url": reverse("logs:task_download", args=[job.pk]) if job.status == JobStatus.DONE else None,
-        "finished": job.status not in (JobStatus.QUEUED, JobStatus.RUNNING),
-    }
+    """An export's status: the one job status shape, with its file."""
+    done = job.status == JobStatus.DONE
+    return job_status(job, filename=job.filename, size=job.size,
+                      download_url=reverse("logs:task_download", args=[job.pk]) if done else None)
 
 
 @require_GET
@@ -92,7 +73,7 @@ def task_status(request, pk):
 @require_GET
 def task_download(request, pk):
     job = _job_or_404(request, pk)
-    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+    if JobStatus.is_active(job.status):
         resp = HttpResponse(f"The export is {job.get_status_display().lower()}: "
                             f"{job.rows_done:,} rows written so far. Try again shortly.",
                             status=409, content_type="text/plain; charset=utf-8")
@@ -132,5 +113,3 @@ def task_cancel(request, pk):
     else:
         messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: it cannot be cancelled.")
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
-
-

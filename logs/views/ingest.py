@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from logs.forms.ingest import UploadForm
 from logs.models import IngestBatch
+from logs.selectors.jobs import job_status
 from logs.services.ingest import ingest_upload_create
 from logs.tables.ingest import IngestBatchTable
 from logs.views.base import keyset_list
@@ -35,4 +36,4 @@ def ingest_batch(request, pk):
 @staff_member_required
 def ingest_batch_status(request, pk):
     batch = get_object_or_404(IngestBatch, pk=pk)
-    return JsonResponse({"status": batch.status, "rows_done": batch.rows_done, "error": batch.error})
+    return JsonResponse(job_status(batch))

@@ -1,13 +1,65 @@
-// A job's page (ingest batch, reconciliation): while the job is queued or running, poll its
-// status endpoint (data-status-url), show the rows done, and reload the page when it ends.
+// The one poller of job rows (ingest batches, exports, reconciliations). Every element with
+// data-status-url whose data-status is an active state is polled every 1.5 s; the states
+// (label, badge, active, retryable) are rendered into the page by {% job_statuses %} from
+// logs.models.jobs.JobStatus, so no second map lives here. The status JSON is the one shape of
+// logs.selectors.jobs.job_status; it updates, inside the element: the badge (.js-status), the
+// progress bar (.js-bar), the counts (.js-rows, #rows-done), the size (.js-size), the actions
+// (.js-download, .js-cancel, .js-retry) and the error (.js-error). An element with
+// data-reload-when-finished reloads the page when its job ends (to show the result).
 (function () {
-  var el = document.querySelector("[data-status-url]");
-  if (!el || ["queued", "running"].indexOf(el.dataset.status) < 0) return;
-  setInterval(function () {
-    fetch(el.dataset.statusUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (d) {
-      if (d.status !== "queued" && d.status !== "running") { location.reload(); return; }
-      var n = document.getElementById("rows-done");
-      if (n) n.textContent = d.rows_done;
-    });
-  }, 1500);
+  "use strict";
+  var source = document.getElementById("job-statuses");
+  var STATES = source ? JSON.parse(source.textContent) : {};
+  var INTERVAL = 1500;
+
+  function state(status) { return STATES[status] || {}; }
+  function num(n) { return n === null || n === undefined ? "" : Number(n).toLocaleString("en-US"); }
+  function size(bytes) {
+    if (!bytes) { return "—"; }
+    var units = ["bytes", "KB", "MB", "GB"], i = 0, v = bytes;
+    while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return (i ? v.toFixed(1) : v) + " " + units[i];
+  }
+  function show(el, on) { if (el) { el.hidden = !on; } }
+
+  function update(el, s) {
+    el.dataset.status = s.status;
+    var badge = el.querySelector(".js-status");
+    if (badge) { badge.textContent = s.status_label; badge.className = "badge js-status " + (s.badge || ""); }
+    var bar = el.querySelector(".js-bar");
+    if (bar) { bar.style.width = s.percent + "%"; bar.parentNode.setAttribute("aria-valuenow", s.percent); }
+    var rows = el.querySelector(".js-rows");
+    if (rows) {
+      rows.textContent = s.rows_total === null ? num(s.rows_done) + " rows"
+        : num(s.rows_done) + " of " + num(s.rows_total) + " rows";
+    }
+    var done = el.querySelector("#rows-done, .js-rows-done");
+    if (done) { done.textContent = s.rows_done; }
+    var sz = el.querySelector(".js-size");
+    if (sz) { sz.textContent = size(s.size); }
+    var dl = el.querySelector(".js-download");
+    if (dl && s.download_url) { dl.href = s.download_url; }
+    show(dl, !!s.download_url);
+    show(el.querySelector(".js-cancel"), !!s.active);
+    show(el.querySelector(".js-retry"), !!state(s.status).retryable);
+    var err = el.querySelector(".js-error");
+    if (err) { err.textContent = s.error || ""; show(err, !!s.error); }
+  }
+
+  function poll() {
+    var els = Array.prototype.filter.call(document.querySelectorAll("[data-status-url]"),
+      function (el) { return state(el.dataset.status).active; });
+    if (!els.length) { return; }
+    Promise.all(els.map(function (el) {
+      return fetch(el.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s) { return; }
+          if (!s.active && el.hasAttribute("data-reload-when-finished")) { window.location.reload(); return; }
+          update(el, s);
+        })
+        .catch(function () { /* try again at the next tick */ });
+    })).then(function () { window.setTimeout(poll, INTERVAL); });
+  }
+  window.setTimeout(poll, INTERVAL);
 })();

@@ -126,3 +126,26 @@ def test_tasks_page_polls_progress_until_done(page, live_server, client):
     assert row.locator(".js-retry").is_visible() and not row.locator(".js-cancel").is_visible()
     page.screenshot(path=str(ARTIFACTS / "exports-5-failed.png"))
     assert page.outside == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_same_poller_follows_a_reconciliation_and_reloads_when_it_ends(page, live_server, client):
+    """The one poller (static/js/poll.js) on a job page: progress without a reload, then the
+    page reloads to show the outcome."""
+    from billing.models import Reconciliation
+
+    acme = f.customer("acme")
+    alice = f.user("alice", customer_obj=acme)
+    recon = Reconciliation.objects.create(customer=acme, status="running", rows_done=100, filename="local.csv")
+    _login(page, live_server, client, alice)
+    page.goto(f"{live_server.url}/billing/reconcile/{recon.pk}/")
+    assert page.locator("#rows-done").inner_text() == "100"
+    assert "badge-warn" in page.locator("#recon .js-status").get_attribute("class")
+    Reconciliation.objects.filter(pk=recon.pk).update(rows_done=250)
+    page.wait_for_function("document.getElementById('rows-done').textContent === '250'")
+    Reconciliation.objects.filter(pk=recon.pk).update(status="failed", error="no row in the period")
+    page.locator("#recon .errorlist").wait_for(state="visible")  # reloaded: the outcome is shown
+    assert "no row in the period" in page.inner_text("#recon")
+    assert "badge-bad" in page.locator("#recon .js-status").get_attribute("class")
+    assert page.outside == []

@@ -37,7 +37,7 @@ def test_export_jobs_page_by_keyset(client, staff):
     jobs = ExportJob.objects.bulk_create([
         ExportJob(owner=staff, customer=acme, filename=f"job-{i}.xlsx", status="done") for i in range(60)])
     expected = [str(j.pk) for j in sorted(jobs, key=lambda j: (j.created_at, j.pk), reverse=True)]
-    pages, sql = keyset_walk(client, "/tasks/?per_page=25", _job_rows)
+    pages, sql = keyset_walk(client, "/tasks/?per_page=25", _job_rows, table="logs_exportjob")
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 25, 10]
     assert " OFFSET " not in sql and "COUNT(" not in sql
     html = client.get("/tasks/?per_page=25").content.decode()
@@ -48,12 +48,12 @@ def test_ingest_batches_page_by_keyset_forward_and_back(client, staff):
     batches = IngestBatch.objects.bulk_create([IngestBatch(filename=f"f{i}.ndjson", status="done")
                                               for i in range(30)])
     expected = [str(b.pk) for b in sorted(batches, key=lambda b: (b.created_at, b.pk), reverse=True)]
-    pages, sql = keyset_walk(client, "/ingest/", _batch_rows)
+    pages, sql = keyset_walk(client, "/ingest/", _batch_rows, table="logs_ingestbatch")
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 5]
     assert " OFFSET " not in sql and "COUNT(" not in sql
     last = client.get("/ingest/").content.decode()
     nxt = re.search(r'href="(\?[^"]*)" rel="next"', last).group(1).replace("&amp;", "&")
-    back, _ = keyset_walk(client, "/ingest/" + nxt, _batch_rows, rel="prev")
+    back, _ = keyset_walk(client, "/ingest/" + nxt, _batch_rows, table="logs_ingestbatch", rel="prev")
     assert back == [expected[25:], expected[:25]]
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from logs.models import Call
-from logs.pagination import BadCursor, Key, keyset_batches, keyset_page
+from logs.pagination import BadCursor, Key, keyset_page
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +115,14 @@ def test_an_ascending_order_and_typed_cursors(calls):
             keyset_page(calls, per_page=5, after=bad)
 
 
-def test_batches_walk_everything_in_time_order(calls):
-    batches = list(keyset_batches(calls, ["created_at", "id", "request_id"], 4))
-    rows = [r[2] for b in batches for r in b]
-    assert rows == list(calls.order_by("created_at", "id").values_list("request_id", flat=True))
-    assert [len(b) for b in batches] == [4, 4, 4, 4, 4, 3]
+def test_keyset_batches_walk_every_row_once_in_key_order(calls):
+    from logs.pagination import keyset_batches
+
+    expected = list(calls.order_by("created_at", "id").values_list("created_at", "id", "request_id"))
+    pages = list(keyset_batches(calls, ["created_at", "id", "request_id"], 4))
+    assert [len(p) for p in pages] == [4, 4, 4, 4, 4, 3]
+    assert [row for page in pages for row in page] == expected
+    by_id = list(keyset_batches(calls, ["id"], 10, key=("id",)))
+    assert [r[0] for page in by_id for r in page] == sorted(calls.values_list("id", flat=True))
+    with pytest.raises(ValueError):
+        next(keyset_batches(calls, ["request_id", "id"], 4))

@@ -138,8 +138,9 @@ def child_export(out_dir: str) -> dict:
     import datetime as dt
 
     from logs.models import Customer, ExportJob, User
-    from logs.models.ingest import JobStatus
+    from logs.models.jobs import JobStatus
     from logs.services import exports as svc
+    from logs.services.exports.jobs import _job_progress
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     job = ExportJob.objects.create(owner=User.objects.get(username="bench"),
@@ -147,7 +148,7 @@ def child_export(out_dir: str) -> dict:
                                    date_from=dt.date.fromisoformat(MONTH_FROM),
                                    date_to=dt.date.fromisoformat(MONTH_TO),
                                    status=JobStatus.RUNNING, filename="bench.xlsx")
-    real = svc._job_progress(job)
+    real = _job_progress(job)
     ticks = []
 
     def progress(done, total):
@@ -174,8 +175,9 @@ def child_baseline(out_dir: str) -> dict:
     from openpyxl.styles import Font
 
     from logs.models import Call, Customer
+    from logs.pagination import keyset_batches
     from logs.selectors.calls import calls_filter
-    from logs.services import exports as svc
+    from logs.services.exports import writer as svc
     from logs.timeutil import billing_tz
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -202,7 +204,7 @@ def child_baseline(out_dir: str) -> dict:
     ws.append(header)
     n = 0
     max_rows = settings.NBAUDIT_EXPORT_MAX_ROWS
-    for row in svc._keyset(qs, fields, svc.BATCH):
+    for row in (r for page in keyset_batches(qs, fields, svc.BATCH) for r in page):
         if n and n % max_rows == 0:  # the same sheet split, so both write the same cells
             ws = wb.create_sheet(f"Calls ({n // max_rows + 1})")
             ws.append(header)

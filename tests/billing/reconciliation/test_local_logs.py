@@ -198,7 +198,7 @@ def test_task_records_a_refusal(acme):
 
 
 def test_task_records_an_internal_error_without_a_trace(acme, fixtures_dir, monkeypatch):
-    import billing.services.reconciliation as svc
+    import billing.services.reconciliation.run as svc
 
     def boom(*args, **kw):
         raise RuntimeError("secret internals")
@@ -215,7 +215,7 @@ def test_task_records_an_internal_error_without_a_trace(acme, fixtures_dir, monk
 
 def test_a_log_larger_than_one_staging_batch(acme, monkeypatch):
     """Several load batches and progress updates (COPY on PostgreSQL, executemany on SQLite)."""
-    import billing.services.reconciliation as svc
+    import billing.services.reconciliation.run as svc
 
     monkeypatch.setattr(svc, "BATCH", 1000)
     monkeypatch.setattr(svc, "PROGRESS_EVERY", 2000)

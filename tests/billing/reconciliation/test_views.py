@@ -6,6 +6,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from billing.models import Reconciliation
+from logs.models import ExportJob
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,10 @@ def test_status_endpoint_reports_progress(client, alice, acme, fixtures_dir):
     recon = Reconciliation.objects.create(customer=acme, status="running", rows_done=1234)
     client.force_login(alice)
     data = client.get(reverse("billing:reconciliation_status", args=[recon.pk])).json()
-    assert data == {"status": "running", "rows_done": 1234, "error": ""}
+    # the one status shape of every job (ingest batch, export, reconciliation)
+    assert data == {"id": recon.pk, "status": "running", "status_label": "Running", "badge": "badge-warn",
+                    "active": True, "finished": False, "rows_done": 1234, "rows_total": None, "percent": 0,
+                    "error": ""}
     page = client.get(reverse("billing:reconciliation", args=[recon.pk])).content.decode()
     assert "1234" in page and "refreshes by itself" in page
 
@@ -68,7 +72,19 @@ def test_excel_download_holds_the_figures_and_the_differences(client, alice, fix
     client.force_login(alice)
     _upload(client, fixtures_dir, django_capture_on_commit_callbacks)
     recon = Reconciliation.objects.get()
-    response = client.get(reverse("billing:reconciliation_xlsx", args=[recon.pk]), {"category": "duplicate_charge"})
+    url = reverse("billing:reconciliation_xlsx", args=[recon.pk])
+    # The download is an export job, written by the export worker (eager here) ...
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(url, {"category": "duplicate_charge"})
+    job = ExportJob.objects.get(kind="reconciliation")
+    assert response.status_code == 302 and response.url == f"{reverse('logs:tasks')}#job-{job.pk}"
+    job.refresh_from_db()
+    assert job.status == "done" and job.created_by == alice and job.customer == recon.customer, job.error
+    # ... and the same link, once it is done, serves its file (no second job).
+    response = client.get(url, {"category": "duplicate_charge"})
+    assert response.status_code == 302 and response.url == reverse("logs:task_download", args=[job.pk])
+    assert ExportJob.objects.count() == 1
+    response = client.get(response.url)
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(values_only=True) if row and row[0]}
@@ -153,7 +169,8 @@ def test_past_reconciliations_and_a_reports_request_ids_page_by_key(client, alic
         Reconciliation(customer=acme, filename=f"local-{i}.csv", status="done") for i in range(30)])
     expected = [str(r.pk) for r in sorted(recons, key=lambda r: (r.created_at, r.pk), reverse=True)]
     pages, sql = keyset_walk(client, reverse("billing:reconcile"),
-                             lambda html: re.findall(r'<a href="/billing/reconcile/(\d+)/">', html))
+                             lambda html: re.findall(r'<a href="/billing/reconcile/(\d+)/">', html),
+                             table="billing_reconciliation")
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 5]
     assert " OFFSET " not in sql and "COUNT(" not in sql
 
@@ -162,6 +179,7 @@ def test_past_reconciliations_and_a_reports_request_ids_page_by_key(client, alic
         ReconciliationItem(reconciliation=recon, request_id=f"item-{i:03d}", category="amount_mismatch")
         for i in range(120)] + [ReconciliationItem(reconciliation=recon, request_id="same", category="match")])
     pages, sql = keyset_walk(client, reverse("billing:reconciliation", args=[recon.pk]),
-                             lambda html: re.findall(r"<td >(item-\d+|same)</td>", html))
+                             lambda html: re.findall(r"<td >(item-\d+|same)</td>", html),
+                             table="billing_reconciliationitem")
     assert sum(pages, []) == [f"item-{i:03d}" for i in range(120)] and [len(p) for p in pages] == [50, 50, 20]
     assert " OFFSET " not in sql and "COUNT(" not in sql

@@ -210,6 +210,7 @@ def test_tallies_page_by_key_in_month_then_customer_order(staff_client):
         cells = r'<a href="/billing/tallies/\d+/">(\d{4}-\d\d)</a></td>\s*<td >([^<]+)</td>'
         return [f"{m} {s}" for m, s in re.findall(cells, html)]
 
-    pages, sql = keyset_walk(staff_client, reverse("billing:tallies") + "?per_page=25", rows)
+    pages, sql = keyset_walk(staff_client, reverse("billing:tallies") + "?per_page=25", rows,
+                             table="billing_tally")
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 11]
     assert " OFFSET " not in sql and "COUNT(" not in sql

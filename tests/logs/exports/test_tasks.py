@@ -12,6 +12,7 @@ from django.utils import timezone
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.services import exports as svc
+from logs.services.exports import jobs as export_jobs, writer
 from logs.tasks import export_run, exports_expire, jobs_reap
 from tests import factories as f
 
@@ -62,7 +63,7 @@ def test_transient_database_error_is_retried(job, eager, monkeypatch):
             raise OperationalError("server closed the connection unexpectedly")
         return real(**kw)
 
-    monkeypatch.setattr(svc, "export_write", flaky)
+    monkeypatch.setattr(writer, "export_write", flaky)
     export_run.apply(args=[job.pk])
     job.refresh_from_db()
     assert len(calls) == 2
@@ -76,7 +77,7 @@ def test_database_lost_every_time_fails_once_in_words(job, eager, monkeypatch):
         calls.append(1)
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(svc, "export_write", down)
+    monkeypatch.setattr(writer, "export_write", down)
     result = export_run.apply(args=[job.pk])
     assert result.failed() and isinstance(result.result, OperationalError)
     job.refresh_from_db()
@@ -95,7 +96,7 @@ def test_other_errors_fail_at_once_in_words(job, eager, monkeypatch):
         calls.append(1)
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(svc, "export_write", slow)
+    monkeypatch.setattr(writer, "export_write", slow)
     assert export_run.apply(args=[job.pk]).get() == JobStatus.FAILED
     job.refresh_from_db()
     assert len(calls) == 1
@@ -110,11 +111,11 @@ def test_cancelled_before_start_is_not_run(job, eager):
 
 
 def test_cancel_while_running_stops_and_leaves_no_file(job, monkeypatch):
-    monkeypatch.setattr(svc, "CHECK_EVERY", 1)
+    monkeypatch.setattr(writer, "CHECK_EVERY", 1)
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     job.refresh_from_db()
     seen = []
-    real = svc._job_progress(job)
+    real = export_jobs._job_progress(job)
 
     def progress(done, total):
         seen.append(done)
@@ -131,11 +132,11 @@ def test_cancel_while_running_stops_and_leaves_no_file(job, monkeypatch):
 
 
 def test_progress_and_heartbeat_recorded_while_running(job, monkeypatch):
-    monkeypatch.setattr(svc, "CHECK_EVERY", 1)
+    monkeypatch.setattr(writer, "CHECK_EVERY", 1)
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     job.refresh_from_db()
     beats = []
-    real = svc._job_progress(job)
+    real = export_jobs._job_progress(job)
 
     def progress(done, total):
         real(done, total)
@@ -212,3 +213,24 @@ def test_unreachable_queue_fails_the_job_in_words(monkeypatch, django_capture_on
                                 date_to=dt.date(2026, 10, 31), filters={})
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "could not be queued" in job.error
+
+
+def test_a_killed_workers_temporary_file_goes_with_the_reaper_and_the_expiry(job, eager, django_capture_on_commit_callbacks):
+    """A worker killed mid-write leaves `.export-<job>-….part`: the reaper deletes it when it
+    settles the job; the expiry beat deletes the parts of jobs no longer running at once."""
+    stale = timezone.now() - dt.timedelta(minutes=5)
+    ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=2, heartbeat_at=stale)
+    dead = svc.export_dir() / f".export-{job.pk}-abc123.xlsx.part"
+    dead.write_bytes(b"partial")
+    assert jobs_reap.apply().get()["failed"] == [job.pk]
+    assert not dead.exists()
+
+    running = ExportJob.objects.create(owner=job.owner, customer=job.customer, date_from=job.date_from,
+                                       date_to=job.date_to, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+    live = svc.export_dir() / f".export-{running.pk}-def456.xlsx.part"
+    left = svc.export_dir() / f".export-{job.pk}-ghi789.xlsx.part"  # its job failed: nobody writes it
+    young = svc.export_dir() / ".export-jkl012.xlsx.part"  # the command's, still being written
+    for path in (live, left, young):
+        path.write_bytes(b"partial")
+    exports_expire.apply().get()
+    assert live.exists() and young.exists() and not left.exists()
