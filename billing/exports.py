@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 
 from billing.choices import ReconCategory, TallyCallStatus
-from billing.forms.reconcile import ItemFilterSet
+from billing.filtersets import ItemFilterSet
 from billing.models import Reconciliation, ReconciliationItem, Tally, TallyCall
 from billing.services.reconciliation import reconciliation_summary
 from billing.services.tally import REPEATED_REASON

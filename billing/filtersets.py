@@ -4,17 +4,24 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from billing.choices import TallyCallStatus, TallyStatus
-from billing.models import Tally, TallyCall
+from billing.choices import ReconCategory, TallyCallStatus, TallyStatus
+from billing.forms.tallies import MonthField
+from billing.models import ReconciliationItem, Tally, TallyCall
 from billing.selectors import tallies_overdue_q
 from logs.choices import Category
 from logs.scoping import visible_customers
-from logs.timeutil import parse_month
+
+DIFFERENCES = [c for c in ReconCategory.values if c != ReconCategory.MATCH]
+
+
+class MonthFilter(django_filters.Filter):
+    """A billing month, YYYY-MM (a text that is not one is the form's error, in words)."""
+
+    field_class = MonthField
 
 
 class TallyFilterSet(django_filters.FilterSet):
-    month = django_filters.CharFilter(method="filter_month", label="Month",
-                                      widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8}))
+    month = MonthFilter(field_name="month", label="Month", max_length=None)
     customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
                                                 empty_label="All customers")
     status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")
@@ -33,14 +40,9 @@ class TallyFilterSet(django_filters.FilterSet):
         if user is None or not user.is_staff:
             self.filters.pop("customer")
 
-    def filter_month(self, qs, name, value):
-        if not value:
-            return qs
-        try:
-            return qs.filter(month=parse_month(value))
-        except ValueError:
-            self.form.add_error("month", "Not a month: use YYYY-MM.")
-            return qs.none()
+    def filter_queryset(self, queryset):
+        # A filter that does not parse shows its error and lists nothing (not everything).
+        return super().filter_queryset(queryset) if self.form.is_valid() else queryset.none()
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(tallies_overdue_q()) if value else qs
@@ -55,3 +57,22 @@ class TallyCallFilterSet(django_filters.FilterSet):
     class Meta:
         model = TallyCall
         fields = ["status", "category", "request_id"]
+
+
+class ItemFilterSet(django_filters.FilterSet):
+    category = django_filters.MultipleChoiceFilter(
+        choices=ReconCategory.choices, widget=forms.SelectMultiple,
+        help_text="Empty: every difference (matches left out).")
+    request_id = django_filters.CharFilter(label="Request ID")
+
+    class Meta:
+        model = ReconciliationItem
+        fields = ["category", "request_id"]
+
+    @property
+    def qs(self):
+        qs = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("category"):
+            if not (self.form.is_valid() and self.form.cleaned_data.get("request_id")):
+                qs = qs.filter(category__in=DIFFERENCES)
+        return qs

@@ -55,3 +55,18 @@ def scope_by_customer_field(user, qs, field: str = "customer"):
     if not user.is_authenticated or not user.customer_id:
         return qs.none()
     return qs.filter(**{f"{field}_id": user.customer_id})
+
+
+def scope_calls_for_token(token, slug: str = ""):
+    """Calls an API token may see: a customer token its own customer's; a gateway token every
+    customer's, narrowed to `slug` when given. Raises Customer.DoesNotExist for a customer the
+    token may not see (another customer's slug is as if it did not exist)."""
+    qs = Call.objects.all()
+    slug = (slug or "").strip()
+    if not token.is_gateway:
+        if slug and slug != token.customer.slug:
+            raise Customer.DoesNotExist
+        return qs.filter(customer_id=token.customer_id)
+    if slug:
+        return qs.filter(customer=Customer.objects.get(slug=slug))
+    return qs

@@ -1,14 +1,9 @@
-"""Forms of the reconciliation pages: the upload form and the filters of the differences."""
+"""Forms of the reconciliation pages: the upload form (the differences' filters: billing.filtersets)."""
 from __future__ import annotations
 
-import django_filters
 from django import forms
 
-from billing.choices import ReconCategory
-from billing.models import ReconciliationItem
 from logs.scoping import is_staff, visible_customers
-
-DIFFERENCES = [c for c in ReconCategory.values if c != ReconCategory.MATCH]
 
 
 class ReconcileForm(forms.Form):
@@ -42,22 +37,3 @@ class ReconcileForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("The period starts after it ends.")
         return data
-
-
-class ItemFilterSet(django_filters.FilterSet):
-    category = django_filters.MultipleChoiceFilter(
-        choices=ReconCategory.choices, widget=forms.SelectMultiple,
-        help_text="Empty: every difference (matches left out).")
-    request_id = django_filters.CharFilter(label="Request ID")
-
-    class Meta:
-        model = ReconciliationItem
-        fields = ["category", "request_id"]
-
-    @property
-    def qs(self):
-        qs = super().qs
-        if not self.form.is_valid() or not self.form.cleaned_data.get("category"):
-            if not (self.form.is_valid() and self.form.cleaned_data.get("request_id")):
-                qs = qs.filter(category__in=DIFFERENCES)
-        return qs

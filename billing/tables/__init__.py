@@ -1,1 +1,1 @@
-"""Tables (django-tables2) of billing: tallies, tally calls, reconciliations and their items."""
+"""Tables of billing, on logs' base table (logs.tables.base): tallies, tally calls, reconciliations and their items."""

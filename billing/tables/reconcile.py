@@ -1,4 +1,4 @@
-"""Tables of the reconciliation pages (django-tables2)."""
+"""Tables of the reconciliation pages: the base table of logs.tables.base."""
 from __future__ import annotations
 
 import django_tables2 as tables
@@ -7,40 +7,42 @@ from django.utils.html import format_html
 
 from billing.choices import ReconCategory
 from billing.models import Reconciliation, ReconciliationItem
-from logs.models.ingest import JobStatus
+from logs.models.jobs import JobStatus
+from logs.tables.base import BADGE_BAD, BADGE_OK, BADGE_WARN, BaseTable, NumColumn, badge
 
-NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+# Keyset orders: past reconciliations newest first; a report's items in the order they were found.
+RECONCILIATION_ORDER = ("-created_at", "-id")
+ITEM_ORDER = ("id",)
 CATEGORY_BADGE = {
-    ReconCategory.MATCH: "badge-ok",
-    ReconCategory.REIMBURSABLE_FAILURE: "badge-warn",
-    ReconCategory.MISSING_ON_PLATFORM: "badge-warn",
+    ReconCategory.MATCH: BADGE_OK,
+    ReconCategory.REIMBURSABLE_FAILURE: BADGE_WARN,
+    ReconCategory.MISSING_ON_PLATFORM: BADGE_WARN,
 }
 STATUS_BADGE = JobStatus.BADGE
 
 
 def category_badge(code: str) -> str:
-    return format_html('<span class="badge {}">{}</span>', CATEGORY_BADGE.get(code, "badge-bad"), code)
+    return badge(code, CATEGORY_BADGE.get(code, BADGE_BAD))
 
 
-class ReconciliationTable(tables.Table):
+class ReconciliationTable(BaseTable):
     id = tables.Column(verbose_name="#", linkify=("billing:reconciliation", {"pk": tables.A("pk")}))
     created_at = tables.DateTimeColumn(verbose_name="Started", format="Y-m-d H:i")
-    customer = tables.Column(accessor="customer__slug", verbose_name="Customer", order_by=("customer__slug",))
+    customer = tables.Column(accessor="customer__slug", verbose_name="Customer")
     filename = tables.Column(verbose_name="Local log")
-    period = tables.Column(empty_values=(), orderable=False, verbose_name="Period (UTC+8)")
+    period = tables.Column(empty_values=(), verbose_name="Period (UTC+8)")
     status = tables.Column()
-    local_rows = tables.Column(verbose_name="Local rows", attrs=NUM)
-    platform_rows = tables.Column(verbose_name="Platform rows", attrs=NUM)
-    overcharged_usd = tables.Column(verbose_name="Over-charged", attrs=NUM)
-    undercharged_usd = tables.Column(verbose_name="Under-charged", attrs=NUM)
-    unmatched_charged_usd = tables.Column(verbose_name="No local record", attrs=NUM)
+    local_rows = NumColumn(verbose_name="Local rows")
+    platform_rows = NumColumn(verbose_name="Platform rows")
+    overcharged_usd = NumColumn(verbose_name="Over-charged")
+    undercharged_usd = NumColumn(verbose_name="Under-charged")
+    unmatched_charged_usd = NumColumn(verbose_name="No local record")
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = Reconciliation
         fields = ()
         sequence = ("id", "created_at", "customer", "filename", "period", "status", "local_rows",
                     "platform_rows", "overcharged_usd", "undercharged_usd", "unmatched_charged_usd")
-        order_by = ("-created_at",)
         empty_text = "No reconciliations yet."
 
     def render_period(self, record):
@@ -49,27 +51,26 @@ class ReconciliationTable(tables.Table):
         return "—"
 
     def render_status(self, record, value):
-        return format_html('<span class="badge {}">{}</span>', STATUS_BADGE.get(record.status, ""), value)
+        return badge(value, STATUS_BADGE.get(record.status, ""))
 
 
-class ItemTable(tables.Table):
+class ItemTable(BaseTable):
     request_id = tables.Column(verbose_name="Request ID")
     category = tables.Column()
     platform_category = tables.Column(verbose_name="Platform says")
     local_category = tables.Column(verbose_name="Local log says")
-    charges = tables.Column(verbose_name="Charges", attrs=NUM)
-    charged_usd = tables.Column(verbose_name="Charged", attrs=NUM)
-    expected_usd = tables.Column(verbose_name="Expected", attrs=NUM)
-    over_usd = tables.Column(verbose_name="Over", attrs=NUM)
-    under_usd = tables.Column(verbose_name="Under", attrs=NUM)
-    local_line = tables.Column(verbose_name="Local line", attrs=NUM)
+    charges = NumColumn(verbose_name="Charges")
+    charged_usd = NumColumn(verbose_name="Charged")
+    expected_usd = NumColumn(verbose_name="Expected")
+    over_usd = NumColumn(verbose_name="Over")
+    under_usd = NumColumn(verbose_name="Under")
+    local_line = NumColumn(verbose_name="Local line")
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = ReconciliationItem
         fields = ()
         sequence = ("request_id", "category", "platform_category", "local_category", "charges", "charged_usd",
                     "expected_usd", "over_usd", "under_usd", "local_line")
-        orderable = False  # keyset paging by id: the order is fixed
         empty_text = "No request IDs match these filters."
 
     def render_request_id(self, record, value):

@@ -1,20 +1,28 @@
-"""Tables of billing (django-tables2)."""
+"""Tables of the tally pages: the base table of logs.tables.base."""
 from __future__ import annotations
 
 import django_tables2 as tables
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from billing.choices import TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall
 from billing.selectors import tally_is_overdue
 from billing.services.tally import REPEATED_REASON, tally_amount
-from logs.choices import Category
+from logs.tables.base import (
+    BADGE_BAD,
+    BADGE_OK,
+    BaseTable,
+    MoneyColumn,
+    NumColumn,
+    badge,
+    category_badge,
+    local_time,
+)
 
-NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+# The tallies are listed in this order (keyset paging; the primary key breaks ties).
+TALLY_ORDER = ("-month", "customer__slug", "id")
 STATUS_BADGE = {TallyStatus.DRAFT: "", TallyStatus.APPROVED: "badge-warn", TallyStatus.REJECTED: "badge-bad",
                 TallyStatus.CREDITED: "badge-ok"}
 CALL_BADGE = {TallyCallStatus.COUNTED: "badge-ok", TallyCallStatus.REPEATED: "badge-warn",
@@ -28,23 +36,22 @@ def call_url(pk) -> str:
         return f"/logs/{pk}/"
 
 
-class TallyTable(tables.Table):
+class TallyTable(BaseTable):
     month = tables.Column(linkify=("billing:tally", {"pk": tables.A("pk")}))
-    customer = tables.Column(accessor="customer__slug", verbose_name="Customer", order_by=("customer__slug",))
+    customer = tables.Column(accessor="customer__slug", verbose_name="Customer")
     eligible = tables.Column()
     status = tables.Column()
-    spend_usd = tables.Column(verbose_name="Spend", attrs=NUM)
-    failed_calls = tables.Column(verbose_name="Covered", attrs=NUM)
-    counted_calls = tables.Column(verbose_name="Counted", attrs=NUM)
-    amount = tables.Column(empty_values=(), verbose_name="Amount", orderable=False, attrs=NUM)
+    spend_usd = MoneyColumn(verbose_name="Spend", places=2)
+    failed_calls = NumColumn(verbose_name="Covered")
+    counted_calls = NumColumn(verbose_name="Counted")
+    amount = NumColumn(empty_values=(), verbose_name="Amount")
     due_date = tables.Column(verbose_name="Due")
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = Tally
         fields = ()
         sequence = ("month", "customer", "eligible", "status", "spend_usd", "failed_calls", "counted_calls",
                     "amount", "due_date")
-        order_by = ("-month", "customer")
         empty_text = "No tallies match these filters."
         row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
 
@@ -52,15 +59,10 @@ class TallyTable(tables.Table):
         return f"{value:%Y-%m}"
 
     def render_eligible(self, value, record):
-        if value:
-            return mark_safe('<span class="badge badge-ok">eligible</span>')
-        return format_html('<span class="badge">{}</span>', record.reason or "no")
+        return badge("eligible", BADGE_OK) if value else badge(record.reason or "no")
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {}">{}</span>', STATUS_BADGE.get(value, ""), value)
-
-    def render_spend_usd(self, value):
-        return f"${value:,.2f}"
+        return badge(value, STATUS_BADGE.get(record.status, ""))
 
     def render_amount(self, record):
         amount = tally_amount(record)
@@ -69,31 +71,30 @@ class TallyTable(tables.Table):
 
     def render_due_date(self, value, record):
         if tally_is_overdue(record):
-            return format_html('{} <span class="badge badge-bad">overdue</span>', value.isoformat())
+            return format_html("{} {}", value.isoformat(), badge("overdue", BADGE_BAD))
         return value.isoformat()
 
 
-class TallyCallTable(tables.Table):
+class TallyCallTable(BaseTable):
     created_at = tables.Column(verbose_name="Time")
     request_id = tables.Column(verbose_name="Request ID")
     model = tables.Column()
     category = tables.Column()
-    price_usd = tables.Column(verbose_name="Price", attrs=NUM)
+    price_usd = NumColumn(verbose_name="Price")
     status = tables.Column()
     reason = tables.Column(verbose_name="Reason", empty_values=())
-    act = tables.Column(empty_values=(), verbose_name="", orderable=False)
+    act = tables.Column(empty_values=(), verbose_name="")
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = TallyCall
         fields = ()
-        orderable = False
         empty_text = "No covered failed calls."
 
     def __init__(self, *args, can_act=False, **kw):
         super().__init__(*args, exclude=() if can_act else ("act",), **kw)
 
     def render_created_at(self, value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        return local_time(value)
 
     def render_request_id(self, value, record):
         if record.call_id is None:
@@ -101,17 +102,13 @@ class TallyCallTable(tables.Table):
         return format_html('<a class="mono" href="{}">{}</a>', call_url(record.call_id), value)
 
     def render_category(self, value):
-        try:
-            return Category(value).label
-        except ValueError:
-            return value
+        return category_badge(value)
 
     def render_price_usd(self, value, record):
         return format_html("${}{}", value, " (catalog)" if record.priced_from_catalog else "")
 
     def render_status(self, value, record):
-        return format_html('<span class="badge {}">{}</span>', CALL_BADGE.get(value, ""),
-                           record.get_status_display())
+        return badge(record.get_status_display(), CALL_BADGE.get(value, ""))
 
     def render_reason(self, value, record):
         if not value and record.status == TallyCallStatus.REPEATED:

@@ -14,11 +14,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_tables2 import RequestConfig
 
 from billing.choices import ReconCategory
 from billing.exports import ITEM_FILTERS, reconciliation_export
-from billing.forms.reconcile import ItemFilterSet, ReconcileForm
+from billing.filtersets import ItemFilterSet
+from billing.forms.reconcile import ReconcileForm
 from billing.selectors import reconciliation_get, reconciliations_visible
 from billing.services.reconciliation import (
     ReconciliationRefused,
@@ -26,12 +26,20 @@ from billing.services.reconciliation import (
     reconciliation_enqueue,
     reconciliation_summary,
 )
-from billing.tables.reconcile import ItemTable, ReconciliationTable, category_badge
+from billing.tables.reconcile import (
+    ITEM_ORDER,
+    RECONCILIATION_ORDER,
+    ItemTable,
+    ReconciliationTable,
+    category_badge,
+)
 from logs.models.jobs import JobStatus
 from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import job_status
+from logs.views.base import filter_status, keyset_list
 
 PER_PAGE = 50
+LIST_PER_PAGE = 25
 
 
 def _customer_for(request, form) -> object:
@@ -70,31 +78,11 @@ def reconcile(request):
             raise Http404("No such customer.")
     else:
         form = ReconcileForm(user=request.user, customer=customer)
-    table = ReconciliationTable(reconciliations_visible(request.user, customer=current_customer(request)))
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    return render(request, "billing/recon_list.html", {"form": form, "table": table,
-                                                        "staff": is_staff(request.user)})
-
-
-def _page(request, qs):
-    """Keyset paging by id: continue after the last id seen (no OFFSET, no COUNT)."""
-    try:
-        after = int(request.GET.get("after") or 0)
-    except ValueError:
-        after = 0
-    rows = list(qs.filter(id__gt=after).order_by("id")[: PER_PAGE + 1]) if after else \
-        list(qs.order_by("id")[: PER_PAGE + 1])
-    more = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    params = request.GET.copy()
-    params.pop("after", None)
-    next_url = None
-    if more:
-        params["after"] = rows[-1].pk
-        next_url = "?" + params.urlencode()
-        params.pop("after")
-    first_url = ("?" + params.urlencode()) if after else None
-    return rows, next_url, first_url
+    listed = keyset_list(request, reconciliations_visible(request.user, customer=current_customer(request)),
+                         table_class=ReconciliationTable, order=RECONCILIATION_ORDER, per_page=LIST_PER_PAGE,
+                         noun="reconciliation")
+    return render(request, "billing/recon_list.html", {"form": form, "staff": is_staff(request.user),
+                                                        **listed})
 
 
 def reconciliation_detail(request, pk: int):
@@ -102,10 +90,11 @@ def reconciliation_detail(request, pk: int):
     ctx = {"recon": recon, "running": JobStatus.is_active(recon.status)}
     if recon.status == JobStatus.DONE:
         filterset = ItemFilterSet(request.GET or None, recon.items.all())
-        rows, next_url, first_url = _page(request, filterset.qs)
         summary = reconciliation_summary(reconciliation=recon)
         ctx.update(
-            filterset=filterset, table=ItemTable(rows), next_url=next_url, first_url=first_url,
+            filterset=filterset, filter_form=filterset.form,
+            **keyset_list(request, filterset.qs, table_class=ItemTable, order=ITEM_ORDER, per_page=PER_PAGE,
+                          noun="request ID"),
             summary=summary,
             categories=[{"code": code, "label": label, "badge": category_badge(code),
                          "count": summary["categories"].get(code, 0), **recon.money.get(code, {})}
@@ -113,7 +102,7 @@ def reconciliation_detail(request, pk: int):
             export_url=reverse("billing:reconciliation_xlsx", args=[recon.pk]) + (
                 "?" + request.GET.urlencode() if request.GET else ""),
         )
-    return render(request, "billing/recon_detail.html", ctx)
+    return render(request, "billing/recon_detail.html", ctx, status=filter_status(ctx.get("filter_form")))
 
 
 def reconciliation_status(request, pk: int):

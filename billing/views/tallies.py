@@ -14,7 +14,6 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
@@ -35,11 +34,11 @@ from billing.selectors import (
     tally_is_overdue,
 )
 from billing.services import tally as svc
-from billing.tables.tallies import TallyCallTable, TallyTable
-from logs.pagination import BadCursor, keyset_page
+from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
 from logs.scoping import is_staff
 from logs.services.exports import export_create
 from logs.timeutil import billing_today, next_month
+from logs.views.base import filter_status, keyset_list
 
 PER_PAGE = 50
 
@@ -64,13 +63,13 @@ def _form_errors(form) -> str:
 
 def tally_list(request):
     filterset = TallyFilterSet(request.GET or None, tallies_visible(request.user), request=request)
-    table = TallyTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     staff = is_staff(request.user)
     return render(request, "billing/tally_list.html", {
-        "filterset": filterset, "table": table, "staff": staff,
+        "filterset": filterset, "filter_form": filterset.form, "staff": staff,
+        **keyset_list(request, filterset.qs, table_class=TallyTable, order=TALLY_ORDER, per_page=PER_PAGE,
+                      noun="tally", nouns="tallies"),
         "compute_form": TallyComputeForm(initial={"month": f"{svc.previous_month():%Y-%m}"}) if staff else None,
-    })
+    }, status=filter_status(filterset.form))
 
 
 def tally_detail(request, pk: int):
@@ -78,20 +77,8 @@ def tally_detail(request, pk: int):
     staff = is_staff(request.user)
     can_act = staff and tally.status == TallyStatus.DRAFT
     calls_fs = TallyCallFilterSet(request.GET or None, tally_calls(tally))
-    try:
-        page = keyset_page(calls_fs.qs, per_page=PER_PAGE, after=request.GET.get("after"),
-                           before=request.GET.get("before"))
-    except BadCursor:
-        messages.warning(request, "That page link was not valid; showing the first page.")
-        page = keyset_page(calls_fs.qs, per_page=PER_PAGE)
-
-    def page_url(**cursor):
-        params = request.GET.copy()
-        for key in ("after", "before", "call", "action"):
-            params.pop(key, None)
-        params.update({k: v for k, v in cursor.items() if v})
-        return "?" + params.urlencode()
-
+    calls = keyset_list(request, calls_fs.qs, table_class=TallyCallTable, per_page=PER_PAGE,
+                        table_kwargs={"can_act": can_act}, noun="call", drop=("call", "action"))
     call_form = None
     if can_act:
         call_form = TallyCallActionForm(initial={"request_id": request.GET.get("call", ""),
@@ -99,9 +86,7 @@ def tally_detail(request, pk: int):
     return render(request, "billing/tally_detail.html", {
         "tally": tally, "figures": tally_as_dict(tally), "amount": svc.tally_amount(tally),
         "overdue": tally_is_overdue(tally), "staff": staff, "can_act": can_act,
-        "calls_filter": calls_fs, "calls_table": TallyCallTable(page.rows, can_act=can_act), "page": page,
-        "next_url": page_url(after=page.next_cursor) if page.has_next else None,
-        "prev_url": page_url(before=page.prev_cursor) if page.has_previous else None,
+        "calls_filter": calls_fs, **calls, "calls_table": calls["table"],
         "events": tally_events(tally),
         "approve_form": TallyApproveForm() if can_act else None,
         "reject_form": TallyRejectForm() if can_act else None,

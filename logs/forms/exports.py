@@ -7,24 +7,21 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
-from logs.choices import Category
-from logs.filtersets import RANGE_CHOICES, RANGE_CUSTOM, RANGE_LAST_MONTH, range_dates
-from logs.services.exports import export_filters_clean
+from logs.filters import (
+    RANGE_CHOICES,
+    RANGE_CUSTOM,
+    RANGE_LAST_MONTH,
+    CallFilterForm,
+    filters_json,
+    range_dates,
+)
 from logs.timeutil import billing_today
 
 
-class ExportForm(forms.Form):
+class ExportForm(CallFilterForm):
+    """The one filter schema (logs.filters), with a time range that must be given."""
+
     range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
-    date_from = forms.DateField(required=False, label="From",
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To (included)",
-                              widget=forms.DateInput(attrs={"type": "date"}))
-    model = forms.CharField(required=False)
-    category = forms.MultipleChoiceField(required=False, choices=Category.choices)
-    failed = forms.BooleanField(required=False)
-    token_name = forms.CharField(required=False)
-    http_status = forms.IntegerField(required=False, min_value=100, max_value=599)
-    request_id = forms.CharField(required=False)
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)
@@ -42,15 +39,5 @@ class ExportForm(forms.Form):
         if first and last and first > last:
             raise ValidationError(f"The first day ({first}) is after the last day ({last}).")
         data["first"], data["last"] = first, last
-        try:
-            data["filters"] = export_filters_clean({
-                "model": data.get("model"),
-                "category": data.get("category") or [],
-                "failed": bool(data.get("failed")),
-                "token_name": data.get("token_name"),
-                "http_status": data.get("http_status"),
-                "request_id": data.get("request_id"),
-            })
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
+        data["filters"] = filters_json(data)
         return data

@@ -1,4 +1,7 @@
-"""Reads of calls. Filters are shared by the Logs page, the read API and exports."""
+"""Reads of calls. Filters are shared by the Logs page, the read API and exports.
+
+Their parameters are parsed once, by `logs.filters`; these functions only narrow querysets.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +11,33 @@ from django.db.models import Q, QuerySet
 
 from logs.choices import Category, Family
 from logs.timeutil import billing_tz, day_start
+
+# Never loaded for a list of calls (page, API): they can be large.
+LIST_DEFER = ("response", "prompt", "error_text", "finish_message", "prompt_fingerprint")
+
+
+def days_model_key_filter(
+    qs: QuerySet,
+    *,
+    time_field: str,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    model: str | None = None,
+    token_name: str | None = None,
+    tz=None,
+) -> QuerySet:
+    """The narrowing calls and hourly rollups share: whole days in `tz` (default: the billing
+    zone, both ends included) over `time_field`, a family code or an exact model name, an API key."""
+    tz = tz or billing_tz()
+    if date_from:
+        qs = qs.filter(**{f"{time_field}__gte": day_start(date_from, tz)})
+    if date_to:
+        qs = qs.filter(**{f"{time_field}__lt": day_start(date_to + dt.timedelta(days=1), tz)})
+    if model:
+        qs = qs.filter(family=model) if model in Family.values else qs.filter(model=model)
+    if token_name:
+        qs = qs.filter(token_name=token_name)
+    return qs
 
 
 def calls_filter(
@@ -31,24 +61,17 @@ def calls_filter(
     Dates are whole days in `tz` (default: the billing zone), both ends included; times
     are instants, `time_to` excluded. `model` is a family code or an exact model name.
     """
-    tz = tz or billing_tz()
-    if date_from:
-        qs = qs.filter(created_at__gte=day_start(date_from, tz))
-    if date_to:
-        qs = qs.filter(created_at__lt=day_start(date_to + dt.timedelta(days=1), tz))
+    qs = days_model_key_filter(qs, time_field="created_at", date_from=date_from, date_to=date_to,
+                               model=model, token_name=token_name, tz=tz)
     if time_from:
         qs = qs.filter(created_at__gte=time_from)
     if time_to:
         qs = qs.filter(created_at__lt=time_to)
-    if model:
-        qs = qs.filter(family=model) if model in Family.values else qs.filter(model=model)
     cats = [c for c in (categories or []) if c]
     if cats:
         qs = qs.filter(category__in=cats)
     if failed:
         qs = qs.filter(~Q(category=Category.SUCCESS))
-    if token_name:
-        qs = qs.filter(token_name=token_name)
     if http_status is not None:
         qs = qs.filter(http_status=http_status)
     if request_id:

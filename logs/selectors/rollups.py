@@ -11,9 +11,17 @@ from django.db.models.functions import Coalesce, TruncDay
 
 from logs.choices import Category
 from logs.models import HourlyRollup
+from logs.scoping import is_staff, scope_by_customer_field
+from logs.selectors.calls import days_model_key_filter
 from logs.timeutil import billing_tz
 
 FACETS_TTL = 300
+
+
+def rollups_filter(qs, *, date_from=None, date_to=None, model=None, token_name=None, tz=None):
+    """Rollups of the chosen days (in `tz`), model or family and API key: as calls are narrowed."""
+    return days_model_key_filter(qs, time_field="hour", date_from=date_from, date_to=date_to,
+                                 model=model, token_name=token_name, tz=tz)
 
 
 def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
@@ -77,3 +85,13 @@ def rollup_facets(qs, *, key: str) -> tuple[list[str], list[str]]:
     tokens = sorted({t for t in qs.values_list("token_name", flat=True).distinct().order_by() if t})
     cache.set(cache_key, (models, tokens), FACETS_TTL)
     return models, tokens
+
+
+def rollup_facets_for(*, user, customer) -> tuple[list[str], list[str]]:
+    """Models and API keys seen by the customer (or all the user may see), from rollups."""
+    qs = scope_by_customer_field(user, HourlyRollup.objects.all())
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    key = f"c{customer.pk}" if customer is not None else (
+        "all" if is_staff(user) else f"c{user.customer_id}")
+    return rollup_facets(qs, key=key)

@@ -1,1 +1,1 @@
-"""Tables (django-tables2) of logs: calls and export jobs."""
+"""Tables of logs, on the one base table (base.py): calls, export jobs, ingest batches."""

@@ -1,14 +1,14 @@
-"""The Async Tasks page's table of export jobs (django-tables2)."""
+"""The Async Tasks page's table of export jobs: the base table of logs.tables.base."""
 from __future__ import annotations
 
 import django_tables2 as tables
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
+from logs.tables.base import BaseTable, local_time
 
 BADGE = JobStatus.BADGE
 
@@ -23,7 +23,7 @@ def _filters_text(job: ExportJob) -> str:
     return "; ".join(parts)
 
 
-class ExportJobTable(tables.Table):
+class ExportJobTable(BaseTable):
     id = tables.Column(verbose_name="#")
     created_at = tables.Column(verbose_name="Created")
     what = tables.Column(verbose_name="Export", accessor="filename", empty_values=())
@@ -31,12 +31,11 @@ class ExportJobTable(tables.Table):
     progress = tables.Column(verbose_name="Progress", accessor="rows_done", empty_values=())
     size = tables.Column(verbose_name="Size", empty_values=(),
                          attrs={"td": {"class": "num js-size"}, "th": {"class": "num"}})
-    actions = tables.TemplateColumn(template_name="tasks/_job_actions.html", verbose_name="", orderable=False)
+    actions = tables.TemplateColumn(template_name="tasks/_job_actions.html", verbose_name="")
 
-    class Meta:
+    class Meta(BaseTable.Meta):
         model = ExportJob
         fields = ()
-        orderable = False
         empty_text = "No exports yet. Start one from the Logs page: Export, at the top right."
         attrs = {"class": "tasks"}
         row_attrs = {
@@ -51,7 +50,7 @@ class ExportJobTable(tables.Table):
         self.show_owner = show_owner
 
     def render_created_at(self, value):
-        return format_html('<span class="nowrap">{}</span>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+        return format_html('<span class="nowrap">{}</span>', local_time(value, "%Y-%m-%d %H:%M"))
 
     def render_what(self, value, record):
         who = record.customer.slug if record.customer_id else "all customers"

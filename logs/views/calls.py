@@ -12,32 +12,23 @@ from logs.choices import Category, group_of
 from logs.coverage import coverage_of
 from logs.filtersets import CallFilterSet
 from logs.forms.dashboard import ColumnsForm
-from logs.models import Call, HourlyRollup, IngestConflict
+from logs.models import Call, IngestConflict
 from logs.scoping import current_customer, is_staff, scope_by_customer_field, scope_calls
-from logs.selectors.rollups import rollup_facets
+from logs.selectors.calls import LIST_DEFER
+from logs.selectors.rollups import rollup_facets_for
+from logs.tables.base import local_time
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.views.base import KeysetListView
 
 COLUMNS_SESSION_KEY = "nbaudit_call_columns"
-# Never loaded for a list: they can be large.
-LIST_DEFER = ("response", "prompt", "error_text", "finish_message", "prompt_fingerprint")
 ELIDE_OVER = 2000
-
-
-def facets_for(request, customer):
-    """Models and API keys seen by the customer (or all visible ones), from rollups."""
-    qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
-    if customer is not None:
-        qs = qs.filter(customer=customer)
-    key = f"c{customer.pk}" if customer is not None else (
-        "all" if is_staff(request.user) else f"c{request.user.customer_id}")
-    return rollup_facets(qs, key=key)
 
 
 class CallListView(KeysetListView):
     template_name = "logs/calls.html"
     filterset_class = CallFilterSet
     table_class = CallTable
+    noun = "call"
 
     def dispatch(self, request, *args, **kw):
         self.customer = current_customer(request)
@@ -50,7 +41,7 @@ class CallListView(KeysetListView):
         return qs
 
     def get_filterset_kwargs(self):
-        models, tokens = facets_for(self.request, self.customer)
+        models, tokens = rollup_facets_for(user=self.request.user, customer=self.customer)
         return {"tz": self.request.tz, "today": timezone.localdate(timezone=self.request.tz),
                 "models": models, "tokens": tokens}
 
@@ -125,7 +116,7 @@ def field_rows(call: Call, *, staff: bool = False) -> list[tuple[str, object]]:
         elif f.choices and value:
             value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
         elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
-            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+            value = local_time(value, "%Y-%m-%d %H:%M:%S %Z")
         rows.append((str(f.verbose_name), value))
     return rows
 

@@ -16,9 +16,10 @@ from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import job_status, jobs_visible
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
 from logs.tables.exports import ExportJobTable
+from logs.views.base import keyset_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LIST_LIMIT = 100
+PER_PAGE = 50
 RETRY_AFTER_SECONDS = 5
 
 
@@ -50,11 +51,10 @@ def export_new(request):
 
 @require_GET
 def tasks(request):
-    """The Async Tasks page: the user's export jobs (staff: everyone's), newest first."""
-    qs = jobs_visible(request.user)[:LIST_LIMIT]
-    table = ExportJobTable(qs, show_owner=is_staff(request.user))
-    return render(request, "tasks/tasks.html", {"table": table, "limit": LIST_LIMIT,
-                                                "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
+    """The Async Tasks page: the user's export jobs (staff: everyone's), newest first, by keyset."""
+    listed = keyset_list(request, jobs_visible(request.user), table_class=ExportJobTable, per_page=PER_PAGE,
+                         table_kwargs={"show_owner": is_staff(request.user)}, noun="export")
+    return render(request, "tasks/tasks.html", {**listed, "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
 
 
 def job_state(job: ExportJob) -> dict:

@@ -7,6 +7,10 @@ from logs.forms.ingest import UploadForm
 from logs.models import IngestBatch
 from logs.selectors.jobs import job_status
 from logs.services.ingest import ingest_upload_create
+from logs.tables.ingest import IngestBatchTable
+from logs.views.base import keyset_list
+
+PER_PAGE = 25
 
 
 @staff_member_required
@@ -17,8 +21,10 @@ def ingest_upload(request):
         batch = ingest_upload_create(uploaded_file=d["file"], fmt=d["format"], customer=d["customer"],
                                      tz=d["tz"] or None, user=request.user)
         return redirect("logs:ingest_batch", pk=batch.pk)
-    batches = IngestBatch.objects.select_related("customer", "created_by")[:30]
-    return render(request, "logs/ingest_upload.html", {"form": form, "batches": batches})
+    batches = IngestBatch.objects.select_related("customer")
+    return render(request, "logs/ingest_upload.html", {
+        "form": form, **keyset_list(request, batches, table_class=IngestBatchTable, per_page=PER_PAGE,
+                                    noun="batch", nouns="batches")})
 
 
 @staff_member_required

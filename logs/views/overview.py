@@ -12,9 +12,14 @@ from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors.rollups import rollups_by_period, rollups_heatmap, rollups_latency
+from logs.selectors.rollups import (
+    rollup_facets_for,
+    rollups_by_period,
+    rollups_heatmap,
+    rollups_latency,
+)
 from logs.timeutil import billing_tz
-from logs.views.calls import facets_for
+from logs.views.base import FilterStatusMixin
 
 HOURLY_UP_TO_DAYS = 2
 
@@ -35,7 +40,7 @@ def figure_json(fig) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class OverviewView(TemplateView):
+class OverviewView(FilterStatusMixin, TemplateView):
     template_name = "logs/overview.html"
 
     def get_context_data(self, **kw):
@@ -45,7 +50,7 @@ class OverviewView(TemplateView):
         qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
         if customer is not None:
             qs = qs.filter(customer=customer)
-        models, tokens = facets_for(request, customer)
+        models, tokens = rollup_facets_for(user=request.user, customer=customer)
         tz = request.tz
         filterset = RollupFilterSet(request.GET, qs, request=request, tz=tz,
                                     today=timezone.localdate(timezone=tz), models=models, tokens=tokens)

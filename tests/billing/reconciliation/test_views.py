@@ -156,3 +156,30 @@ def test_period_that_ends_before_it_starts_is_a_form_error(client, alice, fixtur
     assert response.status_code == 200
     assert "The period starts after it ends." in response.content.decode()
     assert not Reconciliation.objects.exists()
+
+
+def test_past_reconciliations_and_a_reports_request_ids_page_by_key(client, alice, acme):
+    import re
+
+    from billing.models import ReconciliationItem
+    from tests import keyset_walk
+
+    client.force_login(alice)
+    recons = Reconciliation.objects.bulk_create([
+        Reconciliation(customer=acme, filename=f"local-{i}.csv", status="done") for i in range(30)])
+    expected = [str(r.pk) for r in sorted(recons, key=lambda r: (r.created_at, r.pk), reverse=True)]
+    pages, sql = keyset_walk(client, reverse("billing:reconcile"),
+                             lambda html: re.findall(r'<a href="/billing/reconcile/(\d+)/">', html),
+                             table="billing_reconciliation")
+    assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 5]
+    assert " OFFSET " not in sql and "COUNT(" not in sql
+
+    recon = recons[0]
+    ReconciliationItem.objects.bulk_create([
+        ReconciliationItem(reconciliation=recon, request_id=f"item-{i:03d}", category="amount_mismatch")
+        for i in range(120)] + [ReconciliationItem(reconciliation=recon, request_id="same", category="match")])
+    pages, sql = keyset_walk(client, reverse("billing:reconciliation", args=[recon.pk]),
+                             lambda html: re.findall(r"<td >(item-\d+|same)</td>", html),
+                             table="billing_reconciliationitem")
+    assert sum(pages, []) == [f"item-{i:03d}" for i in range(120)] and [len(p) for p in pages] == [50, 50, 20]
+    assert " OFFSET " not in sql and "COUNT(" not in sql

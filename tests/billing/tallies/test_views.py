@@ -1,5 +1,6 @@
 """The tally pages: staff act, customers read their own (another's is a 404)."""
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -185,3 +186,31 @@ def test_calls_are_paged_by_key(staff_client):
     html2 = staff_client.get(reverse("billing:tally", args=[t.pk]) + nxt).content.decode()
     assert "k09" in html2 and "k59" not in html2
     assert TallyEvent.objects.filter(tally=t).exists()
+
+
+@pytest.mark.parametrize("month", ["June", "2026-13", "2026-6-1", "20266"])
+def test_a_month_that_is_not_yyyy_mm_is_a_clean_error(staff_client, acme_tally, month):
+    r = staff_client.get(reverse("billing:tallies"), {"month": month})
+    html = r.content.decode()
+    assert r.status_code == 400 and "not a month (YYYY-MM)" in html
+    assert listed(r) == []
+
+
+def test_tallies_page_by_key_in_month_then_customer_order(staff_client):
+    from tests import keyset_walk
+
+    for k in range(12):
+        c = f.customer(f"cust-{k:02d}")
+        for m in (4, 5, 6):
+            Tally.objects.create(customer=c, month=dt.date(2026, m, 1), due_date=dt.date(2026, m + 1, 7))
+    expected = [f"{m:%Y-%m} {slug}" for m, slug in
+                Tally.objects.order_by("-month", "customer__slug").values_list("month", "customer__slug")]
+
+    def rows(html):
+        cells = r'<a href="/billing/tallies/\d+/">(\d{4}-\d\d)</a></td>\s*<td >([^<]+)</td>'
+        return [f"{m} {s}" for m, s in re.findall(cells, html)]
+
+    pages, sql = keyset_walk(staff_client, reverse("billing:tallies") + "?per_page=25", rows,
+                             table="billing_tally")
+    assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 11]
+    assert " OFFSET " not in sql and "COUNT(" not in sql

@@ -19,11 +19,6 @@ def _auth(raw):
 
 
 @pytest.fixture
-def acme_token(acme):
-    return apitoken_create(customer=acme, name="acme-bot")[1]
-
-
-@pytest.fixture
 def gateway_token():
     return apitoken_create(customer=None, name="gateway")[1]
 
