@@ -63,7 +63,7 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> int
     """One try of a delivery. Returns the seconds to wait before the next try, or None when done
     (delivered, or failed for good: then its error says why in words)."""
     with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update().select_related("rule")
+        delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("rule")
                     .filter(pk=delivery_id).first())
         if delivery is None or delivery.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return None
