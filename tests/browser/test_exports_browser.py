@@ -9,6 +9,7 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
 from logs.models import ExportJob
@@ -143,7 +144,7 @@ def test_the_same_poller_follows_a_reconciliation_and_reloads_when_it_ends(page,
     assert page.locator("#rows-done").inner_text() == "100"
     assert "badge-warn" in page.locator("#recon .js-status").get_attribute("class")
     Reconciliation.objects.filter(pk=recon.pk).update(rows_done=250)
-    page.wait_for_function("document.getElementById('rows-done').textContent === '250'")
+    expect(page.locator("#rows-done")).to_have_text("250", timeout=15_000)  # no eval: the page's CSP forbids it
     Reconciliation.objects.filter(pk=recon.pk).update(status="failed", error="no row in the period")
     page.locator("#recon .errorlist").wait_for(state="visible")  # reloaded: the outcome is shown
     assert "no row in the period" in page.inner_text("#recon")
