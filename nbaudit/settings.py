@@ -128,6 +128,10 @@ NBAUDIT_PLAN_DUE_BUSINESS_DAYS = 5
 NBAUDIT_REFUSAL_THRESHOLDS = {}  # family code -> output tokens; defaults in logs/families.py
 NBAUDIT_API_MAX_BYTES = 10 * 1024 * 1024
 NBAUDIT_API_MAX_ENVELOPES = 10_000
+# An XLSX input (gateway export, local log) is refused past this many bytes decompressed (a zip
+# bomb), and its rows after this many a sheet are rejected with the reason (Excel's own maximum).
+NBAUDIT_XLSX_MAX_BYTES = int(os.environ.get("NBAUDIT_XLSX_MAX_BYTES", str(512 * 1024 * 1024)))
+NBAUDIT_XLSX_MAX_ROWS = int(os.environ.get("NBAUDIT_XLSX_MAX_ROWS", "1048576"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = NBAUDIT_API_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

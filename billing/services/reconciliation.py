@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.choices import ReconCategory
-from billing.local_logs import LocalLogError, LocalRow, Rejected, local_log_read
+from logs.parsers import LocalLogError, LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation, ReconciliationItem
 from logs.services.jobs import jobs_fail_silent
 from logs.choices import GOOGLE_FREE, REQUEST_ERROR, BillingMode, Category

@@ -8,17 +8,14 @@ row ends up counted as inserted, duplicate, conflict, skipped or rejected.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.choices import Source
@@ -26,7 +23,7 @@ from logs.classify import classify_call, classify_export_row
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.ingest import JobStatus
 from logs.parsers import (
-    InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
+    InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx, open_source,
 )
 from logs.pricing import Catalog, expected_charge
 from logs.services.jobs import jobs_fail_silent
@@ -34,6 +31,9 @@ from logs.services.rollups import hour_of, rollups_refresh
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
+
+# What the database (or its driver, on the way in) raises for a chunk it cannot store.
+_REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
 
 CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
@@ -149,15 +149,53 @@ class _Run:
 
     # -- a chunk of records --------------------------------------------------------------
     def apply(self, records: list[Record]) -> None:
+        """Store a chunk in one transaction; a chunk the database refuses is split to find why.
+
+        Another ingest may have inserted some of the same calls meanwhile (IntegrityError), or
+        a value got past the checks at the door that the database cannot hold (DataError, or
+        the driver's own errors): the chunk is stored in halves, down to single records, and a
+        record the database still refuses alone is rejected with its line and the reason. A
+        refused attempt leaves no trace in the counts.
+        """
         self._fresh_statistics()
+        state = self._state()
         try:
             with transaction.atomic():
                 self._apply(records)
-        except IntegrityError:
-            # Another ingest inserted some of the same calls meanwhile: go one by one.
-            for rec in records:
-                with transaction.atomic():
-                    self._apply([rec])
+        except _REFUSED as exc:
+            self._restore(state)
+            if len(records) == 1:
+                self._refused(records[0], exc)
+                return
+            half = len(records) // 2
+            for part in (records[:half], records[half:]):
+                self.apply(part)
+
+    def _refused(self, rec: Record, exc: Exception) -> None:
+        """One record alone: retried once (a concurrent insert), then rejected with the reason."""
+        state = self._state()
+        try:
+            with transaction.atomic():
+                self._apply([rec])
+            return
+        except _REFUSED as again:
+            self._restore(state)
+            exc = again
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        log.warning("ingest %s: line %s refused by the database: %s", self.batch.pk, rec.line, message)
+        self.rejected.append({"line": rec.line, "reason": f"the database cannot store this row "
+                                                          f"({exc.__class__.__name__}: {message[:200]})"})
+
+    def _state(self):
+        return (self.counts.copy(), self.categories.copy(), self.synthetic, len(self.created),
+                dict(self.customers), {k: set(v) for k, v in self.touched.items()})
+
+    def _restore(self, state) -> None:
+        counts, categories, synthetic, created, customers, touched = state
+        self.counts, self.categories, self.synthetic = counts, categories, synthetic
+        del self.created[created:]
+        self.customers = customers
+        self.touched = defaultdict(set, touched)
 
     def _fresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the call table whenever this ingest has doubled it.
@@ -378,17 +416,6 @@ def _json_dump(value):
     return None if value is None else json.dumps(value)
 
 
-def _open(source) -> tuple[io.BufferedIOBase, str]:
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"no such file: {path}")
-        return open(path, "rb"), path.name
-    if isinstance(source, (bytes, bytearray)):
-        return io.BytesIO(source), ""
-    return source, getattr(source, "name", "") or ""
-
-
 def _zone(tz: str | None) -> ZoneInfo:
     if not tz:
         return billing_tz()
@@ -418,7 +445,7 @@ def calls_ingest(
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    stream, name = _open(source)
+    stream, close, name = open_source(source)
     if batch is None:
         batch = IngestBatch.objects.create(
             declared_format=fmt, origin=origin, filename=filename or name, customer=customer,
@@ -456,10 +483,13 @@ def calls_ingest(
                     run.apply(pending)
                     pending = []
                     _progress(batch, seen, progress)
-            elif isinstance(item, Skipped):
-                run.counts["skipped"] += 1
             else:
-                run.rejected.append({"line": item.line, "reason": item.reason})
+                if isinstance(item, Skipped):
+                    run.counts["skipped"] += 1
+                else:
+                    run.rejected.append({"line": item.line, "reason": item.reason})
+                if seen % run.chunk == 0:  # a long run of rows that are not stored still beats
+                    _progress(batch, seen, progress)
         if pending:
             run.apply(pending)
         for cid, hours in run.touched.items():
@@ -477,7 +507,7 @@ def calls_ingest(
         batch.save()
         raise
     finally:
-        if isinstance(source, (str, os.PathLike)):
+        if close:
             stream.close()
     batch.rows = seen
     batch.rows_done = seen
@@ -485,7 +515,7 @@ def calls_ingest(
     batch.duplicates = run.counts["duplicates"]
     batch.conflicts = run.counts["conflicts"]
     batch.skipped = run.counts["skipped"]
-    batch.rejected = run.rejected
+    batch.rejected = sorted(run.rejected, key=lambda r: r["line"])  # database refusals come later
     batch.categories = dict(sorted(run.categories.items()))
     batch.customers_created = run.created
     if run.synthetic:
