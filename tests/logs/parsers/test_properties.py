@@ -21,9 +21,26 @@ from openpyxl import Workbook
 
 from logs.models import Call
 from logs.parsers import (
-    InputError, LocalRow, Record, Rejected, Skipped, detect, envelope_record, iter_envelopes, iter_gateway_csv,
-    iter_gateway_xlsx, local_log_read, parse_amount, parse_int, parse_quota, parse_ratio, parse_seconds_ms,
-    parse_slug, parse_status, parse_text, parse_time,
+    InputError,
+    LocalRow,
+    Record,
+    Rejected,
+    Skipped,
+    detect,
+    envelope_record,
+    iter_envelopes,
+    iter_gateway_csv,
+    iter_gateway_xlsx,
+    local_log_read,
+    parse_amount,
+    parse_int,
+    parse_quota,
+    parse_ratio,
+    parse_seconds_ms,
+    parse_slug,
+    parse_status,
+    parse_text,
+    parse_time,
 )
 from logs.parsers.base import RowError
 from logs.parsers.values import EARLIEST, INT_MAX, MAX_AMOUNT, MAX_RATIO, SLUG, TEXT_LIMITS
