@@ -17,6 +17,7 @@ from logs.parsers.base import InputError, Record, Rejected, RowError, Skipped, t
 from logs.parsers.tabular import csv_records, xlsx_open, xlsx_rows
 from logs.parsers.values import (
     TEXT_LIMITS,
+    horizon,
     parse_amount,
     parse_int,
     parse_quota,
@@ -95,6 +96,7 @@ class GatewayRows:
         self.cols = cols
         self.tz = tz
         self.customer_slug = customer_slug
+        self.latest = horizon()  # the clock taken once for the file's rows
         self.items = list(cols.items())
         self._verdicts: dict = {}
         self._details: dict = {}
@@ -195,7 +197,7 @@ class GatewayRows:
             log_type = _TYPE_VALUES.get(type_key)
             if log_type is None:
                 raise RowError(f"type {str(raw_type)[:40]!r} is not a known log type")
-        created_at = parse_time(c(self.i_time), self.tz, "time")
+        created_at = parse_time(c(self.i_time), self.tz, "time", self.latest)
         if log_type != "consume" and log_type != "error":
             return Skipped(line, f"{log_type} row (not a call)")
         model = parse_text(c(self.i_model), "model", TEXT_LIMITS["model"])

@@ -27,8 +27,6 @@ from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from logs.classify import classify_local_row
 from logs.parsers.base import (
     XLSX_MAGIC,
@@ -42,11 +40,11 @@ from logs.parsers.base import (
 from logs.parsers.envelopes import iter_envelopes
 from logs.parsers.tabular import xlsx_open, xlsx_rows
 from logs.parsers.values import (
-    AHEAD,
     EARLIEST,
     MAX_REQUEST_ID,
     TEXT_LIMITS,
     check_unicode,
+    horizon,
     parse_amount,
     parse_int,
     parse_request_id,
@@ -116,7 +114,7 @@ class _FlatReader:
             )
         self.tz = tz
         # Times the fast path takes as they are; any other goes by parse_time, which says why.
-        self.earliest, self.horizon = EARLIEST, timezone.now() + AHEAD
+        self.earliest, self.latest = EARLIEST, horizon()
         self.cache: dict = {}
         self.usd_cache: dict = {}
         self.width = len(names)
@@ -134,7 +132,7 @@ class _FlatReader:
         get = self._cell
         try:
             request_id = parse_request_id(get(cells, "request_id"))
-            created_at = parse_time(get(cells, "created_at"), self.tz, "created_at")
+            created_at = parse_time(get(cells, "created_at"), self.tz, "created_at", self.latest)
             http_status = parse_status(get(cells, "http_status"))
             ints = {name: parse_int(get(cells, name), name) for name in INT_COLUMNS}
             charged = parse_amount(get(cells, "charged_usd"), "charged_usd")
@@ -190,7 +188,7 @@ class _FlatReader:
         if created_at.tzinfo is None:
             created_at = created_at.replace(tzinfo=self.tz)
         try:
-            plausible = self.earliest <= created_at <= self.horizon
+            plausible = self.earliest <= created_at <= self.latest
         except OverflowError:
             plausible = False
         if not plausible:

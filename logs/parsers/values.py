@@ -60,6 +60,8 @@ def check_unicode(text: str, label: str) -> str:
 
 def parse_text(value: Any, label: str, limit: int | None = None) -> str:
     """A free-text value as given (trimmed); longer than `limit` is a bad row, never cut."""
+    if type(value) is str and value.isascii() and (limit is None or len(value) <= limit):
+        return value.strip()  # the common case
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -129,23 +131,33 @@ def _read_time(value: Any, tz: ZoneInfo, label: str) -> dt.datetime:
         raise RowError(f"{label} {_shown(str(value))} is out of range") from None
 
 
-def check_time(when: dt.datetime, label: str, value: Any = None) -> dt.datetime:
-    """`when` (aware) if it can be true: from 2020-01-01 to a day ahead of the clock."""
+def horizon() -> dt.datetime:
+    """The latest time a call may have: a day ahead of the clock."""
+    return timezone.now() + AHEAD
+
+
+def check_time(when: dt.datetime, label: str, value: Any = None, latest: dt.datetime | None = None
+               ) -> dt.datetime:
+    """`when` (aware) if it can be true: from 2020-01-01 to a day ahead of the clock.
+
+    `latest` is that day ahead, for a reader that takes the clock once for all its rows.
+    """
     try:
         early = when < EARLIEST
     except OverflowError:
         early = True
     if early:
         raise RowError(f"{label} {_shown(str(value if value is not None else when))} is before 2020-01-01")
-    if when > timezone.now() + AHEAD:
+    if when > (latest or horizon()):
         raise RowError(f"{label} {_shown(str(value if value is not None else when))} is more than "
                        f"a day ahead of the clock")
     return when
 
 
-def parse_time(value: Any, tz: ZoneInfo, label: str = "time") -> dt.datetime:
+def parse_time(value: Any, tz: ZoneInfo, label: str = "time", latest: dt.datetime | None = None
+               ) -> dt.datetime:
     """ISO 8601 (with offset, or naive in `tz`), `YYYY-MM-DD HH:MM:SS`, or Unix seconds -> UTC."""
-    return check_time(_read_time(value, tz, label), label, value)
+    return check_time(_read_time(value, tz, label), label, value, latest)
 
 
 # --- numbers -------------------------------------------------------------------------------
