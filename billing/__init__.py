@@ -1,0 +1,1 @@
+"""Billing audit: reimbursement tallies and their approval, reconciliation (uses logs)."""

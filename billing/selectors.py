@@ -31,6 +31,11 @@ def tally_calls(tally: Tally) -> QuerySet:
     return TallyCall.objects.filter(tally=tally).order_by("created_at", "id")
 
 
+def tally_call_find(tally: Tally, request_id: str) -> TallyCall | None:
+    """The tally's covered call with that request ID (surrounding blanks ignored), or None."""
+    return TallyCall.objects.filter(tally=tally, request_id=request_id.strip()).first()
+
+
 def tally_events(tally: Tally) -> QuerySet:
     return TallyEvent.objects.filter(tally=tally).select_related("by").order_by("at", "id")
 

@@ -1,7 +1,6 @@
 """Celery tasks of billing: each calls a service."""
 from celery import shared_task
 
-
 # --- tallies (the reimbursement plan) ---------------------------------------------------------
 
 @shared_task(name="billing.tasks.tally_month_end", acks_late=True)

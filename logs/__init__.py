@@ -1,0 +1,1 @@
+"""Request logs: customers, calls, classification, prices, ingest, dashboard, exports, API."""

@@ -1,13 +1,38 @@
+"""The Django admin of logs: customers and tokens change through logs.services, as the commands do."""
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from logs.models import ApiToken, Call, Customer, IngestBatch, IngestConflict, PriceRow, User
+from logs.services.customers import CustomerError, customer_upsert, topup_factor_clean
+from logs.services.tokens import apitoken_revoke
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    def clean_topup_factor(self):
+        value = self.cleaned_data["topup_factor"]
+        if value is None:
+            return value
+        try:
+            return topup_factor_clean(value)
+        except CustomerError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ("slug", "name", "enrolled_from", "topup_factor", "created_at")
     search_fields = ("slug", "name")
+
+    def save_model(self, request, obj, form, change):
+        """The form's values, saved by the service that the `customer` command uses."""
+        customer_upsert(customer=obj, slug=obj.slug, name=obj.name, enroll_from=obj.enrolled_from,
+                        unenroll=obj.enrolled_from is None, topup_factor=obj.topup_factor)
 
 
 @admin.register(User)
@@ -37,9 +62,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        n = apitoken_revoke(tokens=queryset)
+        self.message_user(request, f"Revoked {n} token(s).")
 
 
 @admin.register(IngestBatch)

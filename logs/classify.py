@@ -1,4 +1,4 @@
-"""Classifying a call: the rules of /work/shared/domain/taxonomy.md, as pure functions.
+"""Classifying a call: the rules of taxonomy.md (the domain spec), as pure functions.
 
 Three entry points, one per kind of input (formats.md):
 

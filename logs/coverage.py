@@ -65,7 +65,3 @@ def coverage_of(call) -> tuple[bool, str]:
     return True, (f"Covered: a per-request Nano Banana Pro call that returned HTTP 200 and failed "
                   f"to generate ({_label(Category, category)}). Whether it is credited is decided "
                   "by the month's tally (eligibility, repeated prompts).")
-
-
-def is_covered(call) -> bool:
-    return coverage_of(call)[0]

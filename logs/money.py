@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.db import models
+
 MONEY_DIGITS = 18
 MONEY_PLACES = 6
 SIX = Decimal("0.000001")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.000000")
 QUOTA_PER_USD = Decimal(500_000)
+
+
+def money_field(*, places: int = MONEY_PLACES, **kw) -> models.DecimalField:
+    """A model field for an amount in USD: MONEY_DIGITS digits, 6 places (2 for what is paid)."""
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=places, **kw)
 
 
 def q6(value) -> Decimal:
@@ -19,24 +26,31 @@ def cents(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_usd(text) -> Decimal:
-    """`$0.050000`, `＄0.05`, `0.05`, `US$1,000.00` -> Decimal at 6 places. Raises ValueError."""
+def parse_amount(text) -> Decimal:
+    """`$0.050000`, `＄0.05`, `0.05`, `US$1,000.00` -> the Decimal as written (not rounded).
+    Raises ValueError."""
     if isinstance(text, Decimal):
-        return q6(text)
-    if isinstance(text, bool):
+        d = text
+    elif isinstance(text, bool):
         raise ValueError(f"not an amount: {text!r}")
-    if isinstance(text, (int, float)):
-        return q6(Decimal(str(text)))
-    s = str(text).strip().replace("＄", "").replace("US$", "").replace("$", "").replace(",", "").strip()
-    if not s:
-        raise ValueError("empty amount")
-    try:
-        d = Decimal(s)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {text!r}") from None
+    elif isinstance(text, (int, float)):
+        d = Decimal(str(text))
+    else:
+        s = str(text).strip().replace("＄", "").replace("US$", "").replace("$", "").replace(",", "").strip()
+        if not s:
+            raise ValueError("empty amount")
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            raise ValueError(f"not an amount: {text!r}") from None
     if not d.is_finite():
         raise ValueError(f"not an amount: {text!r}")
-    return q6(d)
+    return d
+
+
+def parse_usd(text) -> Decimal:
+    """An amount as `parse_amount` reads it, at 6 places. Raises ValueError."""
+    return q6(parse_amount(text))
 
 
 def quota_to_usd(quota) -> Decimal:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-UTC = dt.timezone.utc
+from logs.timeutil import UTC
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 AFTER, BEFORE = "after", "before"
 

@@ -5,7 +5,6 @@ Every query a customer can reach starts here, so another customer's object is a 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
 from logs.models import Call, Customer
 
@@ -47,13 +46,6 @@ def scope_calls(user, customer: Customer | None = None, qs=None):
     if customer is not None:
         return qs.filter(customer=customer)
     return qs
-
-
-def get_customer_or_404(user, slug: str) -> Customer:
-    try:
-        return visible_customers(user).get(slug=slug)
-    except Customer.DoesNotExist:
-        raise Http404("No such customer.") from None
 
 
 def scope_by_customer_field(user, qs, field: str = "customer"):

@@ -13,10 +13,6 @@ def billing_tz() -> ZoneInfo:
     return ZoneInfo(settings.NBAUDIT_BILLING_TZ)
 
 
-def zone(name: str | None) -> ZoneInfo:
-    return ZoneInfo(name) if name else billing_tz()
-
-
 def day_start(day: dt.date, tz=None) -> dt.datetime:
     """The UTC instant a day starts in `tz` (default: billing zone)."""
     tz = tz or billing_tz()

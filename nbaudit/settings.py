@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from nbaudit import startup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -28,9 +30,9 @@ def env_dates(name: str) -> list[datetime.date]:
 
 
 DATA_DIR = Path(os.environ.get("NBAUDIT_DATA_DIR") or BASE_DIR / "data").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("NBAUDIT_SECRET_KEY", "nbaudit-dev-only-not-secret")
+# The public development key only for the embedded default; with DATABASE_URL set, refused.
+SECRET_KEY = startup.secret_key()
 DEBUG = env_bool("NBAUDIT_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("NBAUDIT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tables2",
     "django_filters",
+    "axes",
     "logs",
     "billing",
 ]
@@ -58,7 +61,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "nbaudit.middleware.ContentSecurityPolicyMiddleware",
     "logs.middleware.UserTimezoneMiddleware",
+    # last: turns a login refused for a lock into the login page saying so
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nbaudit.urls"
@@ -128,9 +134,12 @@ NBAUDIT_PLAN_DUE_BUSINESS_DAYS = 5
 NBAUDIT_REFUSAL_THRESHOLDS = {}  # family code -> output tokens; defaults in logs/families.py
 NBAUDIT_API_MAX_BYTES = 10 * 1024 * 1024
 NBAUDIT_API_MAX_ENVELOPES = 10_000
-# An XLSX input (gateway export, local log) is refused past this many bytes decompressed (a zip
-# bomb), and its rows after this many a sheet are rejected with the reason (Excel's own maximum).
-NBAUDIT_XLSX_MAX_BYTES = int(os.environ.get("NBAUDIT_XLSX_MAX_BYTES", str(512 * 1024 * 1024)))
+# An XLSX input (gateway export, local log) is refused past this many bytes decompressed, or a
+# member of it over 16 MB compressed more than this ratio (a zip bomb; an export is about 20 to 1);
+# rows after this many a sheet are rejected with the reason (Excel's own maximum). A 1,048,576-row
+# export of the 12 usual columns is about 750 MB decompressed.
+NBAUDIT_XLSX_MAX_BYTES = int(os.environ.get("NBAUDIT_XLSX_MAX_BYTES", str(1536 * 1024 * 1024)))
+NBAUDIT_XLSX_MAX_RATIO = int(os.environ.get("NBAUDIT_XLSX_MAX_RATIO", "100"))
 NBAUDIT_XLSX_MAX_ROWS = int(os.environ.get("NBAUDIT_XLSX_MAX_ROWS", "1048576"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = NBAUDIT_API_MAX_BYTES + 1024 * 1024
@@ -146,14 +155,11 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(_plotly.__file__).paren
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- celery -------------------------------------------------------------------------
 _BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed", "control"):
-        (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
@@ -198,3 +204,80 @@ NBAUDIT_EXPORT_DIR = DATA_DIR / 'exports'
 
 # The rollup covering index (INCLUDE columns) is a PostgreSQL speed-up; on SQLite it is a plain index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# --- login throttling (django-axes) ------------------------------------------------------
+# After NBAUDIT_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is locked for NBAUDIT_LOGIN_LOCK_MINUTES (each further try starts the wait again); a
+# good login clears the count. NBAUDIT_LOGIN_LOCK_BY lists what is counted, "+" joining the
+# parts of one count: "username+ip_address" (default) locks a pair, so an attacker can lock
+# neither a whole office behind one address nor a victim's account from elsewhere; add
+# ",ip_address" to also lock an address spraying many usernames. Staff see and clear locks in
+# the admin (Axes: Access attempts). API tokens are not logins and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "nbaudit.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("NBAUDIT_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(os.environ.get("NBAUDIT_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in os.environ.get("NBAUDIT_LOGIN_LOCK_BY", "username+ip_address").replace(" ", "").split(",")
+    if part
+]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "nbaudit.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "nbaudit.auth.client_address"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = not env_bool("NBAUDIT_LOGIN_ACCESS_LOG", False)  # a row per good login
+AXES_VERBOSE = False
+
+# --- HTTPS and browser protections -------------------------------------------------------
+# NBAUDIT_HTTPS=1: cookies only over HTTPS, plain HTTP redirected, HSTS for a year (with
+# subdomains and the preload flag, as `check --deploy` asks; NBAUDIT_HSTS_SECONDS=0 and
+# NBAUDIT_HSTS_PRELOAD=0 relax them). NBAUDIT_PROXY_COUNT=N: nbaudit sits behind N reverse
+# proxies of your own that set X-Forwarded-Proto and append to X-Forwarded-For; then HTTPS is
+# read from X-Forwarded-Proto and the client's address (for login locks) from X-Forwarded-For.
+# Never set it without such a proxy: clients could then claim any address and protocol.
+NBAUDIT_HTTPS = env_bool("NBAUDIT_HTTPS", False)
+NBAUDIT_PROXY_COUNT = int(os.environ.get("NBAUDIT_PROXY_COUNT", "0"))
+if NBAUDIT_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("NBAUDIT_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NBAUDIT_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("NBAUDIT_HSTS_PRELOAD", True)
+if NBAUDIT_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Every page: scripts and styles only from our own static files (plotly.js included), no
+# inline script or event handler. Style attributes are allowed: plotly.js sets them on its SVG
+# (and progress bars carry their width); they run nothing, and img-src keeps their url()s
+# home. Inline style elements are not, save two of plotly.js's by hash: the empty one it
+# fills through the CSSOM (its chart styles) and the map stylesheet its bundle injects
+# (plotly 7.1.0; a new plotly.js changes that hash: the browser tests then name the refusal).
+NBAUDIT_CSP = os.environ.get("NBAUDIT_CSP") or (
+    "default-src 'self'; "
+    "script-src 'self'; "
+    "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='; "
+    "style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "font-src 'self' data:; "
+    "connect-src 'self'; "
+    "object-src 'none'; "
+    "base-uri 'self'; "
+    "form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+# --- the data folder ---------------------------------------------------------------------
+# Made (if missing) and probed now, so that a read-only or full folder stops the start with
+# the folder named, not with a traceback at the first write.
+startup.require_writable(
+    [("the data folder (NBAUDIT_DATA_DIR)", DATA_DIR), ("static files", STATIC_ROOT),
+     ("uploads", MEDIA_ROOT), ("exports", NBAUDIT_EXPORT_DIR)]
+    + ([("the filesystem broker", _BROKER_DIR / sub) for sub in ("queue", "processed", "control")]
+       if CELERY_BROKER_URL.startswith("filesystem://") else []),
+    [("the SQLite database", DATABASES["default"]["NAME"])]
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else [],
+)

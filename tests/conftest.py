@@ -1,12 +1,14 @@
+"""Shared test set-up: service skips, the frozen clock, eager Celery, and the fixtures most tests use."""
+import json
 import os
-from pathlib import Path
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 from django.db import connection
-from tests import FIXTURES
 
+from tests import FIXTURES, factories
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -91,3 +93,81 @@ def _celery_eager(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = old
+
+
+# --- shared fixtures: the customers, users and clients most tests start from ---------------------
+
+@pytest.fixture
+def eager():
+    """Celery runs tasks in the calling process (what the worker would do, minus the broker)."""
+    from nbaudit.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture
+def acme(db):
+    return factories.customer("acme")
+
+
+@pytest.fixture
+def globex(db):
+    return factories.customer("globex")
+
+
+@pytest.fixture
+def alice(acme):
+    """A user of acme (a module may override `acme`, e.g. with data ingested)."""
+    return factories.user("alice", customer_obj=acme)
+
+
+@pytest.fixture
+def staff(db):
+    return factories.user("boss", staff=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _expected() -> dict:
+    return json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def expected() -> dict:
+    """tests/fixtures/expected.json: what ingesting and reconciling the shared fixtures gives."""
+    return _expected()
+
+
+@pytest.fixture
+def recon_expected() -> dict:
+    """The reconciliation part of expected.json (read here: a module may override `expected`)."""
+    return _expected()["recon"]
+
+
+@pytest.fixture
+def recon_platform(fixtures_dir, recon_expected):
+    """The reconciliation fixture's customer with the platform's export ingest: (customer, batch)."""
+    from logs.services.ingest import calls_ingest
+
+    customer = factories.customer(recon_expected["customer"])
+    batch = calls_ingest(source=fixtures_dir / recon_expected["platform"], customer=customer)
+    return customer, batch
+
+
+@pytest.fixture
+def other_tally(db):
+    """Globex's June draft: enrolled, US$1,000 spent, one covered failure."""
+    from billing.services.tally import tally_compute
+    from tests.billing.tallies.helpers import JUNE, enrolled, failure, spend
+
+    c = enrolled("globex")
+    spend(c, "1000")
+    failure(c, request_id="globex-1")
+    return tally_compute(customer=c, month=JUNE)

@@ -7,10 +7,10 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from logs.api.auth import apitoken_create
 from logs.choices import Category
 from logs.scoping import SESSION_KEY
 from logs.services.rollups import rollups_rebuild
+from logs.services.tokens import apitoken_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

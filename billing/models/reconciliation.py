@@ -2,11 +2,7 @@ from django.db import models
 
 from billing.choices import ReconCategory
 from logs.models.ingest import JobStatus
-from logs.money import MONEY_DIGITS, MONEY_PLACES
-
-
-def _money(**kw):
-    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+from logs.money import money_field
 
 
 class Reconciliation(models.Model):
@@ -27,9 +23,9 @@ class Reconciliation(models.Model):
     rejected_count = models.IntegerField(default=0)
     categories = models.JSONField(default=dict, blank=True)
     money = models.JSONField(default=dict, blank=True, help_text="Per category: charged, expected, over, under.")
-    overcharged_usd = _money(null=True, blank=True)
-    undercharged_usd = _money(null=True, blank=True)
-    unmatched_charged_usd = _money(null=True, blank=True)
+    overcharged_usd = money_field(null=True, blank=True)
+    undercharged_usd = money_field(null=True, blank=True)
+    unmatched_charged_usd = money_field(null=True, blank=True)
     matches_listed = models.BooleanField(
         default=True, help_text="False: too many matching request IDs to list; they are counted only.")
     rows_done = models.IntegerField(default=0)
@@ -55,11 +51,11 @@ class ReconciliationItem(models.Model):
     local_category = models.CharField(max_length=16, blank=True)
     platform_category = models.CharField(max_length=16, blank=True)
     charges = models.IntegerField(default=0, help_text="Platform records of this request ID.")
-    charged_usd = _money(null=True, blank=True, help_text="Sum of the platform's charges.")
-    local_charged_usd = _money(null=True, blank=True)
-    expected_usd = _money(null=True, blank=True)
-    over_usd = _money(null=True, blank=True)
-    under_usd = _money(null=True, blank=True)
+    charged_usd = money_field(null=True, blank=True, help_text="Sum of the platform's charges.")
+    local_charged_usd = money_field(null=True, blank=True)
+    expected_usd = money_field(null=True, blank=True)
+    over_usd = money_field(null=True, blank=True)
+    under_usd = money_field(null=True, blank=True)
     detail = models.CharField(max_length=300, blank=True)
     local_line = models.IntegerField(null=True, blank=True, help_text="The local log's line of this request ID.")
 

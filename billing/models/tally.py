@@ -3,11 +3,7 @@ from decimal import Decimal
 from django.db import models
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
-from logs.money import MONEY_DIGITS, MONEY_PLACES
-
-
-def _money(**kw):
-    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+from logs.money import money_field
 
 
 class Tally(models.Model):
@@ -17,14 +13,14 @@ class Tally(models.Model):
     month = models.DateField(help_text="The first day of the month (UTC+8).")
     eligible = models.BooleanField(default=False)
     reason = models.CharField(max_length=32, choices=IneligibleReason.choices, blank=True)
-    spend_usd = _money(default=Decimal(0), help_text="Exact sum of charges in the month.")
+    spend_usd = money_field(default=Decimal(0), help_text="Exact sum of charges in the month.")
     failed_calls = models.IntegerField(default=0)
     excluded_calls = models.IntegerField(default=0)
     counted_calls = models.IntegerField(default=0)
-    gross_usd = _money(default=Decimal(0))
+    gross_usd = money_field(default=Decimal(0))
     discount_factor = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal(1))
-    credit_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, default=Decimal(0))
-    approved_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
+    credit_usd = money_field(places=2, default=Decimal(0))
+    approved_usd = money_field(places=2, null=True, blank=True)
     status = models.CharField(max_length=16, choices=TallyStatus.choices, default=TallyStatus.DRAFT)
     due_date = models.DateField()
     breakdown = models.JSONField(default=list, blank=True, help_text="By model family and category.")
@@ -57,7 +53,7 @@ class TallyCall(models.Model):
     model = models.CharField(max_length=200)
     family = models.CharField(max_length=16, blank=True)
     category = models.CharField(max_length=16)
-    price_usd = _money(help_text="What was charged, or the catalog price where none was logged.")
+    price_usd = money_field(help_text="What was charged, or the catalog price where none was logged.")
     priced_from_catalog = models.BooleanField(
         default=False, help_text="No charge was logged: the catalog's per-request price x group ratio."
     )
@@ -92,8 +88,8 @@ class TallyEvent(models.Model):
     by = models.ForeignKey("logs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=32)
     detail = models.TextField(blank=True)
-    amount_before = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
-    amount_after = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, null=True, blank=True)
+    amount_before = money_field(places=2, null=True, blank=True)
+    amount_after = money_field(places=2, null=True, blank=True)
     status_before = models.CharField(max_length=16, blank=True)
     status_after = models.CharField(max_length=16, blank=True)
 

@@ -1,0 +1,1 @@
+"""Services of billing (writes): computing and approving tallies, reconciling."""

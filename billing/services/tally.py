@@ -34,7 +34,7 @@ from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
 from logs.coverage import COVERED
 from logs.models import Call, Customer
-from logs.money import CENT, ZERO, cents, q6
+from logs.money import CENT, ZERO, cents, parse_amount, q6
 from logs.pricing import Catalog
 from logs.timeutil import billing_today, month_first, month_range, next_month
 
@@ -310,10 +310,10 @@ def tally_approve(*, tally: Tally, by, amount: Decimal | str | None = None, reas
         detail = "approved"
         if amount not in (None, ""):
             try:
-                value = Decimal(str(amount).strip().replace(",", "").lstrip("$"))
-            except ArithmeticError:
+                value = parse_amount(amount)
+            except ValueError:
                 raise TallyError(f"Not an amount: {amount!r}.") from None
-            if not value.is_finite() or value < 0:
+            if value < 0:
                 raise TallyError(f"Not an amount: {amount!r}.")
             if value != value.quantize(CENT):
                 raise TallyError(f"The amount must be in whole cents: {amount!r}.")

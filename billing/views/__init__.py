@@ -1,0 +1,1 @@
+"""Pages of billing: tallies and their staff steps, reconciliations."""

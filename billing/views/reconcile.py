@@ -18,7 +18,10 @@ from billing.choices import ReconCategory
 from billing.forms.reconcile import ItemFilterSet, ReconcileForm
 from billing.models import Reconciliation
 from billing.services.reconciliation import (
-    ReconciliationRefused, reconciliation_create, reconciliation_enqueue, reconciliation_summary,
+    ReconciliationRefused,
+    reconciliation_create,
+    reconciliation_enqueue,
+    reconciliation_summary,
     reconciliation_xlsx_write,
 )
 from billing.tables.reconcile import ItemTable, ReconciliationTable, category_badge

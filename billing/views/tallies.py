@@ -19,10 +19,21 @@ from django_tables2 import RequestConfig
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
 from billing.forms.tallies import (
-    TallyApproveForm, TallyCallActionForm, TallyComputeForm, TallyCreditedForm, TallyRejectForm,
+    TallyApproveForm,
+    TallyCallActionForm,
+    TallyComputeForm,
+    TallyCreditedForm,
+    TallyRejectForm,
 )
-from billing.models import TallyCall
-from billing.selectors import tallies_visible, tally_as_dict, tally_calls, tally_events, tally_get, tally_is_overdue
+from billing.selectors import (
+    tallies_visible,
+    tally_as_dict,
+    tally_call_find,
+    tally_calls,
+    tally_events,
+    tally_get,
+    tally_is_overdue,
+)
 from billing.services import tally as svc
 from billing.tables.tallies import TallyCallTable, TallyTable
 from logs.pagination import BadCursor, keyset_page
@@ -143,7 +154,7 @@ def tally_credited(request, pk: int):
 @staff_required
 def tally_call_action(request, pk: int):
     def run(tally, data):
-        row = TallyCall.objects.filter(tally=tally, request_id=data["request_id"].strip()).first()
+        row = tally_call_find(tally, data["request_id"])
         if row is None or row.call_id is None:
             raise svc.TallyError(f"No covered call {data['request_id']!r} in this tally.")
         step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include

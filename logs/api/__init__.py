@@ -1,0 +1,1 @@
+"""The HTTP API: bearer authentication, the gateway's call push, customers' reads."""

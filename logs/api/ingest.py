@@ -11,8 +11,8 @@ import logging
 from django.conf import settings
 from django.http import JsonResponse
 
-from logs.models import Customer, IngestBatch
 from logs.parsers import InputError
+from logs.selectors.customers import customer_by_slug
 from logs.services.ingest import calls_ingest
 
 log = logging.getLogger(__name__)
@@ -50,21 +50,18 @@ def calls_post(request, token):
                                       f"send them in smaller batches"}, status=400)
     customer = token.customer
     if customer is None and request.GET.get("customer"):
-        customer = Customer.objects.filter(slug=request.GET["customer"]).first()
+        customer = customer_by_slug(request.GET["customer"])
         if customer is None:
             return JsonResponse({"error": f"no customer {request.GET['customer']!r}"}, status=400)
     try:
         batch = calls_ingest(source=body, fmt="calls", customer=customer, api_token=token, origin="api")
     except InputError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    except Exception:  # the caller gets words and the batch, the log the trace
+    except Exception as exc:  # the caller gets words and the batch, the log the trace
         log.exception("API ingest failed")
         answer = {"error": "the ingest stopped at an unexpected error; calls stored before it are complete, "
                            "and sending the same body again adds only the rest"}
-        try:
-            failed = IngestBatch.objects.filter(api_token=token).order_by("-pk").first()
-        except Exception:  # noqa: BLE001 -- the database itself is down: the words are enough
-            failed = None
+        failed = getattr(exc, "batch", None)
         if failed is not None:
             answer["batch"] = failed.pk
         return JsonResponse(answer, status=500)

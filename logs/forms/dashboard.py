@@ -5,7 +5,7 @@ import zoneinfo
 
 from django import forms
 
-from logs.tables.calls import CallTable, DEFAULT_COLUMNS
+from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 
 
 class ColumnsForm(forms.Form):

@@ -12,11 +12,9 @@ from logs.filtersets import RANGE_CHOICES, RANGE_CUSTOM, RANGE_LAST_MONTH, range
 from logs.services.exports import export_filters_clean
 from logs.timeutil import billing_today
 
-EXPORT_RANGES = [(code, label) for code, label in RANGE_CHOICES]
-
 
 class ExportForm(forms.Form):
-    range = forms.ChoiceField(choices=EXPORT_RANGES, initial=RANGE_LAST_MONTH, label="Time range")
+    range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
     date_from = forms.DateField(required=False, label="From",
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To (included)",

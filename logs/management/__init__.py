@@ -1,0 +1,1 @@
+"""Operator commands of logs, and how they read their arguments."""

@@ -1,4 +1,5 @@
-from logs.models.calls import Call, HourlyRollup, LATENCY_BUCKETS_MS
+"""Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
+from logs.models.calls import LATENCY_BUCKETS_MS, Call, HourlyRollup
 from logs.models.catalog import PriceRow
 from logs.models.customers import ApiToken, Customer, User
 from logs.models.exports import ExportJob

@@ -2,11 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from logs.choices import BillingMode, Category, Family, LogType, Source
-from logs.money import MONEY_DIGITS, MONEY_PLACES
-
-
-def _money(**kw):
-    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kw)
+from logs.money import money_field
 
 
 class Call(models.Model):
@@ -40,10 +36,10 @@ class Call(models.Model):
     drafts = models.SmallIntegerField(default=0)
     image_size = models.CharField(max_length=32, blank=True)
     latency_ms = models.IntegerField(null=True, blank=True)
-    charged_usd = _money(null=True, blank=True)
+    charged_usd = money_field(null=True, blank=True)
     group_ratio = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     billing_mode = models.CharField(max_length=16, choices=BillingMode.choices, blank=True)
-    expected_usd = _money(null=True, blank=True, help_text="From the dated catalog; empty when unpriced.")
+    expected_usd = money_field(null=True, blank=True, help_text="From the dated catalog; empty when unpriced.")
     category = models.CharField(max_length=16, choices=Category.choices)
     reason = models.CharField(max_length=300, help_text="The signal that decided the category.")
     prompt_fingerprint = models.CharField(max_length=64, blank=True)
@@ -101,7 +97,7 @@ class HourlyRollup(models.Model):
     http_status = models.SmallIntegerField(null=True, blank=True)
     calls = models.IntegerField(default=0)
     images = models.IntegerField(default=0)
-    charged_usd = _money(default=0)
+    charged_usd = money_field(default=0)
     latency_count = models.IntegerField(default=0)
     latency_sum_ms = models.BigIntegerField(default=0)
     for _i in range(len(LATENCY_BUCKETS_MS)):

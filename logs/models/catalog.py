@@ -1,7 +1,7 @@
 from django.db import models
 
 from logs.choices import BillingMode, Family
-from logs.money import MONEY_DIGITS, MONEY_PLACES
+from logs.money import money_field
 
 
 class PriceRow(models.Model):
@@ -15,10 +15,10 @@ class PriceRow(models.Model):
     model = models.CharField(max_length=128, blank=True, help_text="Exact model ID; wins over family.")
     route = models.CharField(max_length=64, blank=True)
     billing_mode = models.CharField(max_length=16, choices=BillingMode.choices)
-    per_request_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
-    input_per_m_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
-    output_image_per_m_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
-    output_text_per_m_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    per_request_usd = money_field(null=True, blank=True)
+    input_per_m_usd = money_field(null=True, blank=True)
+    output_image_per_m_usd = money_field(null=True, blank=True)
+    output_text_per_m_usd = money_field(null=True, blank=True)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)

@@ -1,7 +1,7 @@
 from django.db import models
 
 from logs.choices import Source
-from logs.money import MONEY_DIGITS, MONEY_PLACES
+from logs.money import money_field
 
 
 class JobStatus(models.TextChoices):
@@ -75,7 +75,7 @@ class IngestConflict(models.Model):
     request_id = models.CharField(max_length=200)
     line = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(help_text="The incoming record's call time.")
-    charged_usd = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    charged_usd = money_field(null=True, blank=True)
     category = models.CharField(max_length=16, blank=True, help_text="The incoming record's own category.")
     differences = models.JSONField(default=list, blank=True, help_text="Fields that differ.")
     record = models.JSONField(help_text="The incoming record, whole.")

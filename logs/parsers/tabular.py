@@ -90,29 +90,44 @@ def csv_records(lines, width: int):
 
 # --- XLSX --------------------------------------------------------------------------------------
 
-def xlsx_limits() -> tuple[int, int]:
-    """(decompressed bytes, rows a sheet) an XLSX may hold: NBAUDIT_XLSX_MAX_BYTES / _MAX_ROWS."""
+def xlsx_limits() -> tuple[int, int, int]:
+    """(decompressed bytes, rows a sheet, compression ratio) an XLSX may have.
+
+    NBAUDIT_XLSX_MAX_BYTES, NBAUDIT_XLSX_MAX_ROWS, NBAUDIT_XLSX_MAX_RATIO.
+    """
     return (int(getattr(settings, "NBAUDIT_XLSX_MAX_BYTES", 1 << 30)),
-            int(getattr(settings, "NBAUDIT_XLSX_MAX_ROWS", 1_048_576)))
+            int(getattr(settings, "NBAUDIT_XLSX_MAX_ROWS", 1_048_576)),
+            int(getattr(settings, "NBAUDIT_XLSX_MAX_RATIO", 100)))
+
+
+# A member this large must not compress better than the ratio limit (a real export: about 20 to 1).
+RATIO_FROM = 16 * 1024 * 1024
 
 
 def xlsx_check_size(stream, refuse=InputError) -> None:
-    """Refuse an archive whose members decompress past the limit (a zip bomb) before reading it.
+    """Refuse an archive that decompresses past the limits (a zip bomb) before reading it.
 
     zipfile stops every member at its declared size (and fails its CRC if it holds more), so
     the declared sizes bound what reading can cost.
     """
-    max_bytes, _ = xlsx_limits()
+    max_bytes, _, max_ratio = xlsx_limits()
     try:
         with zipfile.ZipFile(stream) as archive:
-            total = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise refuse(f"the XLSX file cannot be opened ({exc.__class__.__name__})") from None
     finally:
         stream.seek(0)
+    total = sum(info.file_size for info in members)
     if total > max_bytes:
         raise refuse(f"the XLSX file decompresses to {total:,} bytes, over the limit of {max_bytes:,} "
                      f"(NBAUDIT_XLSX_MAX_BYTES)")
+    for info in members:
+        ratio = info.file_size // max(info.compress_size, 1)
+        if info.file_size > RATIO_FROM and ratio > max_ratio:
+            raise refuse(f"the XLSX file's {info.filename} decompresses {ratio:,} times its size "
+                         f"({info.file_size:,} bytes), over the limit of {max_ratio} times "
+                         f"(NBAUDIT_XLSX_MAX_RATIO): a zip bomb, not an export")
 
 
 def xlsx_open(stream, refuse=InputError):
@@ -132,7 +147,7 @@ def xlsx_rows(rows_iter, first: int, refuse=InputError) -> Iterator[tuple[int, l
     The row over the limit is rejected with the reason and the rest of the sheet is not read;
     a sheet that cannot be read further refuses the rest of the file.
     """
-    _, max_rows = xlsx_limits()
+    _, max_rows, _ = xlsx_limits()
     number = first - 1
     while True:
         try:

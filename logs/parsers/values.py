@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from logs.money import QUOTA_PER_USD, SIX
+from logs.money import QUOTA_PER_USD, SIX, parse_amount as read_amount
 from logs.parsers.base import RowError
 
 UTC = dt.UTC
@@ -234,25 +234,13 @@ def parse_seconds_ms(value: Any, label: str) -> int | None:
 
 
 def _decimal(value: Any, label: str, what: str) -> Decimal:
-    if isinstance(value, bool):
-        raise RowError(f"{label} {value!r} is not {what}")
-    if isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise RowError(f"{label} {value!r} is not a finite number")
-        d = Decimal(str(value))
-    else:
-        s = str(value).strip().replace("＄", "").replace("US$", "").replace("$", "").replace(",", "").strip()
-        if len(s) > _LONGEST_NUMBER:
-            raise RowError(f"{label} {_shown(value)} is not {what} that fits")
-        try:
-            d = Decimal(s)
-        except InvalidOperation:
-            raise RowError(f"{label} {value!r} is not {what}") from None
-    if not d.is_finite():
-        raise RowError(f"{label} {_shown(value)} is not a finite number")
-    return d
+    """The number as written (`$0.05`, `＄0.05`, `1,000`: logs.money.parse_amount), finite."""
+    if isinstance(value, str) and len(value.strip()) > _LONGEST_NUMBER:
+        raise RowError(f"{label} {_shown(value)} is not {what} that fits")
+    try:
+        return read_amount(value)
+    except ValueError:  # not a number, not finite, or an integer too long to read
+        raise RowError(f"{label} {_shown(value)} is not {what}") from None
 
 
 def _money(d: Decimal, label: str, value: Any) -> Decimal:

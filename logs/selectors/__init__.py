@@ -1,1 +1,1 @@
-"""Selectors of logs (reads): calls and their filters, and the hourly rollups for charts."""
+"""Selectors of logs (reads): calls and their filters, rollups for charts, customers by slug."""

@@ -1,0 +1,1 @@
+"""Services of logs (writes): ingest, rollups, exports, customers, API tokens, jobs."""

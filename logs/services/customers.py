@@ -1,4 +1,4 @@
-"""Operator actions on customers and their users (the `customer` command and the admin)."""
+"""Operator actions on customers and their users (the `customer` and `ingest` commands, the admin)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,12 +13,38 @@ class CustomerError(ValueError):
     pass
 
 
-@transaction.atomic
-def customer_upsert(*, slug: str, name: str | None = None, enroll_from: dt.date | None = None,
-                    unenroll: bool = False, topup_factor: str | Decimal | None = None) -> tuple[Customer, bool]:
+def topup_factor_clean(value: str | Decimal) -> Decimal:
+    """A top-up factor as a Decimal: a number, 1 or more. Raises CustomerError saying why."""
+    try:
+        factor = Decimal(str(value))
+    except InvalidOperation:
+        raise CustomerError(f"top-up factor {value!r} is not a number") from None
+    if not factor.is_finite() or factor < 1:
+        raise CustomerError("the top-up factor is 1 or more (1.15 for a 15% top-up bonus)")
+    return factor
+
+
+def customer_ensure(*, slug: str, name: str | None = None) -> tuple[Customer, bool]:
+    """The customer `slug`, created (named `name`, or its slug) if unknown; an existing one is
+    left as it is. Returns (customer, created)."""
     if not slug or not slug.strip():
         raise CustomerError("a customer needs a slug")
-    customer, created = Customer.objects.get_or_create(slug=slug.strip(), defaults={"name": name or slug})
+    return Customer.objects.get_or_create(slug=slug.strip(), defaults={"name": name or slug.strip()})
+
+
+@transaction.atomic
+def customer_upsert(*, slug: str, name: str | None = None, enroll_from: dt.date | None = None,
+                    unenroll: bool = False, topup_factor: str | Decimal | None = None,
+                    customer: Customer | None = None) -> tuple[Customer, bool]:
+    """Create the customer `slug` or update it. With `customer` (the admin's edit page), that
+    customer is saved under `slug`, which may be a new slug for it."""
+    if not slug or not slug.strip():
+        raise CustomerError("a customer needs a slug")
+    if customer is None:
+        customer, created = Customer.objects.get_or_create(slug=slug.strip(), defaults={"name": name or slug})
+    else:
+        created = customer.pk is None
+        customer.slug = slug.strip()
     if name is not None:
         customer.name = name
     if enroll_from is not None and unenroll:
@@ -28,13 +54,7 @@ def customer_upsert(*, slug: str, name: str | None = None, enroll_from: dt.date 
     if unenroll:
         customer.enrolled_from = None
     if topup_factor is not None:
-        try:
-            factor = Decimal(str(topup_factor))
-        except InvalidOperation:
-            raise CustomerError(f"top-up factor {topup_factor!r} is not a number") from None
-        if not factor.is_finite() or factor < 1:
-            raise CustomerError("the top-up factor is 1 or more (1.15 for a 15% top-up bonus)")
-        customer.topup_factor = factor
+        customer.topup_factor = topup_factor_clean(topup_factor)
     customer.save()
     return customer, created
 

@@ -505,6 +505,7 @@ def calls_ingest(
         batch.error = (f"ingest stopped at an unexpected error ({exc.__class__.__name__}); rows stored "
                        f"before it are complete calls, and ingesting the file again adds only the rest")
         batch.save()
+        exc.batch = batch  # the failed batch, for a caller that answers with it (the push API)
         raise
     finally:
         if close:

@@ -10,8 +10,7 @@ from django.db.models.functions import Coalesce, TruncHour
 
 from logs.choices import Category
 from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup
-
-UTC = dt.timezone.utc
+from logs.timeutil import UTC
 
 
 def hour_of(when: dt.datetime) -> dt.datetime:

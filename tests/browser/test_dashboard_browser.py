@@ -17,8 +17,7 @@ from django.utils import timezone
 from logs.choices import Category
 from logs.services.rollups import rollups_rebuild
 from logs.timeutil import billing_today, day_start
-from tests import factories as f
-from tests import ARTIFACTS
+from tests import ARTIFACTS, factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs a loop
@@ -77,10 +76,13 @@ def browser_page(live_server):
 
         page.on("request", watch)
         page.outside = outside
+        refused: list[str] = []  # what the Content-Security-Policy blocked
+        page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
         yield page
         context.close()
         browser.close()
     assert outside == [], f"requests left the local server: {outside}"
+    assert refused == [], f"the page's policy refused: {refused}"
 
 
 def login(page, base, username):
@@ -156,3 +158,22 @@ def test_other_customers_call_is_404(live_server, data, browser_page):
     resp = page.goto(f"{base}/logs/{data['secret'].pk}/")
     assert resp.status == 404
     shot(page, "06-404")
+
+
+def test_wrong_passwords_lock_the_login_form(live_server, data, browser_page):
+    page, base = browser_page, live_server.url
+    f.user("locked-browser", customer_obj=data["acme"], password=PASSWORD)
+    for _ in range(5):
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "locked-browser")
+        page.fill("#id_password", "not-the-password")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+    assert "locked for 15 minutes" in page.inner_text("#login-locked")
+    page.fill("#id_password", PASSWORD)  # the form is there again, the name kept
+    assert page.input_value("#id_username") == "locked-browser"
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/accounts/login/")
+    assert "Too many failed logins" in page.inner_text("#login-locked")
+    shot(page, "07-login-locked")

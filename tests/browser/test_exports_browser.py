@@ -13,20 +13,9 @@ from python_calamine import CalamineWorkbook
 
 from logs.models import ExportJob
 from logs.timeutil import billing_today
-from tests import factories as f
-from tests import ARTIFACTS
+from tests import ARTIFACTS, factories as f
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def eager():
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
 
 
 @pytest.fixture
@@ -47,9 +36,12 @@ def page(live_server, client, monkeypatch):
                 pg.outside.append(request.url)
 
         pg.on("request", watch)
+        refused = []  # what the Content-Security-Policy blocked
+        pg.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
         yield pg
         context.close()
         browser.close()
+    assert refused == [], f"the page's policy refused: {refused}"
 
 
 def _login(page, live_server, client, user):

@@ -1,4 +1,4 @@
-"""Tests of logs.classify: the rules of /work/shared/domain/taxonomy.md.
+"""Tests of logs.classify: the rules of taxonomy.md (the domain spec).
 
 Table-driven: the fixtures first (every envelope of calls.ndjson, the rows of the
 Chinese gateway export, the local reconciliation log), then cases of our own for each
@@ -10,8 +10,7 @@ import csv
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 from logs.choices import Category
 from logs.classify import (

@@ -15,11 +15,6 @@ from logs.services.ingest import calls_ingest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def expected(fixtures_dir):
-    return json.loads((fixtures_dir / "expected.json").read_text())
-
-
 def _accounted(s):
     return s["inserted"] + s["duplicates"] + s["conflicts"] + s["skipped"] + len(s["rejected"])
 

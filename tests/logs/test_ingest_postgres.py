@@ -37,7 +37,7 @@ def _mixed_export() -> bytes:
         f"2026-10-03 09:22:00,m-08,acme,prod-web,default,消费,{PRO},42,10,abc,$0.050000,x",  # rejected: tokens
         f'2026-10-03 09:23:00,m-09,acme,prod-web,default,消费,{PRO},42,10,1120,0.05,"broken',  # rejected: quote
         f"2026-10-03 09:24:00,,acme,web,default,消费,{PRO},42,10,1120,$0.050000,模型价格 0.05，分组倍率 1",  # no ID
-        f"2026-10-03 09:25:00,m-10,acme,prod-web,default,消费,gpt-4o-mini,3,10,20,$0.000100,",  # non-image
+        "2026-10-03 09:25:00,m-10,acme,prod-web,default,消费,gpt-4o-mini,3,10,20,$0.000100,",  # non-image
         f"2026-10-04 23:59:59,m-11,globex,prod-web,vip,消费,{NB2},20,30,2600,$0.190000,分组倍率 1.2",
         f"2026-10-03 09:17:11,m-03,acme,batch,default,消费,{NB2},12,12,1392,$0.067482,模型倍率 0.25，补全倍率 240，分组倍率 1",
     ]

@@ -21,27 +21,17 @@ UTC = dt.timezone.utc
 
 
 @pytest.fixture
-def acme():
-    return f.customer("acme")
+def alice(client, alice):
+    """acme's alice, logged in on `client`."""
+    client.force_login(alice)
+    return alice
 
 
 @pytest.fixture
-def globex():
-    return f.customer("globex")
-
-
-@pytest.fixture
-def alice(client, acme):
-    u = f.user("alice", customer_obj=acme)
-    client.force_login(u)
-    return u
-
-
-@pytest.fixture
-def staff(client):
-    u = f.user("sam", staff=True)
-    client.force_login(u)
-    return u
+def staff(client, staff):
+    """A staff user, logged in on `client`."""
+    client.force_login(staff)
+    return staff
 
 
 def _rows(html: str) -> list[str]:

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python tests/perf/bench_export.py [--rows N] [--keep]
 
-Target (issue 4, "Speed and memory"): on PostgreSQL, 1,000,000 calls of one customer-month
+Target (speed and memory): on PostgreSQL, 1,000,000 calls of one customer-month
 export (`export_write`, the code the Celery task runs) in no more than 1.2 times what bare
 openpyxl write-only takes to write the same values with the same cell styles; the export's
 peak memory under 250 MB; progress recorded at least every 2 seconds.
@@ -127,7 +127,7 @@ def fill(bench_url: str, rows: int) -> dict:
 
 def _setup():
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
     import django
 
     django.setup()

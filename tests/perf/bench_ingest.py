@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python tests/perf/bench_ingest.py [--rows N]
 
-Target (issue 2, "Speed"): `calls_ingest` of the file (parsed, classified, priced, stored with
+Target (speed): `calls_ingest` of the file (parsed, classified, priced, stored with
 every index of the call table, rollups refreshed, idempotent) takes no more than 3 times a bare
 `COPY ... FROM STDIN (FORMAT csv, HEADER)` of the same file into a plain table of text columns,
 with peak memory under 300 MB.
@@ -199,7 +199,7 @@ def pg_copy(bench_url: str, path: Path) -> tuple[float, int]:
 
 def _django(db_url: str | None, sqlite_path: str | None = None) -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "nbaudit.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "nbaudit.settings_test"
     if db_url:
         os.environ["DATABASE_URL"] = db_url
     else:

@@ -8,7 +8,7 @@ a few thousand ingest conflicts; the local CSV is written by Python to a tempora
 prints the time of `reconciliation_run` alone and the process's peak memory (ru_maxrss)
 before and after it: "flat memory" means the run adds next to nothing to the peak.
 
-Target (issue 6): N = 1,000,000 in under 30 s on PostgreSQL.
+Target: N = 1,000,000 in under 30 s on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
 
 import django  # noqa: E402
 

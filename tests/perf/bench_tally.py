@@ -1,4 +1,4 @@
-"""Benchmark of the month-end tally on PostgreSQL (issue 5, "Speed").
+"""Benchmark of the month-end tally on PostgreSQL (speed).
 
 Builds one month (June 2026, UTC+8) of calls with INSERT ... SELECT generate_series: one
 customer with BIG calls and the rest of TOTAL spread over the other customers, then times
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nbaudit.settings_test")
 
 import django  # noqa: E402
 
@@ -78,10 +78,9 @@ FROM (
 
 
 def build(sizes: list[int]) -> list:
+    from billing.models import Tally
     from logs.models import Customer
     from logs.timeutil import month_range
-
-    from billing.models import Tally
 
     start, end = month_range(MONTH)
     span = (end - start).total_seconds() - 1

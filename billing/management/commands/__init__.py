@@ -1,0 +1,1 @@
+"""`manage.py tally` and `reconcile`: thin, over billing.services."""

@@ -1,19 +1,15 @@
 """python manage.py reconcile PATH --customer SLUG [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]"""
-import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.services.reconciliation import ReconciliationRefused, reconciliation_run, reconciliation_summary
-from logs.models import Customer
-from logs.timeutil import parse_day
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+from billing.services.reconciliation import (
+    ReconciliationRefused,
+    reconciliation_run,
+    reconciliation_summary,
+)
+from logs.management.arguments import day_arg
+from logs.selectors.customers import customer_by_slug
 
 
 class Command(BaseCommand):
@@ -29,15 +25,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, customer, date_from, date_to, json: bool = False, **options):
         as_json = json
-        customer_obj = Customer.objects.filter(slug=customer).first()
+        customer_obj = customer_by_slug(customer)
         if customer_obj is None:
             raise CommandError(f"no customer {customer!r}")
         try:
             with open(path, "rb") as fh:
                 recon = reconciliation_run(
                     customer=customer_obj, source=fh, filename=path.rsplit("/", 1)[-1],
-                    date_from=_date(date_from) if date_from else None,
-                    date_to=_date(date_to) if date_to else None,
+                    date_from=day_arg(date_from) if date_from else None,
+                    date_to=day_arg(date_to) if date_to else None,
                 )
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.selectors import tally_as_dict
 from billing.services.tally import tally_compute, tally_month_end
-from logs.models import Customer
-from logs.timeutil import parse_month
+from logs.management.arguments import month_arg
+from logs.selectors.customers import customer_by_slug
 
 
 class Command(BaseCommand):
@@ -20,12 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON list of the tallies")
 
     def handle(self, *args, month, customer=None, json=False, **opts):
-        try:
-            first = parse_month(month)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        first = month_arg(month)
         if customer:
-            obj = Customer.objects.filter(slug=customer).first()
+            obj = customer_by_slug(customer)
             if obj is None:
                 raise CommandError(f"No customer with the slug {customer!r}.")
             tallies = [tally_compute(customer=obj, month=first)]

@@ -1,0 +1,1 @@
+"""`ingest`, `customer`, `apitoken`, `export`, `demo`: thin, over logs.services."""

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from logs.api.auth import apitoken_create, apitoken_revoke
-from logs.models import Customer
+from logs.selectors.customers import customer_by_slug
+from logs.services.tokens import apitoken_create, apitoken_revoke
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("say --customer SLUG or --gateway")
         customer = None
         if o["customer"]:
-            customer = Customer.objects.filter(slug=o["customer"]).first()
+            customer = customer_by_slug(o["customer"])
             if customer is None:
                 raise CommandError(f"no customer {o['customer']!r} (create it with: manage.py customer {o['customer']})")
         token, raw = apitoken_create(customer=customer, name=o["name"])

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.management.arguments import day_arg
 from logs.services.customers import CustomerError, customer_upsert, customer_user_create
-from logs.timeutil import parse_day
 
 
 class Command(BaseCommand):
@@ -18,12 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--password")
 
     def handle(self, *args, **o):
-        enroll = None
-        if o["enroll_from"]:
-            try:
-                enroll = parse_day(o["enroll_from"])
-            except ValueError as exc:
-                raise CommandError(f"--enroll-from: {exc}") from None
+        enroll = day_arg(o["enroll_from"], "--enroll-from") if o["enroll_from"] else None
         if o["add_user"] and not o["password"]:
             raise CommandError("--add-user needs --password")
         try:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from logs.models import Call, Customer, User
-from logs.services.customers import customer_upsert
+from logs.models import Call, User
+from logs.services.customers import customer_ensure, customer_upsert, customer_user_create
 from logs.services.ingest import calls_ingest
 from logs.timeutil import billing_tz
 
@@ -171,11 +171,11 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _logins(self):
-        acme, _ = Customer.objects.get_or_create(slug="acme", defaults={"name": "Acme Studio"})
+        acme, _ = customer_ensure(slug="acme", name="Acme Studio")
         if not User.objects.filter(username=STAFF[0]).exists():
             User.objects.create_superuser(STAFF[0], password=STAFF[1], email="")
         if not User.objects.filter(username=CUSTOMER_USER[0]).exists():
-            User.objects.create_user(CUSTOMER_USER[0], password=CUSTOMER_USER[1], customer=acme)
+            customer_user_create(customer=acme, username=CUSTOMER_USER[0], password=CUSTOMER_USER[1])
 
     def _print_logins(self):
         self.stdout.write("")

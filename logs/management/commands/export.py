@@ -4,16 +4,11 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from logs.models import Customer, ExportJob
+from logs.management.arguments import day_arg, month_arg
+from logs.models import ExportJob
+from logs.selectors.customers import customer_by_slug
 from logs.services.exports import export_filters_clean, export_write
-from logs.timeutil import next_month, parse_day, parse_month
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return parse_day(text)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+from logs.timeutil import next_month
 
 
 class Command(BaseCommand):
@@ -32,20 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--failed", action="store_true", help="failed calls only")
 
     def handle(self, *args, **opts):
-        try:
-            customer = Customer.objects.get(slug=opts["customer"])
-        except Customer.DoesNotExist:
-            raise CommandError(f"no customer with slug {opts['customer']!r}") from None
+        customer = customer_by_slug(opts["customer"])
+        if customer is None:
+            raise CommandError(f"no customer with slug {opts['customer']!r}")
         if opts["month"]:
             if opts["date_from"] or opts["date_to"]:
                 raise CommandError("give --month, or --from and --to, not both")
-            try:
-                first = parse_month(opts["month"])
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
+            first = month_arg(opts["month"])
             date_from, date_to = first, next_month(first) - dt.timedelta(days=1)
         elif opts["date_from"] and opts["date_to"]:
-            date_from, date_to = _day(opts["date_from"]), _day(opts["date_to"])
+            date_from, date_to = day_arg(opts["date_from"]), day_arg(opts["date_to"])
         else:
             raise CommandError("give --month YYYY-MM, or --from YYYY-MM-DD and --to YYYY-MM-DD")
         if date_from > date_to:

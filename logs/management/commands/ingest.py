@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from logs.models import Customer
 from logs.parsers import InputError
+from logs.services.customers import CustomerError, customer_ensure
 from logs.services.ingest import FORMATS, calls_ingest
 
 
@@ -21,8 +21,10 @@ class Command(BaseCommand):
         customer = None
         created = []
         if opts["customer"]:
-            customer, was_created = Customer.objects.get_or_create(
-                slug=opts["customer"], defaults={"name": opts["customer"]})
+            try:
+                customer, was_created = customer_ensure(slug=opts["customer"])
+            except CustomerError as exc:
+                raise CommandError(f"--customer: {exc}") from None
             if was_created:
                 created.append(customer.slug)
         try:

@@ -1,26 +1,22 @@
 """The shared fixture end to end: ingest the platform's export, reconcile the local log."""
-import json
 
 import pytest
 
 from billing.models import Reconciliation
 from billing.services.reconciliation import reconciliation_run, reconciliation_summary
-from logs.services.ingest import calls_ingest
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def expected(fixtures_dir):
-    return json.loads((fixtures_dir / "expected.json").read_text(encoding="utf-8"))["recon"]
+def expected(recon_expected):
+    return recon_expected
 
 
 @pytest.fixture
-def platform(fixtures_dir, expected):
-    acme = factories.customer(expected["customer"])
-    batch = calls_ingest(source=fixtures_dir / expected["platform"], customer=acme)
-    return acme, batch
+def platform(recon_platform):
+    """(acme, the batch of the platform's export ingested)."""
+    return recon_platform
 
 
 def test_platform_ingest_keeps_the_second_charge(platform, expected):

@@ -53,11 +53,6 @@ def nb2_call(customer, rid, *, category=Category.SUCCESS, charged="0.0003", expe
                           billing_mode="per_token", expected_usd=Decimal(expected), route="", **kw)
 
 
-@pytest.fixture
-def acme():
-    return factories.customer("acme")
-
-
 def category_of(recon, rid):
     return recon.items.get(request_id=rid).category
 

@@ -6,42 +6,20 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from billing.models import Reconciliation
-from logs.services.ingest import calls_ingest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
-
-
-@pytest.fixture
-def acme(fixtures_dir):
-    acme = factories.customer("acme")
-    calls_ingest(source=fixtures_dir / "recon_platform_zh.csv", customer=acme)
-    return acme
-
-
-@pytest.fixture
-def alice(acme):
-    return factories.user("alice", customer_obj=acme)
+def acme(recon_platform):
+    """acme, with the platform's export of the reconciliation fixture ingested."""
+    return recon_platform[0]
 
 
 @pytest.fixture
 def bob():
     return factories.user("bob", customer_obj=factories.customer("globex"))
-
-
-@pytest.fixture
-def staff():
-    return factories.user("sam", staff=True)
 
 
 def _upload(client, fixtures_dir, capture, **data):

@@ -1,4 +1,4 @@
-"""A tally's calls download as Excel through the export machinery (issue 5): the tally page's
+"""A tally's calls download as Excel through the export machinery: the tally page's
 button queues an ExportJob of kind "tally" on the Async Tasks page; the file, read back with
 python-calamine, holds exactly the tally's covered calls with their tally status and reason."""
 from __future__ import annotations
@@ -17,21 +17,10 @@ from billing.services.tally import REPEATED_REASON, tally_call_exclude, tally_co
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.services.exports import export_create
-from tests import factories as f
+from tests import ROOT, factories as f
 from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
-from tests import ROOT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager():
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
 
 
 @pytest.fixture
@@ -47,14 +36,6 @@ def acme_tally():
     call = TallyCall.objects.get(tally=tally, request_id="excluded-1").call
     return tally_call_exclude(tally=tally, call=call, by=f.user("boss", staff=True),
                               reason="customer retried on purpose")
-
-
-@pytest.fixture
-def other_tally():
-    c = enrolled("globex")
-    spend(c, "1000")
-    failure(c, request_id="globex-1")
-    return tally_compute(customer=c, month=JUNE)
 
 
 def _download(client, job) -> dict:

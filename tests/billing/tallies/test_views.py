@@ -22,22 +22,8 @@ def acme_tally():
     return tally_compute(customer=c, month=JUNE)
 
 
-@pytest.fixture
-def other_tally():
-    c = enrolled("globex")
-    spend(c, "1000")
-    failure(c, request_id="globex-1")
-    return tally_compute(customer=c, month=JUNE)
-
-
 def listed(response):
     return [row.record.customer.slug for row in response.context["table"].paginated_rows]
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(f.user("boss", staff=True))
-    return client
 
 
 @pytest.fixture

@@ -7,18 +7,19 @@ from django.core.exceptions import PermissionDenied
 
 from billing.models import TallyCall, TallyEvent
 from billing.services.tally import (
-    TallyError, tally_approve, tally_call_exclude, tally_call_include, tally_compute, tally_mark_credited,
-    tally_month_end, tally_reject,
+    TallyError,
+    tally_approve,
+    tally_call_exclude,
+    tally_call_include,
+    tally_compute,
+    tally_mark_credited,
+    tally_month_end,
+    tally_reject,
 )
 from tests import factories as f
 from tests.billing.tallies.helpers import JUNE, at, enrolled, failure, spend
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    return f.user("boss", staff=True)
 
 
 @pytest.fixture
@@ -50,6 +51,11 @@ def test_an_adjusted_amount_needs_a_reason(draft, staff):
     ev = TallyEvent.objects.filter(tally=t, action="approved").get()
     assert ev.amount_before == Decimal("0.20") and ev.amount_after == Decimal("5.00")
     assert "goodwill" in ev.detail
+
+
+def test_an_amount_is_read_as_the_money_module_reads_it(draft, staff):
+    t = tally_approve(tally=draft, by=staff, amount="US$1,005.00", reason="goodwill for the outage")
+    assert t.approved_usd == Decimal("1005.00")
 
 
 def test_bad_amounts_are_refused(draft, staff):

@@ -4,8 +4,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from logs.api.auth import apitoken_create
 from logs.models import ApiToken, Call, IngestBatch
+from logs.services.tokens import apitoken_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db

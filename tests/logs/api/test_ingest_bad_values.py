@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from logs.api.auth import apitoken_create
 from logs.models import Call, IngestBatch
+from logs.services.tokens import apitoken_create
 
 pytestmark = pytest.mark.django_db
 

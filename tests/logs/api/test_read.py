@@ -6,22 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from logs.api.auth import apitoken_create
 from logs.choices import Category
+from logs.services.tokens import apitoken_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 UTC = dt.timezone.utc
-
-
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def globex():
-    return f.customer("globex")
 
 
 def _auth(raw):
@@ -162,7 +152,7 @@ def test_gateway_token_sees_all_and_picks(client, acme, globex, gateway_token):
 
 
 def test_revoked_token_refused(client, acme):
-    from logs.api.auth import apitoken_revoke
+    from logs.services.tokens import apitoken_revoke
 
     _, raw = apitoken_create(customer=acme)
     apitoken_revoke(raw_or_prefix=raw)

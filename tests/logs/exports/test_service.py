@@ -47,16 +47,6 @@ def _calls_rows(sheets):
     return header, rows
 
 
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def alice(acme):
-    return f.user("alice", customer_obj=acme)
-
-
 def test_every_call_in_range_once_with_values_and_types(acme, alice, tmp_path):
     other = f.customer("globex")
     inside = [

@@ -18,27 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    """Celery runs tasks in the calling process (what the worker would do, minus the broker)."""
-    from nbaudit.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old
-
-
-@pytest.fixture
-def acme():
-    return f.customer("acme")
-
-
-@pytest.fixture
-def alice(acme):
-    return f.user("alice", customer_obj=acme)
-
-
-@pytest.fixture
 def client_alice(client, alice):
     client.force_login(alice)
     return client

@@ -20,8 +20,7 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from logs.timeutil import billing_today
-from tests import factories as f
-from tests import ROOT
+from tests import ROOT, factories as f
 
 CELERY = ROOT / ".venv" / "bin" / "celery"
 REDIS_DB = os.environ.get("NBAUDIT_TEST_REDIS_DB", "13")  # apart from the default queues

@@ -206,6 +206,13 @@ def test_an_xlsx_that_decompresses_past_the_limit_is_refused_with_the_reason(set
     assert not Call.objects.exists()
 
 
+def test_an_xlsx_that_compresses_like_a_bomb_is_refused_at_the_default_limits():
+    body = _bomb(40_000_000)  # 40 MB of sheet in a file of a few hundred KB
+    with pytest.raises(InputError, match="times its size.*NBAUDIT_XLSX_MAX_RATIO"):
+        calls_ingest(source=body)
+    assert not Call.objects.exists()
+
+
 def test_rows_past_the_xlsx_row_limit_are_rejected_with_the_reason(settings):
     settings.NBAUDIT_XLSX_MAX_ROWS = 4  # the header and 3 rows
     body = _xlsx([_row(f"r-{i}") for i in range(1, 7)])

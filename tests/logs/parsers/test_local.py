@@ -13,22 +13,19 @@ from billing.models import Reconciliation
 from billing.services.reconciliation import reconciliation_run, reconciliation_summary
 from billing.tasks import reconciliation_task
 from logs.parsers import LocalRow, Rejected, local_log_read
-from logs.services.ingest import calls_ingest
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def expected(fixtures_dir):
-    return json.loads((fixtures_dir / "expected.json").read_text(encoding="utf-8"))["recon"]
+def expected(recon_expected):
+    return recon_expected
 
 
 @pytest.fixture
-def acme(fixtures_dir, expected):
-    acme = factories.customer(expected["customer"])
-    calls_ingest(source=fixtures_dir / expected["platform"], customer=acme)
-    return acme
+def acme(recon_platform):
+    """acme, with the platform's export of the reconciliation fixture ingested."""
+    return recon_platform[0]
 
 
 def assert_fixture_result(recon, expected):
