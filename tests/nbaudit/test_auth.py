@@ -11,7 +11,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
 
-from logs.api.auth import apitoken_create
+from logs.services.tokens import apitoken_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
