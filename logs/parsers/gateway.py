@@ -14,7 +14,7 @@ from logs.choices import Category, LogType, Source
 from logs.classify import _text_error, classify_export_row
 from logs.families import family_of
 from logs.parsers.base import InputError, Record, Rejected, RowError, Skipped, text_wrapper
-from logs.parsers.tabular import csv_records, xlsx_open, xlsx_rows
+from logs.parsers.tabular import csv_records, xlsx_open, xlsx_read
 from logs.parsers.values import (
     TEXT_LIMITS,
     horizon,
@@ -296,12 +296,7 @@ def iter_gateway_xlsx(stream, *, tz: ZoneInfo, customer_slug: str | None
             if "time" not in cols or "type" not in cols:
                 continue
             rows = GatewayRows(cols, tz=tz, customer_slug=customer_slug)
-            for item in xlsx_rows(rows_iter, 2, refuse):
-                if isinstance(item, Rejected):
-                    yield item
-                    continue
-                number, cells = item
-                yield rows.row(cells, number)
+            yield from xlsx_read(rows_iter, 2, lambda number, cells: rows.row(cells, number), refuse)
             return
         raise InputError(f"no sheet has a known header row: {KIND_HELP}")
     finally:

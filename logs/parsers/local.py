@@ -38,7 +38,7 @@ from logs.parsers.base import (
     text_wrapper,
 )
 from logs.parsers.envelopes import iter_envelopes
-from logs.parsers.tabular import xlsx_open, xlsx_rows
+from logs.parsers.tabular import xlsx_open, xlsx_read, xlsx_rows
 from logs.parsers.values import (
     EARLIEST,
     MAX_REQUEST_ID,
@@ -280,12 +280,7 @@ def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
                 break
             if header is None:
                 continue
-            for item in xlsx_rows(rows, header_line + 1, _refuse):
-                if isinstance(item, Rejected):
-                    yield item
-                    continue
-                number, cells = item
-                yield header.row(number, cells)
+            yield from xlsx_read(rows, header_line + 1, header.row, _refuse)
             return
         raise LocalLogError(
             "not a local log: no sheet has a header row with request_id and created_at"

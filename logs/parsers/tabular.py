@@ -165,3 +165,9 @@ def xlsx_rows(rows_iter, first: int, refuse=InputError) -> Iterator[tuple[int, l
         if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in cells):
             continue
         yield number, list(cells)
+
+
+def xlsx_read(rows_iter, first: int, row, refuse=InputError) -> Iterator:
+    """`row(number, cells)` for each row of `xlsx_rows`; the row over the limit as its Rejected."""
+    for item in xlsx_rows(rows_iter, first, refuse):
+        yield item if isinstance(item, Rejected) else row(*item)

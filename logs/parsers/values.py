@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from logs.money import QUOTA_PER_USD, SIX, parse_amount as read_amount
 from logs.parsers.base import RowError
-
-UTC = dt.UTC
+from logs.timeutil import UTC
 
 EARLIEST = dt.datetime(2020, 1, 1, tzinfo=UTC)
 AHEAD = dt.timedelta(days=1)           # how far past the clock a time may lie

@@ -8,7 +8,6 @@ row ends up counted as inserted, duplicate, conflict, skipped or rejected.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from logs.parsers import (
     InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx, open_source,
 )
 from logs.pricing import Catalog, expected_charge
+from logs.services.calls_copy import calls_copy
 from logs.services.jobs import jobs_fail_silent
 from logs.services.rollups import hour_of, rollups_refresh
 from logs.timeutil import billing_tz
@@ -123,7 +123,6 @@ class _Run:
         self.touched: dict[int, set] = defaultdict(set)
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
-        self._copy_fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
 
     def customer_for(self, slug: str) -> Customer:
@@ -317,7 +316,7 @@ class _Run:
                              "response": _PRESENT if stored.response is not None else None}
         if new:
             if self.copy:
-                self._copy_new(new.values())
+                calls_copy(rows=new.values(), batch_id=self.batch.pk)
             else:
                 objs = [Call(batch=self.batch, **f) for f in new.values()]
                 Call.objects.bulk_create(objs, batch_size=1000)
@@ -331,89 +330,6 @@ class _Run:
             self.touched[call.customer_id].add(hour_of(call.created_at))
         if conflicts:
             IngestConflict.objects.bulk_create(conflicts, batch_size=1000)
-
-    def _copy_new(self, rows: Iterable[dict]) -> None:
-        """PostgreSQL: the new calls of a chunk in one COPY (the values bulk_create would write).
-
-        Rows are formatted here as COPY text (one converter per column, chosen once from the
-        field's type) and sent in blocks of about a megabyte.
-        """
-        now = timezone.now()
-        defaults = {}
-        keys = []
-        for field in self._copy_fields:
-            key = field.attname if field.is_relation else field.name
-            keys.append(key)
-            defaults[key] = field.get_default()
-        defaults["batch_id"], defaults["ingested_at"] = self.batch.pk, now
-        fixed = {"batch_id", "ingested_at"}
-        converters = [_copy_converter(field) for field in self._copy_fields]
-        plan = list(zip(keys, converters))
-        columns = ", ".join(f'"{f.column}"' for f in self._copy_fields)
-        with connection.wrap_database_errors, connection.cursor() as cur:
-            with cur.cursor.copy(f"COPY {Call._meta.db_table} ({columns}) FROM STDIN") as copy:
-                lines: list[str] = []
-                size = 0
-                for f in rows:
-                    row = defaults | f if not fixed & f.keys() else {**f, **{k: defaults[k] for k in fixed}}
-                    line = "\t".join([conv(row[key]) for key, conv in plan])
-                    lines.append(line)
-                    size += len(line)
-                    if size > 1 << 20:
-                        copy.write("\n".join(lines) + "\n")
-                        lines, size = [], 0
-                if lines:
-                    copy.write("\n".join(lines) + "\n")
-
-
-def _copy_text(value) -> str:
-    """A value as a field of COPY's text format."""
-    if value is None:
-        return "\\N"
-    value = str(value)
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
-def _copy_scalar(value) -> str:
-    return "\\N" if value is None else str(value)
-
-
-def _copy_bool(value) -> str:
-    return "\\N" if value is None else ("t" if value else "f")
-
-
-def _copy_datetime(value) -> str:
-    if value is None:
-        return "\\N"
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.timezone.utc)
-    return value.isoformat()
-
-
-def _copy_json(value) -> str:
-    return "\\N" if value is None else _copy_text(json.dumps(value))
-
-
-def _copy_converter(field):
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        return _copy_json
-    if kind == "BooleanField":
-        return _copy_bool
-    if kind == "DateTimeField":
-        return _copy_datetime
-    if kind in ("CharField", "TextField"):
-        return _copy_text
-    if kind in ("IntegerField", "SmallIntegerField", "BigIntegerField", "PositiveIntegerField",
-                "PositiveSmallIntegerField", "ForeignKey", "DecimalField", "AutoField", "BigAutoField"):
-        return _copy_scalar
-    raise TypeError(f"no COPY converter for {field.name} ({kind})")  # a new field type: add one
-
-
-def _json_dump(value):
-    return None if value is None else json.dumps(value)
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -578,7 +494,3 @@ def ingest_upload_create(*, uploaded_file, fmt: str, customer: Customer | None, 
     batch.file.save(uploaded_file.name, uploaded_file, save=True)
     transaction.on_commit(lambda: ingest_run.delay(batch.pk))
     return batch
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.timezone.utc)

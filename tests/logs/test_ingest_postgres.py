@@ -1,6 +1,6 @@
 """The fast ingest paths give the same stored calls as the plain ones.
 
-On PostgreSQL new calls are written with COPY (logs.services.ingest._Run._copy_new) and
+On PostgreSQL new calls are written with COPY (logs.services.calls_copy.calls_copy) and
 existing ones are looked up with raw SQL; elsewhere bulk_create and the ORM. These tests
 ingest the same mixed inputs both ways and compare everything a user would see: the
 summary, every stored call, every conflict kept, the rollups.
