@@ -17,6 +17,7 @@ from logs.parsers.base import InputError, Record, Rejected, RowError, Skipped, t
 from logs.parsers.tabular import csv_records, xlsx_open, xlsx_read
 from logs.parsers.values import (
     TEXT_LIMITS,
+    check_unicode,
     horizon,
     parse_amount,
     parse_int,
@@ -214,8 +215,10 @@ class GatewayRows:
             latency_ms = int(use_time) * 1000
         else:
             latency_ms = parse_seconds_ms(use_time, "use time")
-        details = c(self.i_details)  # free text, as given (a CSV line's text is checked whole)
+        details = c(self.i_details)  # free text, as given
         details = "" if details is None else (details if type(details) is str else str(details))
+        if not details.isascii():
+            check_unicode(details, "details")  # rows read from a gateway's API are no CSV line
         token = parse_text(c(self.i_token), "token", TEXT_LIMITS["token_name"])
         group_ratio, http_status = self._from_details(details, log_type == "error")
         verdict = self._verdict(log_type, model, output_tokens, details)
