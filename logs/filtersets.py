@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from logs.choices import Category, Family
 from logs.models import Call, HourlyRollup
+from logs.scoping import is_staff
 from logs.selectors.calls import calls_filter
 from logs.timeutil import day_start
 
@@ -129,10 +130,18 @@ class CallFilterSet(RangeFilterMixin):
                                               widget=forms.NumberInput(attrs={"min": 0, "max": 999,
                                                                               "style": "width:6em"}))
     request_id = django_filters.CharFilter(method=_noop, label="Request ID")
+    # The gateway's upstream channel: staff only (the gateway hides channels from its users too).
+    channel = django_filters.NumberFilter(method=_noop, label="Channel",
+                                          widget=forms.NumberInput(attrs={"min": 0, "style": "width:5em"}))
 
     class Meta:
         model = Call
         fields: list[str] = []
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        if not is_staff(getattr(self.request, "user", None)):
+            del self.filters["channel"]
 
     def selector_params(self) -> dict:
         """The keyword arguments of `logs.selectors.calls_filter` for this form."""
@@ -150,6 +159,7 @@ class CallFilterSet(RangeFilterMixin):
             "token_name": data.get("token_name") or None,
             "http_status": int(status) if status is not None else None,
             "request_id": (data.get("request_id") or "").strip() or None,
+            **({"channel_id": int(data["channel"])} if data.get("channel") is not None else {}),
             "tz": self.tz,
         }
 

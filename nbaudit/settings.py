@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from nbaudit import startup
 
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "axes",
     "logs",
     "billing",
+    "gateways",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nbaudit.middleware.ContentSecurityPolicyMiddleware",
     "logs.middleware.UserTimezoneMiddleware",
+    "nbaudit.db.ReplicaReadsMiddleware",
     # last: turns a login refused for a lock into the login page saying so
     "axes.middleware.AxesMiddleware",
 ]
@@ -81,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "logs.context_processors.nbaudit",
+                "alerts.context_processors.bell",
             ],
         },
     },
@@ -107,6 +112,13 @@ else:
     }
 if os.environ.get("NBAUDIT_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["NBAUDIT_TEST_DB_NAME"]}
+# A streaming replica for the dashboard's reads (nbaudit.db); in tests it mirrors the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["nbaudit.db.PrimaryReplicaRouter"]
+NBAUDIT_REPLICA_VIEWS = ("logs:overview", "logs:calls", "logs:call", "api:calls", "api:call")
+NBAUDIT_REPLICA_MODELS = ("logs.call", "logs.hourlyrollup", "logs.ingestconflict", "logs.pricerow")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "logs.User"
@@ -190,6 +202,8 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "logs.tasks.exports_expire", "schedule": crontab(minute=15)},
     "jobs-reap": {"task": "logs.tasks.jobs_reap", "schedule": 60.0},
     "reconciliations-reap": {"task": "billing.tasks.reconciliations_reap", "schedule": 60.0},
+    "gateways-sync": {"task": "gateways.tasks.gateways_sync", "schedule": 60.0},
+    "alerts-evaluate": {"task": "alerts.tasks.alerts_evaluate", "schedule": 60.0},
 }
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
@@ -281,3 +295,35 @@ startup.require_writable(
     [("the SQLite database", DATABASES["default"]["NAME"])]
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else [],
 )
+
+# --- alerts: email and webhooks -------------------------------------------------------------
+def _email_settings(url: str) -> dict:
+    """EMAIL_URL: smtp://[user:password@]host:port[?tls=1|ssl=1], or console:// (the default)."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url or "console://")
+    if parts.scheme in ("", "console"):
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ImproperlyConfigured(f"EMAIL_URL: use smtp://host:port or console://, not {parts.scheme}://")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": query.get("tls") in ("1", "true"),
+        "EMAIL_USE_SSL": parts.scheme == "smtps" or query.get("ssl") in ("1", "true"),
+    }
+
+
+_email_url = os.environ.get("EMAIL_URL") or (
+    f"smtp://{os.environ['NBAUDIT_EMAIL_HOST']}:{os.environ.get('NBAUDIT_EMAIL_PORT', '25')}"
+    if os.environ.get("NBAUDIT_EMAIL_HOST") else "console://")
+globals().update(_email_settings(_email_url))
+EMAIL_TIMEOUT = int(os.environ.get("NBAUDIT_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("NBAUDIT_EMAIL_FROM", "nbaudit <nbaudit@localhost>")
+NBAUDIT_WEBHOOK_ALLOW_PRIVATE = env_bool("NBAUDIT_WEBHOOK_ALLOW_PRIVATE", False)
+NBAUDIT_WEBHOOK_TIMEOUT = float(os.environ.get("NBAUDIT_WEBHOOK_TIMEOUT", "10"))
+NBAUDIT_ALERT_DELIVERY_ATTEMPTS = int(os.environ.get("NBAUDIT_ALERT_DELIVERY_ATTEMPTS", "5"))

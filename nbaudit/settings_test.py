@@ -9,7 +9,7 @@ import secrets
 
 os.environ.setdefault("NBAUDIT_SECRET_KEY", "nbaudit-test-run-" + secrets.token_urlsafe(40))
 
-from nbaudit.settings import *
+from nbaudit.settings import *  # noqa: E402,F403  (the key above must be set first)
 
 # Hashing a password the production way takes about half a second; the suite makes hundreds.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -42,6 +42,8 @@ class Call(models.Model):
     expected_usd = money_field(null=True, blank=True, help_text="From the dated catalog; empty when unpriced.")
     category = models.CharField(max_length=16, choices=Category.choices)
     reason = models.CharField(max_length=300, help_text="The signal that decided the category.")
+    channel_id = models.IntegerField(
+        "channel", null=True, blank=True, help_text="The gateway's upstream channel the call was routed to (staff only).")
     prompt_fingerprint = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(blank=True)
     response = models.JSONField(null=True, blank=True, help_text="Raw response, image data elided.")

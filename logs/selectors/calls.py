@@ -23,6 +23,7 @@ def calls_filter(
     token_name: str | None = None,
     http_status: int | None = None,
     request_id: str | None = None,
+    channel_id: int | None = None,
     tz=None,
 ) -> QuerySet:
     """Narrow a (customer-scoped) call queryset.
@@ -52,4 +53,6 @@ def calls_filter(
         qs = qs.filter(http_status=http_status)
     if request_id:
         qs = qs.filter(request_id=request_id)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
     return qs

@@ -53,7 +53,7 @@ FILLABLE = (
     "token_name", "route", "group", "log_type", "http_status", "finish_reason", "block_reason",
     "finish_message", "error_text", "prompt_tokens", "output_tokens", "thoughts_tokens", "total_tokens",
     "image_tokens", "image_size", "latency_ms", "charged_usd", "group_ratio", "prompt_fingerprint",
-    "prompt", "response",
+    "prompt", "response", "channel_id",
 )
 
 
@@ -440,6 +440,51 @@ def calls_ingest(
     batch.status, batch.finished_at = JobStatus.DONE, timezone.now()
     batch.save()
     return batch
+
+
+def records_ingest(*, batch: IngestBatch, chunks: Iterable[tuple[list, Callable[[], None] | None]]
+                   ) -> IngestBatch:
+    """Ingest rows already read into Record / Skipped / Rejected (a gateway's log rows), a chunk at a time.
+
+    The same run as `calls_ingest` (decisions, counts, customers, rollups), but each chunk is ONE
+    transaction: its calls, the rollups of its hours, the batch's running summary and the
+    caller's `commit()` (where a gateway source moves its high-water mark) commit together or
+    not at all. `batch` is a running IngestBatch; returns it done, with its summary.
+    """
+    run = _Run(batch, None)
+    seen = 0
+    for items, commit in chunks:
+        records = [item for item in items if isinstance(item, Record)]
+        with transaction.atomic():
+            for item in items:
+                if isinstance(item, Skipped):
+                    run.counts["skipped"] += 1
+                elif not isinstance(item, Record):
+                    run.rejected.append({"line": item.line, "reason": item.reason})
+            if records:
+                run.apply(records)
+            for cid, hours in run.touched.items():
+                rollups_refresh(customer_id=cid, hours=hours)
+            run.touched.clear()
+            seen += len(items)
+            _summary_fill(batch, run, seen)
+            batch.heartbeat_at = timezone.now()
+            batch.save()
+            if commit is not None:
+                commit()
+    _summary_fill(batch, run, seen)
+    batch.status, batch.finished_at = JobStatus.DONE, timezone.now()
+    batch.save()
+    return batch
+
+
+def _summary_fill(batch: IngestBatch, run: _Run, seen: int) -> None:
+    batch.rows = batch.rows_done = seen
+    batch.inserted, batch.duplicates = run.counts["inserted"], run.counts["duplicates"]
+    batch.conflicts, batch.skipped = run.counts["conflicts"], run.counts["skipped"]
+    batch.rejected = list(run.rejected)
+    batch.categories = dict(sorted(run.categories.items()))
+    batch.customers_created = list(run.created)
 
 
 def _progress(batch: IngestBatch, done: int, callback) -> None:

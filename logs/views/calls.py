@@ -107,11 +107,15 @@ def response_pretty(response) -> str:
     return json.dumps(elide_images(response), indent=2, ensure_ascii=False)
 
 
-def field_rows(call: Call) -> list[tuple[str, object]]:
-    """Every stored field of a call, labelled, values as a person reads them."""
+# Stored, but not the customer's to see: the gateway hides its upstream channels from its users too.
+STAFF_ONLY_FIELDS = ("channel_id",)
+
+
+def field_rows(call: Call, *, staff: bool = False) -> list[tuple[str, object]]:
+    """Every stored field of a call (staff: with the staff-only ones), labelled, values as a person reads them."""
     rows = []
     for f in Call._meta.concrete_fields:
-        if f.name in ("response", "prompt"):
+        if f.name in ("response", "prompt") or (f.name in STAFF_ONLY_FIELDS and not staff):
             continue
         value = getattr(call, f.attname)
         if f.name == "customer":
@@ -145,7 +149,7 @@ class CallDetailView(DetailView):
         conflicts = scope_by_customer_field(self.request.user, IngestConflict.objects.all())
         conflicts = conflicts.filter(customer_id=call.customer_id, request_id=call.request_id)
         ctx.update(
-            fields=field_rows(call), response_text=response_pretty(call.response),
+            fields=field_rows(call, staff=is_staff(self.request.user)), response_text=response_pretty(call.response),
             covered=covered, coverage_reason=why, group=group_of(call.category),
             is_success=call.category == Category.SUCCESS, charge_diff=diff,
             conflicts=list(conflicts[:20]),

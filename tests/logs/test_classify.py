@@ -101,15 +101,16 @@ def error_body(code=None, status=None, message=None, **extra):
 # Fixtures: calls.ndjson, gateway_export_zh.csv, recon_local.csv
 # ---------------------------------------------------------------------------
 
-def _envelopes():
-    with open(FIXTURES / "calls.ndjson", encoding="utf-8") as handle:
+def _envelopes(name="calls.ndjson"):
+    with open(FIXTURES / name, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 envelope = json.loads(line)
                 yield pytest.param(envelope, id=envelope["request_id"])
 
 
-@pytest.mark.parametrize("envelope", list(_envelopes()))
+# calls_more_shapes.ndjson: the shapes of taxonomy.md, "More real shapes".
+@pytest.mark.parametrize("envelope", list(_envelopes()) + list(_envelopes("calls_more_shapes.ndjson")))
 def test_fixture_envelope(envelope):
     verdict, facts = classify_call(
         model=envelope["model"],
@@ -291,7 +292,12 @@ CALL_CASES = [
      "text_refusal", "text only, no image", 0),
     ("text-no-finish", PRO, 200, gemini([text("No.")], finish=None), None, "text_refusal", None, 0),
     ("openai-text", PRO, 200, chat("I can't help with that."), None, "text_refusal", None, 0),
-    ("openai-http-image-url-is-text", PRO, 200, chat("![img](https://example.com/a.png)"), None,
+    # taxonomy.md "More real shapes": a markdown image with an http(s) address is an image;
+    # an address inside a sentence stays text.
+    ("openai-http-markdown-image", PRO, 200, chat("![img](https://example.com/a.png)"), None,
+     "success", "image URL in markdown", 0),
+    ("openai-http-link-in-a-sentence-is-text", PRO, 200,
+     chat("I can't draw that; the policy is at https://example.com/policy.html for reference."), None,
      "text_refusal", None, 0),
     ("openai-content-list-text", PRO, 200, chat([{"type": "text", "text": "Sorry."}]), None,
      "text_refusal", None, 0),

@@ -1,0 +1,1 @@
+"""Services of alerts (writes): rules, the evaluator, incidents, notifications and their delivery."""

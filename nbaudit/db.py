@@ -1,0 +1,74 @@
+"""Reads from a streaming replica: the dashboard's pages read calls and rollups there.
+
+With `DATABASE_REPLICA_URL` set, a second alias `replica` exists. A page in
+`NBAUDIT_REPLICA_VIEWS` (the Overview, the Logs page, a call, the read API), answering a GET or
+HEAD, reads the models of `NBAUDIT_REPLICA_MODELS` (calls, rollups, conflicts, prices: data the
+page only shows) from the replica. Everything else stays on the primary: every write, every read
+inside a transaction, every read of any other model (sessions, users, jobs: what a request must
+read as it just wrote it), and every read outside those pages (services, tasks, commands, which
+may act on what they read). Without a replica nothing changes.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import connections
+from django.urls import Resolver404, resolve
+
+REPLICA = "replica"
+_reads = ContextVar("nbaudit_replica_reads", default=False)
+
+
+@contextmanager
+def replica_reads():
+    """Within this block, reads of the replica's models may go to the replica."""
+    token = _reads.set(True)
+    try:
+        yield
+    finally:
+        _reads.reset(token)
+
+
+def _replica_models() -> set[str]:
+    return {m.lower() for m in getattr(settings, "NBAUDIT_REPLICA_MODELS", ())}
+
+
+class PrimaryReplicaRouter:
+    """Reads of the dashboard's data inside `replica_reads()` go to the replica; all else to the primary."""
+
+    def db_for_read(self, model, **hints):
+        if (REPLICA in settings.DATABASES and _reads.get() and model._meta.label_lower in _replica_models()
+                and not connections["default"].in_atomic_block):
+            return REPLICA
+        return "default"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # one database, two copies of it
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == "default"  # the replica follows the primary's schema by replication
+
+
+class ReplicaReadsMiddleware:
+    """GET and HEAD requests to the pages of `NBAUDIT_REPLICA_VIEWS` read from the replica, the
+    rendering of their templates included (a TemplateResponse renders after the view returns)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if REPLICA not in settings.DATABASES or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        try:
+            view_name = resolve(request.path_info).view_name
+        except Resolver404:
+            return self.get_response(request)
+        if view_name not in getattr(settings, "NBAUDIT_REPLICA_VIEWS", ()):
+            return self.get_response(request)
+        with replica_reads():
+            return self.get_response(request)
