@@ -146,6 +146,13 @@ NBAUDIT_PLAN_DUE_BUSINESS_DAYS = 5
 NBAUDIT_REFUSAL_THRESHOLDS = {}  # family code -> output tokens; defaults in logs/families.py
 NBAUDIT_API_MAX_BYTES = 10 * 1024 * 1024
 NBAUDIT_API_MAX_ENVELOPES = 10_000
+# An XLSX input (gateway export, local log) is refused past this many bytes decompressed, or a
+# member of it over 16 MB compressed more than this ratio (a zip bomb; an export is about 20 to 1);
+# rows after this many a sheet are rejected with the reason (Excel's own maximum). A 1,048,576-row
+# export of the 12 usual columns is about 750 MB decompressed.
+NBAUDIT_XLSX_MAX_BYTES = int(os.environ.get("NBAUDIT_XLSX_MAX_BYTES", str(1536 * 1024 * 1024)))
+NBAUDIT_XLSX_MAX_RATIO = int(os.environ.get("NBAUDIT_XLSX_MAX_RATIO", "100"))
+NBAUDIT_XLSX_MAX_ROWS = int(os.environ.get("NBAUDIT_XLSX_MAX_ROWS", "1048576"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = NBAUDIT_API_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

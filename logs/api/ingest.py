@@ -1,7 +1,12 @@
-"""POST /api/v1/calls: a JSON array or NDJSON of call envelopes, answered with the ingest summary."""
+"""POST /api/v1/calls: a JSON array or NDJSON of call envelopes, answered with the ingest summary.
+
+Always answered in JSON: the summary (bad envelopes listed with their line and reason), or an
+error in words; never an HTML error page.
+"""
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -10,13 +15,15 @@ from logs.parsers import InputError
 from logs.selectors.customers import customer_by_slug
 from logs.services.ingest import calls_ingest
 
+log = logging.getLogger(__name__)
+
 
 def _count_envelopes(body: bytes) -> int:
     text = body.lstrip()
     if text.startswith(b"["):
         try:
             items = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep: the lines count
             return sum(1 for line in body.splitlines() if line.strip())
         return len(items) if isinstance(items, list) else 1
     return sum(1 for line in body.splitlines() if line.strip())
@@ -50,4 +57,12 @@ def calls_post(request, token):
         batch = calls_ingest(source=body, fmt="calls", customer=customer, api_token=token, origin="api")
     except InputError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    except Exception as exc:  # the caller gets words and the batch, the log the trace
+        log.exception("API ingest failed")
+        answer = {"error": "the ingest stopped at an unexpected error; calls stored before it are complete, "
+                           "and sending the same body again adds only the rest"}
+        failed = getattr(exc, "batch", None)
+        if failed is not None:
+            answer["batch"] = failed.pk
+        return JsonResponse(answer, status=500)
     return JsonResponse(batch.summary(), status=200)

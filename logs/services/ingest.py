@@ -8,17 +8,13 @@ row ends up counted as inserted, duplicate, conflict, skipped or rejected.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import logging
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.choices import Source
@@ -26,14 +22,25 @@ from logs.classify import classify_call, classify_export_row
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
-    InputError, Record, Skipped, detect, iter_envelopes, iter_gateway_csv, iter_gateway_xlsx,
+    InputError,
+    Record,
+    Skipped,
+    detect,
+    iter_envelopes,
+    iter_gateway_csv,
+    iter_gateway_xlsx,
+    open_source,
 )
 from logs.pricing import Catalog, expected_charge
+from logs.services.calls_copy import calls_copy
 from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
 from logs.services.rollups import hour_of, rollups_refresh
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
+
+# What the database (or its driver, on the way in) raises for a chunk it cannot store.
+_REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
 
 CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
@@ -123,7 +130,6 @@ class _Run:
         self.touched: dict[int, set] = defaultdict(set)
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
-        self._copy_fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
 
     def customer_for(self, slug: str) -> Customer:
@@ -149,15 +155,53 @@ class _Run:
 
     # -- a chunk of records --------------------------------------------------------------
     def apply(self, records: list[Record]) -> None:
+        """Store a chunk in one transaction; a chunk the database refuses is split to find why.
+
+        Another ingest may have inserted some of the same calls meanwhile (IntegrityError), or
+        a value got past the checks at the door that the database cannot hold (DataError, or
+        the driver's own errors): the chunk is stored in halves, down to single records, and a
+        record the database still refuses alone is rejected with its line and the reason. A
+        refused attempt leaves no trace in the counts.
+        """
         self._fresh_statistics()
+        state = self._state()
         try:
             with transaction.atomic():
                 self._apply(records)
-        except IntegrityError:
-            # Another ingest inserted some of the same calls meanwhile: go one by one.
-            for rec in records:
-                with transaction.atomic():
-                    self._apply([rec])
+        except _REFUSED as exc:
+            self._restore(state)
+            if len(records) == 1:
+                self._refused(records[0], exc)
+                return
+            half = len(records) // 2
+            for part in (records[:half], records[half:]):
+                self.apply(part)
+
+    def _refused(self, rec: Record, exc: Exception) -> None:
+        """One record alone: retried once (a concurrent insert), then rejected with the reason."""
+        state = self._state()
+        try:
+            with transaction.atomic():
+                self._apply([rec])
+            return
+        except _REFUSED as again:
+            self._restore(state)
+            exc = again
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        log.warning("ingest %s: line %s refused by the database: %s", self.batch.pk, rec.line, message)
+        self.rejected.append({"line": rec.line, "reason": f"the database cannot store this row "
+                                                          f"({exc.__class__.__name__}: {message[:200]})"})
+
+    def _state(self):
+        return (self.counts.copy(), self.categories.copy(), self.synthetic, len(self.created),
+                dict(self.customers), {k: set(v) for k, v in self.touched.items()})
+
+    def _restore(self, state) -> None:
+        counts, categories, synthetic, created, customers, touched = state
+        self.counts, self.categories, self.synthetic = counts, categories, synthetic
+        del self.created[created:]
+        self.customers = customers
+        self.touched = defaultdict(set, touched)
 
     def _fresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the call table whenever this ingest has doubled it.
@@ -279,7 +323,7 @@ class _Run:
                              "response": _PRESENT if stored.response is not None else None}
         if new:
             if self.copy:
-                self._copy_new(new.values())
+                calls_copy(rows=new.values(), batch_id=self.batch.pk)
             else:
                 objs = [Call(batch=self.batch, **f) for f in new.values()]
                 Call.objects.bulk_create(objs, batch_size=1000)
@@ -293,96 +337,6 @@ class _Run:
             self.touched[call.customer_id].add(hour_of(call.created_at))
         if conflicts:
             IngestConflict.objects.bulk_create(conflicts, batch_size=1000)
-
-    def _copy_new(self, rows: Iterable[dict]) -> None:
-        """PostgreSQL: the new calls of a chunk in one COPY (the values bulk_create would write).
-
-        Rows are formatted here as COPY text (one converter per column, chosen once from the
-        field's type) and sent in blocks of about a megabyte.
-        """
-        now = timezone.now()
-        defaults = {}
-        keys = []
-        for field in self._copy_fields:
-            key = field.attname if field.is_relation else field.name
-            keys.append(key)
-            defaults[key] = field.get_default()
-        defaults["batch_id"], defaults["ingested_at"] = self.batch.pk, now
-        fixed = {"batch_id", "ingested_at"}
-        converters = [_copy_converter(field) for field in self._copy_fields]
-        plan = list(zip(keys, converters))
-        columns = ", ".join(f'"{f.column}"' for f in self._copy_fields)
-        with connection.wrap_database_errors, connection.cursor() as cur:
-            with cur.cursor.copy(f"COPY {Call._meta.db_table} ({columns}) FROM STDIN") as copy:
-                lines: list[str] = []
-                size = 0
-                for f in rows:
-                    row = defaults | f if not fixed & f.keys() else {**f, **{k: defaults[k] for k in fixed}}
-                    line = "\t".join([conv(row[key]) for key, conv in plan])
-                    lines.append(line)
-                    size += len(line)
-                    if size > 1 << 20:
-                        copy.write("\n".join(lines) + "\n")
-                        lines, size = [], 0
-                if lines:
-                    copy.write("\n".join(lines) + "\n")
-
-
-def _copy_text(value) -> str:
-    """A value as a field of COPY's text format."""
-    if value is None:
-        return "\\N"
-    value = str(value)
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
-
-
-def _copy_scalar(value) -> str:
-    return "\\N" if value is None else str(value)
-
-
-def _copy_bool(value) -> str:
-    return "\\N" if value is None else ("t" if value else "f")
-
-
-def _copy_datetime(value) -> str:
-    if value is None:
-        return "\\N"
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.timezone.utc)
-    return value.isoformat()
-
-
-def _copy_json(value) -> str:
-    return "\\N" if value is None else _copy_text(json.dumps(value))
-
-
-def _copy_converter(field):
-    kind = field.get_internal_type()
-    if kind == "JSONField":
-        return _copy_json
-    if kind == "BooleanField":
-        return _copy_bool
-    if kind == "DateTimeField":
-        return _copy_datetime
-    if kind in ("CharField", "TextField"):
-        return _copy_text
-    if kind in ("IntegerField", "SmallIntegerField", "BigIntegerField", "PositiveIntegerField",
-                "PositiveSmallIntegerField", "ForeignKey", "DecimalField", "AutoField", "BigAutoField"):
-        return _copy_scalar
-    raise TypeError(f"no COPY converter for {field.name} ({kind})")  # a new field type: add one
-
-
-def _open(source) -> tuple[io.BufferedIOBase, str]:
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"no such file: {path}")
-        return open(path, "rb"), path.name
-    if isinstance(source, (bytes, bytearray)):
-        return io.BytesIO(source), ""
-    return source, getattr(source, "name", "") or ""
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -414,7 +368,7 @@ def calls_ingest(
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    stream, name = _open(source)
+    stream, close, name = open_source(source)
     if batch is None:
         batch = IngestBatch.objects.create(
             declared_format=fmt, origin=origin, filename=filename or name, customer=customer,
@@ -450,10 +404,13 @@ def calls_ingest(
                     run.apply(pending)
                     pending = []
                     _progress(batch, seen, progress)
-            elif isinstance(item, Skipped):
-                run.counts["skipped"] += 1
             else:
-                run.rejected.append({"line": item.line, "reason": item.reason})
+                if isinstance(item, Skipped):
+                    run.counts["skipped"] += 1
+                else:
+                    run.rejected.append({"line": item.line, "reason": item.reason})
+                if seen % run.chunk == 0:  # a long run of rows that are not stored still beats
+                    _progress(batch, seen, progress)
         if pending:
             run.apply(pending)
         for cid, hours in run.touched.items():
@@ -467,9 +424,10 @@ def calls_ingest(
         job_fail(job=batch, fields=("source",),
                  error=f"ingest stopped at an unexpected error ({exc.__class__.__name__}); rows stored "
                        f"before it are complete calls, and ingesting the file again adds only the rest")
+        exc.batch = batch  # the failed batch, for a caller that answers with it (the push API)
         raise
     finally:
-        if isinstance(source, (str, os.PathLike)):
+        if close:
             stream.close()
     batch.rows = seen
     batch.rows_done = seen
@@ -477,7 +435,7 @@ def calls_ingest(
     batch.duplicates = run.counts["duplicates"]
     batch.conflicts = run.counts["conflicts"]
     batch.skipped = run.counts["skipped"]
-    batch.rejected = run.rejected
+    batch.rejected = sorted(run.rejected, key=lambda r: r["line"])  # database refusals come later
     batch.categories = dict(sorted(run.categories.items()))
     batch.customers_created = run.created
     if run.synthetic:
@@ -579,4 +537,3 @@ def ingest_upload_create(*, uploaded_file, fmt: str, customer: Customer | None, 
     batch.file.save(uploaded_file.name, uploaded_file, save=True)
     transaction.on_commit(lambda: ingest_run.delay(batch.pk))
     return batch
-

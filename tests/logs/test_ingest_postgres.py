@@ -1,6 +1,6 @@
 """The fast ingest paths give the same stored calls as the plain ones.
 
-On PostgreSQL new calls are written with COPY (logs.services.ingest._Run._copy_new) and
+On PostgreSQL new calls are written with COPY (logs.services.calls_copy.calls_copy) and
 existing ones are looked up with raw SQL; elsewhere bulk_create and the ORM. These tests
 ingest the same mixed inputs both ways and compare everything a user would see: the
 summary, every stored call, every conflict kept, the rollups.
@@ -159,3 +159,44 @@ def test_conflict_record_is_built_whole_when_read(fixtures_dir):
     assert first.raw == {"time": "2026-10-03 09:15:02", "request_id": "gw-0001", "user": "acme", "token": "prod-web",
                          "group": "default", "type": "消费", "model": PRO, "use_time": "42", "prompt": "1310",
                          "completion": "1120", "cost": "$0.050000", "details": "模型价格 0.05，分组倍率 1"}
+
+
+def _big_export(n: int, bad: dict[int, dict]) -> bytes:
+    """An export of `n` calls; row i (0-based) gets the cells of bad[i] instead."""
+    out = [HEADER]
+    for i in range(n):
+        cells = {"model": PRO, "use": "4", "completion": "1120", "cost": "$0.05"} | bad.get(i, {})
+        out.append(f"2026-10-03 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d},big-{i:05d},acme,web,default,"
+                   f"消费,{cells['model']},{cells['use']},10,{cells['completion']},{cells['cost']},\n")
+    return "".join(out).encode()
+
+
+_OUT_OF_RANGE = {25_000: {"completion": "3000000000"}, 30_001: {"use": "1000000000000"},
+                 45_000: {"model": "m" * 201}, 49_999: {"cost": "$1e30"}}
+
+
+@pytest.mark.postgres
+def test_out_of_range_values_in_a_50k_row_file_cost_only_their_rows(monkeypatch):
+    monkeypatch.setattr(ingest, "COPY_ENABLED", True)
+    body = _big_export(50_000, _OUT_OF_RANGE)
+    s = calls_ingest(source=body).summary()
+    assert s["inserted"] == 50_000 - 4
+    assert [r["line"] for r in s["rejected"]] == [i + 2 for i in sorted(_OUT_OF_RANGE)]
+    assert Call.objects.count() == 50_000 - 4
+    again = calls_ingest(source=body).summary()
+    assert again["inserted"] == 0 and again["duplicates"] == 50_000 - 4 and len(again["rejected"]) == 4
+
+
+@pytest.mark.postgres
+def test_a_copy_the_database_refuses_falls_back_to_find_the_row(monkeypatch):
+    """With the check at the door switched off, the COPY fails; the rows that failed it are found."""
+    import logs.parsers.gateway as gateway
+
+    monkeypatch.setattr(ingest, "COPY_ENABLED", True)
+    monkeypatch.setattr(gateway, "_int_cell", lambda value, label: int(value) if value else None)
+    s = calls_ingest(source=_big_export(50_000, {25_000: {"completion": "3000000000"}})).summary()
+    assert s["inserted"] == 49_999
+    assert [r["line"] for r in s["rejected"]] == [25_002]
+    assert "the database cannot store this row" in s["rejected"][0]["reason"]
+    assert "out of range" in s["rejected"][0]["reason"]
+    assert Call.objects.count() == 49_999 and not Call.objects.filter(request_id="big-25000").exists()

@@ -9,8 +9,16 @@ export kind ("reconciliation", billing.exports), written by the export worker.
 from billing.services.reconciliation.matching import OVER_CATEGORIES
 from billing.services.reconciliation.reads import reconciliation_summary
 from billing.services.reconciliation.run import (
-    BATCH, MAX_REJECTED_KEPT, PROGRESS_EVERY, RECON_STALE_AFTER, RECON_WORKER_LOST, ReconciliationRefused,
-    reconciliation_create, reconciliation_enqueue, reconciliation_run, reconciliations_reap,
+    BATCH,
+    MAX_REJECTED_KEPT,
+    PROGRESS_EVERY,
+    RECON_STALE_AFTER,
+    RECON_WORKER_LOST,
+    ReconciliationRefused,
+    reconciliation_create,
+    reconciliation_enqueue,
+    reconciliation_run,
+    reconciliations_reap,
 )
 from billing.services.reconciliation.staging import MICRO
 

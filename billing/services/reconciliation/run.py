@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from billing.local_logs import LocalLogError, LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation
 from billing.services.reconciliation.matching import _match, _price_missing
 from billing.services.reconciliation.staging import _Stage
 from logs.models import Customer
+from logs.parsers import LocalLogError, LocalRow, Rejected, local_log_read
 from logs.services.jobs import job_claim, job_fail, job_progress, jobs_fail_silent
 from logs.timeutil import billing_tz, day_range
 

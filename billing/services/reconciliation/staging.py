@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from billing.local_logs import LocalRow
 from logs.money import q6
+from logs.parsers import LocalRow
 
 MICRO = 1_000_000
 

@@ -1,4 +1,4 @@
-"""A customer's local log, for reconciliation (formats.md, section C).
+"""Format C: a customer's local log, for reconciliation (formats.md, section C).
 
 Two shapes are accepted:
 
@@ -10,7 +10,8 @@ Two shapes are accepted:
 
 `local_log_read(source, tz=...)` streams the file and yields, per input row, either a
 `LocalRow` (classified) or a `Rejected` (line number and reason); the rows around a bad
-one go on. A file that is none of these is refused whole with `LocalLogError`.
+one go on. A file that is none of these is refused whole with `LocalLogError`. Values are
+read and checked by `logs.parsers.values`, as in every other format.
 
 Line numbers are physical lines where the record starts, the header being line 1 (in an
 XLSX: the sheet's row number); blank lines are skipped but advance the line number.
@@ -20,17 +21,37 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from logs.classify import classify_local_row
-from logs.money import parse_usd
-from logs.parsers import parse_int, parse_time
+from logs.parsers.base import (
+    XLSX_MAGIC,
+    InputError,
+    Record,
+    Rejected,
+    RowError,
+    open_source,
+    text_wrapper,
+)
+from logs.parsers.envelopes import iter_envelopes
+from logs.parsers.tabular import xlsx_open, xlsx_read, xlsx_rows
+from logs.parsers.values import (
+    EARLIEST,
+    MAX_REQUEST_ID,
+    TEXT_LIMITS,
+    check_unicode,
+    horizon,
+    parse_amount,
+    parse_int,
+    parse_request_id,
+    parse_status,
+    parse_text,
+    parse_time,
+)
 from logs.timeutil import UTC, billing_tz
 
 FLAT_HEADERS = (
@@ -38,17 +59,17 @@ FLAT_HEADERS = (
     "finish_message", "prompt_tokens", "output_tokens", "total_tokens", "images", "charged_usd",
 )
 REQUIRED = ("request_id", "created_at")
-INT_COLUMNS = ("http_status", "prompt_tokens", "output_tokens", "total_tokens", "images")
-MAX_REQUEST_ID = 200
+INT_COLUMNS = ("prompt_tokens", "output_tokens", "total_tokens", "images")
 # Classifying a flat row only reads these columns; many rows share them, so verdicts are cached.
 _CACHE_LIMIT = 50_000
+_fromisoformat = dt.datetime.fromisoformat
 
 FORMAT_CSV = "csv"
 FORMAT_XLSX = "xlsx"
 FORMAT_NDJSON = "ndjson"
 
 
-class LocalLogError(ValueError):
+class LocalLogError(InputError, ValueError):
     """The file is refused whole (not a local log, unreadable)."""
 
 
@@ -63,44 +84,8 @@ class LocalRow(NamedTuple):
     model: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    line: int
-    reason: str
-
-
-# ---------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------
-
-_fromisoformat = dt.datetime.fromisoformat
-
-
-def _usd_or_none(value, name: str = "charged_usd") -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and not value.strip():
-        return None
-    try:
-        return parse_usd(value)
-    except ValueError:
-        raise ValueError(f"{name} is not a number: {str(value)[:40]!r}") from None
-
-
-def _request_id(value) -> str:
-    if value is None or isinstance(value, bool):
-        raise ValueError("request_id is missing")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if not text:
-        raise ValueError("request_id is empty")
-    if len(text) > MAX_REQUEST_ID:
-        raise ValueError(f"request_id is longer than {MAX_REQUEST_ID} characters")
-    return text
-
-
 def _text(value) -> str:
+    """A header cell as text."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -128,6 +113,8 @@ class _FlatReader:
                 + " column (expected headers: " + ", ".join(FLAT_HEADERS) + ")"
             )
         self.tz = tz
+        # Times the fast path takes as they are; any other goes by parse_time, which says why.
+        self.earliest, self.latest = EARLIEST, horizon()
         self.cache: dict = {}
         self.usd_cache: dict = {}
         self.width = len(names)
@@ -144,23 +131,24 @@ class _FlatReader:
     def row(self, line: int, cells) -> LocalRow | Rejected:
         get = self._cell
         try:
-            request_id = _request_id(get(cells, "request_id"))
-            created_at = parse_time(get(cells, "created_at"), self.tz, "created_at")
+            request_id = parse_request_id(get(cells, "request_id"))
+            created_at = parse_time(get(cells, "created_at"), self.tz, "created_at", self.latest)
+            http_status = parse_status(get(cells, "http_status"))
             ints = {name: parse_int(get(cells, name), name) for name in INT_COLUMNS}
-            charged = _usd_or_none(get(cells, "charged_usd"))
-        except ValueError as exc:
+            charged = parse_amount(get(cells, "charged_usd"), "charged_usd")
+            model = parse_text(get(cells, "model"), "model", TEXT_LIMITS["model"])
+            finish_reason = parse_text(get(cells, "finish_reason"), "finish_reason")
+            block_reason = parse_text(get(cells, "block_reason"), "block_reason")
+            finish_message = parse_text(get(cells, "finish_message"), "finish_message")
+        except RowError as exc:
             return Rejected(line, str(exc))
-        model = _text(get(cells, "model"))
-        finish_reason = _text(get(cells, "finish_reason"))
-        block_reason = _text(get(cells, "block_reason"))
-        finish_message = _text(get(cells, "finish_message"))
         raw = tuple(get(cells, name) for name in ("model", "http_status", "finish_reason", "block_reason",
                                                    "finish_message", "output_tokens", "images"))
         key = raw if all(isinstance(v, str) for v in raw) else None
         category = self.cache.get(key) if key is not None else None
         if category is None:
             category = classify_local_row(
-                model=model or None, http_status=ints["http_status"], finish_reason=finish_reason,
+                model=model or None, http_status=http_status, finish_reason=finish_reason,
                 block_reason=block_reason, finish_message=finish_message,
                 output_tokens=ints["output_tokens"], images=ints["images"],
             ).category
@@ -171,7 +159,17 @@ class _FlatReader:
         return LocalRow(line, request_id, created_at, category, charged, model)
 
     def text_row(self, line: int, cells: list) -> LocalRow | Rejected:
-        """A CSV row (all cells text): the common case fast, anything unusual by `row`."""
+        """A CSV row (all cells text): the common case fast, anything unusual by `row`.
+
+        The fast path takes only what `row` would accept as it is; a classification is taken
+        from the cache only for columns that `row` has read and checked before.
+        """
+        if not all(map(str.isascii, cells)):
+            try:
+                for cell in cells:
+                    check_unicode(cell, "the row")
+            except RowError as exc:
+                return Rejected(line, str(exc))
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         cells.append("")
@@ -180,7 +178,8 @@ class _FlatReader:
         rid = rid.strip()
         if not rid or len(rid) > MAX_REQUEST_ID:
             return self.row(line, cells)
-        if (prompt_tokens and not prompt_tokens.isdigit()) or (total_tokens and not total_tokens.isdigit()):
+        if (prompt_tokens and not (prompt_tokens.isdigit() and len(prompt_tokens) < 10)) or (
+                total_tokens and not (total_tokens.isdigit() and len(total_tokens) < 10)):
             return self.row(line, cells)
         try:
             created_at = _fromisoformat(at)
@@ -188,12 +187,18 @@ class _FlatReader:
             return self.row(line, cells)
         if created_at.tzinfo is None:
             created_at = created_at.replace(tzinfo=self.tz)
+        try:
+            plausible = self.earliest <= created_at <= self.latest
+        except OverflowError:
+            plausible = False
+        if not plausible:
+            return self.row(line, cells)
         if charged:
             amount = self.usd_cache.get(charged)
             if amount is None:
                 try:
-                    amount = parse_usd(charged)
-                except ValueError:
+                    amount = parse_amount(charged, "charged_usd")
+                except RowError:
                     return self.row(line, cells)
                 if len(self.usd_cache) < _CACHE_LIMIT:
                     self.usd_cache[charged] = amount
@@ -253,33 +258,29 @@ def _resume_csv(stream, header, tz, next_line) -> Iterator[LocalRow | Rejected]:
         yield from _resume_csv(stream, header, tz, offset + reader.line_num + 1)
 
 
-def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
-    from openpyxl import load_workbook
+def _refuse(message: str) -> LocalLogError:
+    return LocalLogError(f"not a local log: {message}")
 
-    try:
-        workbook = load_workbook(binary, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        raise LocalLogError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
+
+def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
+    workbook = xlsx_open(binary, _refuse)
     try:
         for sheet in workbook.worksheets:
             rows = sheet.iter_rows(values_only=True)
             header = None
             header_line = 0
-            for number, cells in enumerate(rows, start=1):
-                if _is_blank(cells):
-                    continue
-                header_line = number
+            for item in xlsx_rows(rows, 1, _refuse):
+                if isinstance(item, Rejected):
+                    break
+                header_line, cells = item
                 try:
-                    header = _FlatReader(list(cells), tz)
+                    header = _FlatReader(cells, tz)
                 except LocalLogError:
                     header = None
                 break
             if header is None:
                 continue
-            for number, cells in enumerate(rows, start=header_line + 1):
-                if _is_blank(cells):
-                    continue
-                yield header.row(number, cells)
+            yield from xlsx_read(rows, header_line + 1, header.row, _refuse)
             return
         raise LocalLogError(
             "not a local log: no sheet has a header row with request_id and created_at"
@@ -293,17 +294,15 @@ def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
 # ---------------------------------------------------------------------------
 
 def _read_envelopes(binary, tz: ZoneInfo, customer_slug) -> Iterator[LocalRow | Rejected]:
-    from logs import parsers
-
     try:
-        for item in parsers.iter_envelopes(binary, tz=tz, customer_slug=customer_slug or None):
-            if isinstance(item, parsers.Record):
+        for item in iter_envelopes(binary, tz=tz, customer_slug=customer_slug or None):
+            if isinstance(item, Record):
                 f = item.fields
                 yield LocalRow(item.line, f["request_id"], f["created_at"].astimezone(UTC),
                                f["category"], f.get("charged_usd"), f.get("model") or "")
             else:
-                yield Rejected(item.line, item.reason)
-    except parsers.InputError as exc:
+                yield item
+    except InputError as exc:
         raise LocalLogError(f"not a local log: {exc}") from None
 
 
@@ -311,17 +310,8 @@ def _read_envelopes(binary, tz: ZoneInfo, customer_slug) -> Iterator[LocalRow | 
 # Entry point
 # ---------------------------------------------------------------------------
 
-def _open_binary(source):
-    """(binary file object, close it?, name)."""
-    if isinstance(source, (bytes, bytearray)):
-        return io.BytesIO(bytes(source)), True, ""
-    if isinstance(source, (str, os.PathLike)):
-        return open(source, "rb"), True, os.fspath(source)
-    return source, False, getattr(source, "name", "") or ""
-
-
 def detect_format(head: bytes, name: str = "") -> str:
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(XLSX_MAGIC):
         return FORMAT_XLSX
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text[:1] in (b"{", b"["):
@@ -340,7 +330,10 @@ def local_log_read(source, *, tz: ZoneInfo | str | None = None, customer_slug: s
     if isinstance(tz, str):
         tz = ZoneInfo(tz)
     tz = tz or billing_tz()
-    binary, close, name = _open_binary(source)
+    try:
+        binary, close, name = open_source(source)
+    except InputError as exc:
+        raise LocalLogError(str(exc)) from None
     try:
         head = binary.read(4096)
         try:
@@ -359,11 +352,9 @@ def local_log_read(source, *, tz: ZoneInfo | str | None = None, customer_slug: s
         if fmt == FORMAT_NDJSON:
             yield from _read_envelopes(binary, tz, customer_slug)
             return
-        stream = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
+        stream = text_wrapper(binary)  # bytes that are not UTF-8 reject their row (text_row)
         try:
             yield from _read_csv(stream, tz)
-        except UnicodeDecodeError:
-            raise LocalLogError("not a local log: the file is not UTF-8 text") from None
         finally:
             stream.detach()
     finally:

@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import Workbook
 
-from billing.local_logs import LocalRow, Rejected, local_log_read
 from billing.models import Reconciliation
 from billing.services.reconciliation import reconciliation_run, reconciliation_summary
 from billing.tasks import reconciliation_task
+from logs.parsers import LocalRow, Rejected, local_log_read
 
 pytestmark = pytest.mark.django_db
 
