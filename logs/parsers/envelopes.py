@@ -48,7 +48,8 @@ def _elide_text(s: str) -> str:
 
 
 def elide_images(obj: Any) -> Any:
-    """The response with every image part's `data` replaced by its length."""
+    """The response with every image's base64 replaced by its length: image parts' `data`, the
+    Images API's `b64_json`, a Responses `image_generation_call`'s `result`, data: URLs in text."""
     if isinstance(obj, dict):
         out = {}
         for key, value in obj.items():
@@ -56,6 +57,10 @@ def elide_images(obj: Any) -> Any:
                 value = {k: (len(v) if k == "data" and isinstance(v, str) else elide_images(v))
                          for k, v in value.items()}
                 out[key] = value
+            elif isinstance(value, str) and (key == "b64_json" or (  # Images API; Responses API image
+                    key == "result" and obj.get("type") == "image_generation_call"
+                    and not value.startswith("data:"))):
+                out[key] = len(value)
             else:
                 out[key] = elide_images(value)
         return out

@@ -43,3 +43,20 @@ def test_nesting_up_to_the_limit_is_kept():
     items = list(iter_envelopes(io.BytesIO(json.dumps(env).encode()), tz=billing_tz(),
                                 customer_slug=None))
     assert [type(i) for i in items] == [Record]
+
+
+def test_images_of_the_openai_shapes_are_stored_as_their_length():
+    from logs.classify import classify_call
+    from logs.parsers import elide_images
+
+    b64 = "iVBORw0KGgo" + "A" * 5000
+    responses = {"object": "response", "status": "completed",
+                 "output": [{"type": "image_generation_call", "status": "completed", "result": b64}]}
+    images = {"created": 1, "data": [{"b64_json": b64, "revised_prompt": "a cat"}]}
+    for body in (responses, images):
+        stored = elide_images(body)
+        text = str(stored)
+        assert "AAAA" not in text and "5011" in text
+        verdict, _ = classify_call(model="gpt-image-1", http_status=200, response=stored)
+        assert verdict.category == "success"
+    assert elide_images({"type": "message", "result": "kept"}) == {"type": "message", "result": "kept"}
