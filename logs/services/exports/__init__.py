@@ -10,14 +10,34 @@ calls `export_write` directly. The names below are the package's public ones.
 """
 from logs.services.exports.filters import FILTER_KEYS, export_filters_clean
 from logs.services.exports.jobs import (
-    ACTIVE, MAX_ATTEMPTS, STALE_AFTER, WORKER_LOST, ExportCancelled, export_cancel, export_create,
-    export_fail, export_job_run, export_retry, exports_expire, exports_reap,
+    ACTIVE,
+    MAX_ATTEMPTS,
+    STALE_AFTER,
+    WORKER_LOST,
+    ExportCancelled,
+    export_cancel,
+    export_create,
+    export_fail,
+    export_job_run,
+    export_retry,
+    exports_expire,
+    exports_reap,
 )
 from logs.services.exports.kinds import (
-    EXPORT_KINDS, ExportKind, export_filename, export_kind, export_kind_register, export_queryset,
+    EXPORT_KINDS,
+    ExportKind,
+    export_filename,
+    export_kind,
+    export_kind_register,
+    export_queryset,
 )
 from logs.services.exports.writer import (
-    BATCH, CELL_MAX, export_dir, export_headers, export_path, export_write,
+    BATCH,
+    CELL_MAX,
+    export_dir,
+    export_headers,
+    export_path,
+    export_write,
 )
 
 __all__ = [

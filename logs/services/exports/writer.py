@@ -358,8 +358,13 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     ws.column_dimensions["A"].width = 28
     for letter in "BCD":
         ws.column_dimensions[letter].width = 18
-    bold, text = (lambda v: st.cell(v, st.bold)), st.text_cell
-    money = (lambda v: st.cell(v, st.money))
+    text = st.text_cell
+
+    def bold(v):
+        return st.cell(v, st.bold)
+
+    def money(v):
+        return st.cell(v, st.money)
     filters = job.filters or {}
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
     ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
