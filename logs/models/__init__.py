@@ -1,4 +1,4 @@
-from logs.models.calls import Call, HourlyRollup, LATENCY_BUCKETS_MS
+from logs.models.calls import Call, HourlyRollup, LATENCY_BUCKETS_MS, RollupVersion
 from logs.models.catalog import PriceRow
 from logs.models.customers import ApiToken, Customer, User
 from logs.models.exports import ExportJob
@@ -6,5 +6,5 @@ from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
     "ApiToken", "Call", "Customer", "ExportJob", "HourlyRollup", "IngestBatch",
-    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "User",
+    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
 ]

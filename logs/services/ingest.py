@@ -30,7 +30,7 @@ from logs.parsers import (
 )
 from logs.pricing import Catalog, expected_charge
 from logs.services.jobs import jobs_fail_silent
-from logs.services.rollups import hour_of, rollups_refresh
+from logs.services.rollups import RollupDelta, rollups_apply
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
 FORMATS = ("auto", "calls", "gateway")
-# A running batch records progress (heartbeat_at) after every chunk and before each customer's
-# rollups; one silent this long lost its worker and is failed by logs.tasks.jobs_reap.
+# A running batch records progress (heartbeat_at) after every chunk; one silent this long lost
+# its worker and is failed by logs.tasks.jobs_reap.
 INGEST_STALE_AFTER = dt.timedelta(minutes=10)
 INGEST_WORKER_LOST = ("the worker stopped while ingesting this file; upload the file again: "
                       "already stored calls count as duplicates")
@@ -108,7 +108,7 @@ def _stored_columns(vendor: str) -> list[str]:
 
 
 class _Run:
-    """The state of one ingest: counts, customers, catalog, touched hours."""
+    """The state of one ingest: counts, customers, catalog."""
 
     def __init__(self, batch: IngestBatch, customer: Customer | None):
         self.batch = batch
@@ -120,7 +120,6 @@ class _Run:
         self.categories = Counter()
         self.rejected: list[dict] = []
         self.synthetic = 0
-        self.touched: dict[int, set] = defaultdict(set)
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
         self._copy_fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
@@ -218,6 +217,8 @@ class _Run:
             rec.fields["customer_id"] = cust.pk
             by_customer[cust.pk].append(rec)
         existing = self._existing(by_customer)
+        # The rollups change with the calls, in this chunk's transaction: exact if a worker dies.
+        delta = RollupDelta()
         new: dict[tuple[int, str], dict] = {}
         changed: dict[tuple[int, str], Call] = {}
         conflicts: list[IngestConflict] = []
@@ -259,7 +260,10 @@ class _Run:
                 continue
             stored = changed.get(key)
             if stored is None:
-                stored = changed[key] = Call.objects.get(pk=stored_fields["id"])
+                # Locked until commit: a concurrent merge of the same call waits, and then
+                # takes away from the rollups what this one stored.
+                stored = changed[key] = Call.objects.select_for_update().get(pk=stored_fields["id"])
+                delta.remove(stored)
             for k, v in fills.items():
                 setattr(stored, k, v)
             merged = {k: getattr(stored, k) for k in COMPARED + FILLABLE + ("model", "source", "log_type", "family")}
@@ -283,16 +287,17 @@ class _Run:
             else:
                 objs = [Call(batch=self.batch, **f) for f in new.values()]
                 Call.objects.bulk_create(objs, batch_size=1000)
-            categories, touched = self.categories, self.touched
+            categories = self.categories
             for f in new.values():
                 categories[f["category"]] += 1
-                touched[f["customer_id"]].add(hour_of(f["created_at"]))
+                delta.add(f)
             self.counts["inserted"] += len(new)
         for call in changed.values():
             call.save()
-            self.touched[call.customer_id].add(hour_of(call.created_at))
+            delta.add(call)
         if conflicts:
             IngestConflict.objects.bulk_create(conflicts, batch_size=1000)
+        rollups_apply(delta=delta)
 
     def _copy_new(self, rows: Iterable[dict]) -> None:
         """PostgreSQL: the new calls of a chunk in one COPY (the values bulk_create would write).
@@ -462,9 +467,6 @@ def calls_ingest(
                 run.rejected.append({"line": item.line, "reason": item.reason})
         if pending:
             run.apply(pending)
-        for cid, hours in run.touched.items():
-            _heartbeat(batch)
-            rollups_refresh(customer_id=cid, hours=hours)
     except InputError as exc:
         batch.status, batch.error, batch.finished_at = JobStatus.FAILED, str(exc), timezone.now()
         batch.save()
