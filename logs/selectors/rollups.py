@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncHour
@@ -157,7 +158,10 @@ def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callab
     write after it changes the version, so no page shows figures older than its request.
     """
     token = rollup_version_token(customer_id=customer_id)
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # nothing to read (an invalid filter): nothing worth keeping
+        return compute()
     digest = hashlib.sha1(repr((OVERVIEW_CACHE_SCHEMA, token, sql, params, parts)).encode()).hexdigest()
     key = f"nbaudit:overview:{digest}"
     hit = cache.get(key)

@@ -199,3 +199,17 @@ def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None
             rollups_lock(customer_ids=[cid])
             total += _recompute(cid, start, end)
     return total
+
+
+def rollups_repair(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """Recompute the hours in [start, end) where a customer's rollups differ from its calls.
+
+    Returns the differences found (as `rollups_differences` gives them) and the totals; the
+    hours are recomputed under the customer's lock, so a running ingest stays exact.
+    """
+    from logs.selectors.rollups import rollups_differences
+
+    diffs, totals = rollups_differences(customer_id=customer_id, start=start, end=end)
+    if diffs:
+        rollups_refresh(customer_id=customer_id, hours=[d.hour for d in diffs])
+    return diffs, totals
