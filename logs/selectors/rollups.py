@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncDay, TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 
 from logs.choices import Category
 from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
@@ -172,46 +172,65 @@ def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callab
     return value
 
 
-def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
-    """Rows of (period, category, calls, images, charged_usd); period is a day in `tz` or an hour."""
-    if hourly:
-        rows, key = qs.values("hour", "category"), "hour"
-    else:
-        rows, key = qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category"), "period"
-    rows = rows.annotate(
+def rollups_hourly(qs) -> list[dict]:
+    """Rows of (hour in UTC, category, calls, images, charged_usd): what periods and heatmap sum.
+
+    One query per page, grouped by UTC hour (a few thousand rows for a month): days in a
+    zone and cells of the week are cut in Python, which spares the database a time-zone
+    conversion per rollup row (on SQLite a Python function call per row).
+    """
+    rows = qs.values("hour", "category").annotate(
         n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
     ).order_by()
     return [
-        {"period": r[key], "category": r["category"], "calls": r["n"] or 0,
+        {"period": r["hour"], "category": r["category"], "calls": r["n"] or 0,
          "images": r["imgs"] or 0, "charged_usd": r["charged"] or 0}
         for r in rows
     ]
 
 
-def rollups_heatmap(qs, *, tz=None) -> list[dict]:
-    """Rows of (dow 1=Monday..7, hod 0..23, calls, failed) in `tz` (default: Beijing time).
+def periods_from_hours(hour_rows: list[dict], *, tz, hourly: bool = False) -> list[dict]:
+    """`rollups_hourly` rows as rows per hour, or per day in `tz` (period: that day's midnight in tz)."""
+    if hourly:
+        return hour_rows
+    days: dict[tuple, dict] = {}
+    for r in hour_rows:
+        day = r["period"].astimezone(tz).date()
+        row = days.get((day, r["category"]))
+        if row is None:
+            row = days[(day, r["category"])] = {
+                "period": dt.datetime.combine(day, dt.time.min, tzinfo=tz), "category": r["category"],
+                "calls": 0, "images": 0, "charged_usd": 0}
+        row["calls"] += r["calls"]
+        row["images"] += r["images"]
+        row["charged_usd"] += r["charged_usd"]
+    return list(days.values())
 
-    SQL sums per UTC hour (a few hundred rows for a month); the hours are placed in the
-    week in Python, which spares the database a time-zone conversion per rollup row.
-    """
+
+def heatmap_from_hours(hour_rows: list[dict], *, tz=None) -> list[dict]:
+    """`rollups_hourly` rows as cells (dow 1=Monday..7, hod 0..23, calls, failed) in `tz` (default: Beijing)."""
     tz = tz or billing_tz()
-    rows = (
-        qs.values("hour")
-        .annotate(n=Sum("calls"),
-                  failed=Coalesce(Sum("calls", filter=~Q(category=Category.SUCCESS)), 0,
-                                  output_field=IntegerField()))
-        .order_by()
-    )
     cells: dict[tuple[int, int], dict] = {}
-    for r in rows:
-        local = r["hour"].astimezone(tz)
+    for r in hour_rows:
+        local = r["period"].astimezone(tz)
         key = (local.isoweekday(), local.hour)
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = {"dow": key[0], "hod": key[1], "calls": 0, "failed": 0}
-        cell["calls"] += r["n"] or 0
-        cell["failed"] += r["failed"] or 0
+        cell["calls"] += r["calls"]
+        if r["category"] != Category.SUCCESS:
+            cell["failed"] += r["calls"]
     return list(cells.values())
+
+
+def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
+    """Rows of (period, category, calls, images, charged_usd); period is a day in `tz` or an hour."""
+    return periods_from_hours(rollups_hourly(qs), tz=tz, hourly=hourly)
+
+
+def rollups_heatmap(qs, *, tz=None) -> list[dict]:
+    """Rows of (dow 1=Monday..7, hod 0..23, calls, failed) in `tz` (default: Beijing time)."""
+    return heatmap_from_hours(rollups_hourly(qs), tz=tz)
 
 
 def rollups_latency(qs) -> list[dict]:

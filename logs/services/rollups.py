@@ -120,16 +120,43 @@ def rollups_apply(*, delta: RollupDelta) -> int:
         drifted = sorted({k[0] for k, v in rows.items() if v[0] < 0})
         if stale:
             HourlyRollup.objects.filter(pk__in=stale).delete()
-        HourlyRollup.objects.bulk_create(
-            [HourlyRollup(customer_id=cid, **dict(zip(ROLLUP_KEY, k)), **dict(zip(ROLLUP_VALUES, v)))
-             for k, v in rows.items() if v[0] > 0 and k[0] not in drifted],
-            batch_size=2000,
-        )
-        written += sum(1 for k, v in rows.items() if v[0] > 0 and k[0] not in drifted)
+        written += _insert(cid, [(*k, *v) for k, v in rows.items() if v[0] > 0 and k[0] not in drifted])
         if drifted:
             log.warning("rollups of customer %s had drifted in %d hours: recomputed", cid, len(drifted))
             written += sum(_recompute(cid, start, end) for start, end in _spans(drifted))
     return written
+
+
+_COLUMNS = [HourlyRollup._meta.get_field(name).column for name in (*ROLLUP_KEY, *ROLLUP_VALUES)]
+
+
+def _insert(customer_id: int, rows: list[tuple]) -> int:
+    """Insert rollup rows (key then figures, as ROLLUP_KEY and ROLLUP_VALUES): COPY on PostgreSQL,
+    one prepared INSERT elsewhere. A chunk of calls can make thousands of rows, and the ORM's
+    per-value preparation would cost more than the calls' own COPY."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(HourlyRollup._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("customer_id", *_COLUMNS))
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((customer_id, *row))
+        else:
+            hour, money = connection.ops.adapt_datetimefield_value, connection.ops.adapt_decimalfield_value
+            at = ROLLUP_KEY.index("hour")
+            charged = len(ROLLUP_KEY) + ROLLUP_VALUES.index("charged_usd")
+            places = HourlyRollup._meta.get_field("charged_usd")
+            prepared = []
+            for row in rows:
+                row = list(row)
+                row[at] = hour(row[at])
+                row[charged] = money(row[charged], places.max_digits, places.decimal_places)
+                prepared.append((customer_id, *row))
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * (len(_COLUMNS) + 1))})",
+                            prepared)
+    return len(rows)
 
 
 def _spans(hours: list[dt.datetime]) -> list[tuple[dt.datetime, dt.datetime]]:
