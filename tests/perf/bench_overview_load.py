@@ -1,7 +1,7 @@
 """Benchmark: the Overview under load: 16 concurrent HTTP clients against a real server.
 
     .venv/bin/python tests/perf/bench_overview_load.py [--db sqlite|postgres|both] [--clients 16]
-        [--requests 24] [--days 60] [--customers 16] [--redis redis://127.0.0.1:6379/7]
+        [--requests 24] [--days 35] [--customers 16] [--redis redis://127.0.0.1:6379/7]
 
 For each database (the embedded SQLite default, and PostgreSQL at DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/postgres, in a throwaway database NBAUDIT_BENCH_DB_NAME,
@@ -51,7 +51,8 @@ FAILURES = [("rate_limited", 429), ("overloaded", 503), ("image_blocked", None),
 # --- the child: a database with rollups, users and sessions -------------------------------------
 
 def _env(db: str, url: str | None, data_dir: str, cache: str | None = None) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "nbaudit.settings", "NBAUDIT_DEBUG": "0",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "nbaudit.settings", "NBAUDIT_DEBUG": "0", "PYTHONPATH": str(ROOT),
+           "NBAUDIT_SECRET_KEY": os.environ.get("NBAUDIT_SECRET_KEY", "bench-only-" + "x" * 40),
            "NBAUDIT_ALLOWED_HOSTS": "127.0.0.1,localhost", "NBAUDIT_DATA_DIR": data_dir}
     env.pop("DATABASE_URL", None)
     if db == "postgres":
@@ -248,7 +249,7 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=24, help="requests per client, cache on")
     p.add_argument("--requests-uncached", type=int, default=6, help="requests per client, cache off")
     p.add_argument("--deadline", type=float, default=120.0, help="seconds a run may take at most")
-    p.add_argument("--days", type=int, default=60)
+    p.add_argument("--days", type=int, default=35)
     p.add_argument("--customers", type=int, default=16)
     p.add_argument("--redis", help="also run with this Redis cache (NBAUDIT_CACHE_URL)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -18,16 +18,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-@pytest.mark.parametrize("run", range(3))
-def test_two_ingests_at_once(monkeypatch, run):
-    """Overlapping files (the same hours, some of the same calls) ingested by two threads."""
-    import logs.services.ingest as ingest
-
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 20)
-    # All in two hours: every chunk of both files writes the same few rollup rows.
-    a = export(export_rows(300, prefix="x", step_s=20))
-    b = export(export_rows(300, prefix="x", offset=150, step_s=20) + export_rows(100, prefix="y", step_s=60))
-    start, errors, batches = threading.Barrier(2), [], []
+def _at_once(bodies: list[bytes]) -> list:
+    """Ingest each body in its own thread (and connection), all started together; the batches."""
+    start, errors, batches = threading.Barrier(len(bodies)), [], []
 
     def worker(body):
         try:
@@ -38,12 +31,25 @@ def test_two_ingests_at_once(monkeypatch, run):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(body,)) for body in (a, b)]
+    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+    return batches
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_two_ingests_at_once(monkeypatch, run):
+    """Overlapping files (the same hours, some of the same calls) ingested by two threads."""
+    import logs.services.ingest as ingest
+
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 20)
+    # All in two hours: every chunk of both files writes the same few rollup rows.
+    a = export(export_rows(300, prefix="x", step_s=20))
+    b = export(export_rows(300, prefix="x", offset=150, step_s=20) + export_rows(100, prefix="y", step_s=60))
+    batches = _at_once([a, b])
     assert sum(b.inserted for b in batches) == Call.objects.count() == 550
     assert assert_exact() == 550
 
@@ -73,23 +79,7 @@ def test_two_merges_of_the_same_calls_at_once(monkeypatch):
             "response": {"candidates": [{"finishReason": "IMAGE_SAFETY"}]},
         }) for c in merged]
         bodies.append(("\n".join(lines) + "\n").encode())
-    start, errors = threading.Barrier(2), []
-
-    def worker(body):
-        try:
-            start.wait()
-            calls_ingest(source=body)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(body,)) for body in bodies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    _at_once(bodies)
     assert Call.objects.filter(category="image_blocked").count() == len(merged)
     assert assert_exact() == 120
 
