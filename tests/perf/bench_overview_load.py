@@ -230,7 +230,7 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def report(label: str, run: dict) -> float:
+def report(label: str, run: dict) -> tuple[float, float]:
     res = run["results"]
     ms = [r[0] for r in res]
     miss = [r[0] for r in res if r[1]]
@@ -239,7 +239,7 @@ def report(label: str, run: dict) -> float:
     p95 = _p(ms, 95)
     print(f"  {label:<24} {len(res):5d} {errors:4d} {_p(ms, 50):8.0f} {p95:8.0f} {max(ms):8.0f} "
           f"{_p(miss, 95):9.0f} {_p(hit, 95):8.0f} {len(res) / run['wall']:7.1f}")
-    return p95
+    return p95, _p(hit, 95)
 
 
 def main() -> int:
@@ -259,7 +259,7 @@ def main() -> int:
         return 0
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    worst = 0.0
+    worst = worst_hit = 0.0
     for db in dbs:
         data_dir = tempfile.mkdtemp(prefix="nbaudit-bench-overview-")
         bench_url = None
@@ -294,13 +294,14 @@ def main() -> int:
                 finally:
                     proc.terminate()
                     proc.wait(timeout=10)
-                p95 = report(label, run)
+                p95, hit95 = report(label, run)
                 if cache != "dummy://":
-                    worst = max(worst, p95)
+                    worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
         finally:
             if db == "postgres" and not os.environ.get("NBAUDIT_BENCH_KEEP"):
                 pg_drop(url, name)
-    print(f"worst Overview p95 with the cache on: {worst:.0f} ms (target < 500 with {args.clients} clients)")
+    print(f"worst Overview p95 with the cache on: {worst:.0f} ms over all requests, {worst_hit:.0f} ms once "
+          f"cached (target < 500 with {args.clients} clients)")
     return 0
 
 
