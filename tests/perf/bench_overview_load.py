@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -298,8 +299,10 @@ def main() -> int:
                 if cache != "dummy://":
                     worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
         finally:
-            if db == "postgres" and not os.environ.get("NBAUDIT_BENCH_KEEP"):
-                pg_drop(url, name)
+            if not os.environ.get("NBAUDIT_BENCH_KEEP"):
+                shutil.rmtree(data_dir, ignore_errors=True)
+                if db == "postgres":
+                    pg_drop(url, name)
     print(f"worst Overview p95 with the cache on: {worst:.0f} ms over all requests, {worst_hit:.0f} ms once "
           f"cached (target < 500 with {args.clients} clients)")
     return 0
