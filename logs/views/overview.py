@@ -16,13 +16,7 @@ from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors.rollups import (
-    heatmap_from_hours,
-    periods_from_hours,
-    rollups_cached,
-    rollups_hourly,
-    rollups_latency,
-)
+from logs.selectors.rollups import overview_rows, rollups_cached, rollups_latency
 from logs.timeutil import billing_tz
 from logs.views.calls import facets_for
 
@@ -72,9 +66,7 @@ class OverviewView(TemplateView):
 
 def overview_figures(rows_qs, *, tz, hourly: bool) -> dict:
     """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups."""
-    hour_rows = rollups_hourly(rows_qs)
-    period_rows = periods_from_hours(hour_rows, tz=tz, hourly=hourly)
-    heat_rows = heatmap_from_hours(hour_rows, tz=billing_tz())
+    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz())
     latency_rows = rollups_latency(rows_qs)
     figures = {
         "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
