@@ -179,11 +179,14 @@ def rollups_hourly(qs) -> list[dict]:
     zone and cells of the week are cut in Python, which spares the database a time-zone
     conversion per rollup row (on SQLite a Python function call per row).
     """
-    rows = qs.values("hour", "category").annotate(
-        n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
-    ).order_by()
+    return _sums_by(qs.values("hour", "category"), "hour")
+
+
+def _sums_by(rows, period: str) -> list[dict]:
+    """Calls, images and spend summed per (`period` column, category)."""
+    rows = rows.annotate(n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd")).order_by()
     return [
-        {"period": r["hour"], "category": r["category"], "calls": r["n"] or 0,
+        {"period": r[period], "category": r["category"], "calls": r["n"] or 0,
          "images": r["imgs"] or 0, "charged_usd": r["charged"] or 0}
         for r in rows
     ]
@@ -231,14 +234,7 @@ def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
     """
     if hourly or connection.vendor != "postgresql":
         return periods_from_hours(rollups_hourly(qs), tz=tz, hourly=hourly)
-    rows = qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category").annotate(
-        n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
-    ).order_by()
-    return [
-        {"period": r["period"], "category": r["category"], "calls": r["n"] or 0,
-         "images": r["imgs"] or 0, "charged_usd": r["charged"] or 0}
-        for r in rows
-    ]
+    return _sums_by(qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category"), "period")
 
 
 def rollups_heatmap(qs, *, tz=None) -> list[dict]:
