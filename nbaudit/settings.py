@@ -129,6 +129,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 ]
 
+# --- cache ----------------------------------------------------------------------------
+# The Overview's figures, keyed by the rollup version they were read at (never stale). Default:
+# in memory, per process. NBAUDIT_CACHE_URL=redis://host:6379/1 shares one cache between web
+# processes; dummy:// turns caching off.
+_cache_url = os.environ.get("NBAUDIT_CACHE_URL", "")
+if _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
+                          "KEY_PREFIX": "nbaudit"}}
+elif _cache_url.startswith("dummy:"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nbaudit",
+                          "OPTIONS": {"MAX_ENTRIES": 2000}}}
+NBAUDIT_OVERVIEW_CACHE_SECONDS = int(os.environ.get("NBAUDIT_OVERVIEW_CACHE_SECONDS", "3600"))
+
 # --- time and money ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 USE_I18N = False

@@ -75,6 +75,14 @@ def _data_dir(settings, tmp_path):
     settings.NBAUDIT_EXPORT_DIR = tmp_path / "exports"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: ids and rollup versions repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"

@@ -1,5 +1,5 @@
 """Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
-from logs.models.calls import LATENCY_BUCKETS_MS, Call, HourlyRollup
+from logs.models.calls import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
 from logs.models.catalog import PriceRow
 from logs.models.customers import ApiToken, Customer, User
 from logs.models.exports import ExportJob
@@ -7,5 +7,5 @@ from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
     "ApiToken", "Call", "Customer", "ExportJob", "HourlyRollup", "IngestBatch",
-    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "User",
+    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
 ]

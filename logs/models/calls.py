@@ -119,3 +119,18 @@ class HourlyRollup(models.Model):
     @classmethod
     def bucket_fields(cls):
         return [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]
+
+
+class RollupVersion(models.Model):
+    """A customer's rollup version: one more in the same transaction as each write of its rollups.
+
+    Its row is also the lock that serializes those writes: `logs.services.rollups` updates it
+    first, so a second writer waits for the first one's commit and then sees its rollups.
+    Cached Overview figures are keyed by it (`logs.selectors.rollups`).
+    """
+
+    customer = models.OneToOneField("logs.Customer", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.customer_id} v{self.version}"

@@ -1,21 +1,39 @@
 """Reads of hourly rollups for the Overview: small aggregates, never the call table.
 
 Each function takes an already scoped and filtered HourlyRollup queryset and returns plain
-rows (dicts) for the pure chart functions of `logs.charts`.
+rows (dicts) for the pure chart functions of `logs.charts`. `rollups_cached` keeps what a
+page computes from them, keyed by the query and the customers' rollup versions. The calls'
+own aggregates per rollup key (`calls_by_rollup_key`, `rollups_differences`) are what the
+rollups must equal: the service writes them, the `rollups` command compares with them.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import IntegerField, Q, Sum
-from django.db.models.functions import Coalesce, TruncDay
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay, TruncHour
 
 from logs.choices import Category
-from logs.models import HourlyRollup
+from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.selectors.calls import days_model_key_filter
 from logs.timeutil import billing_tz
 
 FACETS_TTL = 300
+UTC = dt.timezone.utc
+# The columns that identify a rollup row (with its customer).
+ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status")
+# The figures of a rollup row, in the order deltas and comparisons keep them.
+ROLLUP_VALUES = ("calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields())
+# Bump when what the Overview computes from the same rollups changes (new figure, new field).
+OVERVIEW_CACHE_SCHEMA = 1
 
 
 def rollups_filter(qs, *, date_from=None, date_to=None, model=None, token_name=None, tz=None):
@@ -24,20 +42,207 @@ def rollups_filter(qs, *, date_from=None, date_to=None, model=None, token_name=N
                                  model=model, token_name=token_name, tz=tz)
 
 
-def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
-    """Rows of (period, category, calls, images, charged_usd); period is a day in `tz` or an hour."""
-    if hourly:
-        rows, key = qs.values("hour", "category"), "hour"
-    else:
-        rows, key = qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category"), "period"
-    rows = rows.annotate(
-        n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd"),
-    ).order_by()
+def rollup_status(category: str, http_status: int | None) -> int | None:
+    """The HTTP status a rollup row keeps: none for delivered calls (200 or no status alike)."""
+    return None if category == Category.SUCCESS else http_status
+
+
+def _bucket_aggregates() -> dict:
+    aggs, lower = {}, None
+    for i, upper in enumerate(LATENCY_BUCKETS_MS):
+        cond = Q(latency_ms__isnull=False)
+        if lower is not None:
+            cond &= Q(latency_ms__gte=lower)
+        if upper is not None:
+            cond &= Q(latency_ms__lt=upper)
+        aggs[f"lat_{i:02d}"] = Count("id", filter=cond)
+        lower = upper
+    return aggs
+
+
+def calls_by_rollup_key(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """A customer's calls in [start, end) grouped as rollups group them: hour h (UTC), key, figures.
+
+    Figures: n calls, imgs, charged, lat_n, lat_sum, lat_00..; http_status is the calls' own
+    (a delivered call's is dropped by `rollup_status`).
+    """
+    calls = Call.objects.filter(customer_id=customer_id)
+    if start is not None:
+        calls = calls.filter(created_at__gte=start)
+    if end is not None:
+        calls = calls.filter(created_at__lt=end)
+    return (
+        calls.annotate(h=TruncHour("created_at", tzinfo=UTC))
+        .values("h", "family", "model", "token_name", "image_size", "category", "http_status")
+        .annotate(
+            n=Count("id"),
+            imgs=Coalesce(Sum("images"), Value(0), output_field=IntegerField()),
+            charged=Sum("charged_usd"),
+            lat_n=Count("latency_ms"),
+            lat_sum=Sum("latency_ms"),
+            **_bucket_aggregates(),
+        )
+        .order_by()
+    )
+
+
+@dataclass
+class RollupDifference:
+    """One rollup key whose stored figures differ from its calls': {figure: (stored, calls)}."""
+
+    customer_id: int
+    key: tuple
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def hour(self) -> dt.datetime:
+        return self.key[0]
+
+    def describe(self) -> str:
+        hour, family, model, token, size, category, status = self.key
+        where = " ".join(p for p in (family or "-", model or "-", f"key={token or '-'}", f"size={size or '-'}",
+                                     category, f"status={status}" if status is not None else "") if p)
+        what = ", ".join(f"{name} {stored} in rollups, {expected} in calls"
+                         for name, (stored, expected) in self.figures.items())
+        return f"{hour:%Y-%m-%d %H:00} UTC {where}: {what}"
+
+
+def rollups_differences(*, customer_id: int, start: dt.datetime | None = None,
+                        end: dt.datetime | None = None) -> tuple[list[RollupDifference], dict]:
+    """Where a customer's rollups in [start, end) differ from its calls, read in one snapshot.
+
+    Returns the differing keys (hour order) and the totals {"rollups": calls, "calls": calls}.
+    Rows of the same key are summed, so a doubled row shows as doubled figures.
+    """
+    agg = {"n": "calls", "imgs": "images", "charged": "charged_usd", "lat_n": "latency_count",
+           "lat_sum": "latency_sum_ms", **{b: b for b in HourlyRollup.bucket_fields()}}
+    stored_qs = HourlyRollup.objects.filter(customer_id=customer_id)
+    if start is not None:
+        stored_qs = stored_qs.filter(hour__gte=start)
+    if end is not None:
+        stored_qs = stored_qs.filter(hour__lt=end)
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":  # both reads in one snapshot, beside running ingests
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        expected: dict[tuple, list] = {}
+        for r in calls_by_rollup_key(customer_id=customer_id, start=start, end=end):
+            key = (r["h"], r["family"], r["model"], r["token_name"], r["image_size"], r["category"],
+                   rollup_status(r["category"], r["http_status"]))
+            values = [r[a] or 0 for a in agg]
+            acc = expected.setdefault(key, [0] * len(values))
+            for i, v in enumerate(values):
+                acc[i] += v
+        stored: dict[tuple, list] = {}
+        for r in stored_qs.values(*ROLLUP_KEY).annotate(**{f"s_{v}": Sum(v) for v in ROLLUP_VALUES}).order_by():
+            stored[tuple(r[k] for k in ROLLUP_KEY)] = [r[f"s_{v}"] or 0 for v in ROLLUP_VALUES]
+    zero = [0] * len(ROLLUP_VALUES)
+    diffs = []
+    for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], *(str(x) for x in k[1:]))):
+        have, want = stored.get(key, zero), expected.get(key, zero)
+        if have != want:
+            diffs.append(RollupDifference(customer_id, key, {
+                name: (a, b) for name, a, b in zip(ROLLUP_VALUES, have, want) if a != b}))
+    totals = {"rollups": sum(v[0] for v in stored.values()), "calls": sum(v[0] for v in expected.values())}
+    return diffs, totals
+
+
+def rollup_version_token(*, customer_id: int | None) -> str:
+    """Changes whenever a rollup of the customer (None: of any customer) is written or deleted."""
+    if customer_id is not None:
+        version = RollupVersion.objects.filter(customer_id=customer_id).values_list("version", flat=True).first()
+        return f"c{customer_id}v{version or 0}"
+    pairs = list(RollupVersion.objects.order_by("customer_id").values_list("customer_id", "version"))
+    return "all" + hashlib.sha1(repr(pairs).encode()).hexdigest()
+
+
+def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callable[[], object]):
+    """What `compute` makes of the rollups in `qs`, cached until those customers' rollups change.
+
+    The key is the query itself (its SQL and parameters: scope, range, filters), `parts` (what
+    else shapes the result: zone, hourly, language) and the rollup version, read before
+    computing: a figure is never older than the version it is filed under, and any rollup
+    write after it changes the version, so no page shows figures older than its request.
+    """
+    token = rollup_version_token(customer_id=customer_id)
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # nothing to read (an invalid filter): nothing worth keeping
+        return compute()
+    digest = hashlib.sha1(repr((OVERVIEW_CACHE_SCHEMA, token, sql, params, parts)).encode()).hexdigest()
+    key = f"nbaudit:overview:{digest}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    value = compute()
+    cache.set(key, value, getattr(settings, "NBAUDIT_OVERVIEW_CACHE_SECONDS", 3600))
+    return value
+
+
+def rollups_hourly(qs) -> list[dict]:
+    """Rows of (hour in UTC, category, calls, images, charged_usd): what periods and heatmap sum.
+
+    One query per page, grouped by UTC hour (a few thousand rows for a month): days in a
+    zone and cells of the week are cut in Python, which spares the database a time-zone
+    conversion per rollup row (on SQLite a Python function call per row).
+    """
+    return _sums_by(qs.values("hour", "category"), "hour")
+
+
+def _sums_by(rows, period: str) -> list[dict]:
+    """Calls, images and spend summed per (`period` column, category)."""
+    rows = rows.annotate(n=Sum("calls"), imgs=Sum("images"), charged=Sum("charged_usd")).order_by()
     return [
-        {"period": r[key], "category": r["category"], "calls": r["n"] or 0,
+        {"period": r[period], "category": r["category"], "calls": r["n"] or 0,
          "images": r["imgs"] or 0, "charged_usd": r["charged"] or 0}
         for r in rows
     ]
+
+
+def periods_from_hours(hour_rows: list[dict], *, tz, hourly: bool = False) -> list[dict]:
+    """`rollups_hourly` rows as rows per hour, or per day in `tz` (period: that day's midnight in tz)."""
+    if hourly:
+        return hour_rows
+    days: dict[tuple, dict] = {}
+    for r in hour_rows:
+        day = r["period"].astimezone(tz).date()
+        row = days.get((day, r["category"]))
+        if row is None:
+            row = days[(day, r["category"])] = {
+                "period": dt.datetime.combine(day, dt.time.min, tzinfo=tz), "category": r["category"],
+                "calls": 0, "images": 0, "charged_usd": 0}
+        row["calls"] += r["calls"]
+        row["images"] += r["images"]
+        row["charged_usd"] += r["charged_usd"]
+    return list(days.values())
+
+
+def heatmap_from_hours(hour_rows: list[dict], *, tz=None) -> list[dict]:
+    """`rollups_hourly` rows as cells (dow 1=Monday..7, hod 0..23, calls, failed) in `tz` (default: Beijing)."""
+    tz = tz or billing_tz()
+    cells: dict[tuple[int, int], dict] = {}
+    for r in hour_rows:
+        local = r["period"].astimezone(tz)
+        key = (local.isoweekday(), local.hour)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = {"dow": key[0], "hod": key[1], "calls": 0, "failed": 0}
+        cell["calls"] += r["calls"]
+        if r["category"] != Category.SUCCESS:
+            cell["failed"] += r["calls"]
+    return list(cells.values())
+
+
+def rollups_by_period(qs, *, tz, hourly: bool = False) -> list[dict]:
+    """Rows of (period, category, calls, images, charged_usd); period is a day in `tz` or an hour.
+
+    PostgreSQL cuts days itself (AT TIME ZONE is cheap there, and returns a row per day);
+    elsewhere (SQLite: a Python call per rollup row) the days are cut from `rollups_hourly`.
+    """
+    if hourly or connection.vendor != "postgresql":
+        return periods_from_hours(rollups_hourly(qs), tz=tz, hourly=hourly)
+    return _sums_by(qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category"), "period")
 
 
 def rollups_heatmap(qs, *, tz=None) -> list[dict]:
@@ -46,7 +251,6 @@ def rollups_heatmap(qs, *, tz=None) -> list[dict]:
     SQL sums per UTC hour (a few hundred rows for a month); the hours are placed in the
     week in Python, which spares the database a time-zone conversion per rollup row.
     """
-    tz = tz or billing_tz()
     rows = (
         qs.values("hour")
         .annotate(n=Sum("calls"),
@@ -54,16 +258,19 @@ def rollups_heatmap(qs, *, tz=None) -> list[dict]:
                                   output_field=IntegerField()))
         .order_by()
     )
-    cells: dict[tuple[int, int], dict] = {}
-    for r in rows:
-        local = r["hour"].astimezone(tz)
-        key = (local.isoweekday(), local.hour)
-        cell = cells.get(key)
-        if cell is None:
-            cell = cells[key] = {"dow": key[0], "hod": key[1], "calls": 0, "failed": 0}
-        cell["calls"] += r["n"] or 0
-        cell["failed"] += r["failed"] or 0
-    return list(cells.values())
+    return heatmap_from_hours(
+        [{"period": r["hour"], "category": Category.SUCCESS, "calls": (r["n"] or 0) - (r["failed"] or 0)}
+         for r in rows] + [{"period": r["hour"], "category": "failed", "calls": r["failed"] or 0} for r in rows],
+        tz=tz)
+
+
+def overview_rows(qs, *, tz, hourly: bool, heat_tz) -> tuple[list[dict], list[dict]]:
+    """The Overview's period rows and heatmap cells in the fewest queries for the database."""
+    if hourly or connection.vendor != "postgresql":
+        hour_rows = rollups_hourly(qs)
+        return (periods_from_hours(hour_rows, tz=tz, hourly=hourly),
+                heatmap_from_hours(hour_rows, tz=heat_tz))
+    return rollups_by_period(qs, tz=tz), rollups_heatmap(qs, tz=heat_tz)
 
 
 def rollups_latency(qs) -> list[dict]:

@@ -34,7 +34,7 @@ from logs.parsers import (
 from logs.pricing import Catalog, expected_charge
 from logs.services.calls_copy import calls_copy
 from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
-from logs.services.rollups import hour_of, rollups_refresh
+from logs.services.rollups import RollupDelta, rollups_apply
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
 FORMATS = ("auto", "calls", "gateway")
-# A running batch records progress (heartbeat_at) after every chunk and before each customer's
-# rollups; one silent this long lost its worker and is failed by logs.tasks.jobs_reap.
+# A running batch records progress (heartbeat_at) after every chunk; one silent this long lost
+# its worker and is failed by logs.tasks.jobs_reap.
 INGEST_STALE_AFTER = dt.timedelta(minutes=10)
 INGEST_WORKER_LOST = ("the worker stopped while ingesting this file; upload the file again: "
                       "already stored calls count as duplicates")
@@ -115,7 +115,7 @@ def _stored_columns(vendor: str) -> list[str]:
 
 
 class _Run:
-    """The state of one ingest: counts, customers, catalog, touched hours."""
+    """The state of one ingest: counts, customers, catalog."""
 
     def __init__(self, batch: IngestBatch, customer: Customer | None):
         self.batch = batch
@@ -127,7 +127,6 @@ class _Run:
         self.categories = Counter()
         self.rejected: list[dict] = []
         self.synthetic = 0
-        self.touched: dict[int, set] = defaultdict(set)
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
@@ -194,14 +193,13 @@ class _Run:
 
     def _state(self):
         return (self.counts.copy(), self.categories.copy(), self.synthetic, len(self.created),
-                dict(self.customers), {k: set(v) for k, v in self.touched.items()})
+                dict(self.customers))
 
     def _restore(self, state) -> None:
-        counts, categories, synthetic, created, customers, touched = state
+        counts, categories, synthetic, created, customers = state
         self.counts, self.categories, self.synthetic = counts, categories, synthetic
         del self.created[created:]
         self.customers = customers
-        self.touched = defaultdict(set, touched)
 
     def _fresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the call table whenever this ingest has doubled it.
@@ -262,6 +260,8 @@ class _Run:
             rec.fields["customer_id"] = cust.pk
             by_customer[cust.pk].append(rec)
         existing = self._existing(by_customer)
+        # The rollups change with the calls, in this chunk's transaction: exact if a worker dies.
+        delta = RollupDelta()
         new: dict[tuple[int, str], dict] = {}
         changed: dict[tuple[int, str], Call] = {}
         conflicts: list[IngestConflict] = []
@@ -303,7 +303,10 @@ class _Run:
                 continue
             stored = changed.get(key)
             if stored is None:
-                stored = changed[key] = Call.objects.get(pk=stored_fields["id"])
+                # Locked until commit: a concurrent merge of the same call waits, and then
+                # takes away from the rollups what this one stored.
+                stored = changed[key] = Call.objects.select_for_update().get(pk=stored_fields["id"])
+                delta.remove(stored)
             for k, v in fills.items():
                 setattr(stored, k, v)
             merged = {k: getattr(stored, k) for k in COMPARED + FILLABLE + ("model", "source", "log_type", "family")}
@@ -327,16 +330,17 @@ class _Run:
             else:
                 objs = [Call(batch=self.batch, **f) for f in new.values()]
                 Call.objects.bulk_create(objs, batch_size=1000)
-            categories, touched = self.categories, self.touched
+            categories = self.categories
             for f in new.values():
                 categories[f["category"]] += 1
-                touched[f["customer_id"]].add(hour_of(f["created_at"]))
+                delta.add(f)
             self.counts["inserted"] += len(new)
         for call in changed.values():
             call.save()
-            self.touched[call.customer_id].add(hour_of(call.created_at))
+            delta.add(call)
         if conflicts:
             IngestConflict.objects.bulk_create(conflicts, batch_size=1000)
+        rollups_apply(delta=delta)
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -413,9 +417,6 @@ def calls_ingest(
                     _progress(batch, seen, progress)
         if pending:
             run.apply(pending)
-        for cid, hours in run.touched.items():
-            _heartbeat(batch)
-            rollups_refresh(customer_id=cid, hours=hours)
     except InputError as exc:
         job_fail(job=batch, error=str(exc), fields=("source",))
         raise
@@ -464,10 +465,7 @@ def records_ingest(*, batch: IngestBatch, chunks: Iterable[tuple[list, Callable[
                 elif not isinstance(item, Record):
                     run.rejected.append({"line": item.line, "reason": item.reason})
             if records:
-                run.apply(records)
-            for cid, hours in run.touched.items():
-                rollups_refresh(customer_id=cid, hours=hours)
-            run.touched.clear()
+                run.apply(records)  # the chunk's rollups change in this transaction too
             seen += len(items)
             _summary_fill(batch, run, seen)
             batch.heartbeat_at = timezone.now()
@@ -493,10 +491,6 @@ def _progress(batch: IngestBatch, done: int, callback) -> None:
     job_progress(job=batch, rows_done=done)
     if callback:
         callback(done)
-
-
-def _heartbeat(batch: IngestBatch) -> None:
-    job_progress(job=batch)
 
 
 def ingests_reap(*, now: dt.datetime | None = None) -> list[int]:

@@ -1,33 +1,162 @@
-"""Hourly rollups, kept current at ingest and merge: the charts read these, never the call table."""
+"""Hourly rollups, exact whatever dies or runs at once: the charts read these, never the call table.
+
+Every write of a customer's rollups happens inside the transaction of the calls it counts,
+after `rollups_lock`, which updates the customer's RollupVersion row first. That row lock
+serializes the writers of one customer (the second waits for the first one's commit, then
+reads its rollups), and the version it bumps keys the Overview's cache.
+
+Ingest adds the calls of each chunk as a delta (`RollupDelta`, `rollups_apply`) in the chunk's
+own transaction: a worker killed after some chunks leaves rollups that count exactly the calls
+it committed, and the upload again adds only the rest. `rollups_refresh` / `rollups_rebuild`
+recompute hours from the calls (repairs, bulk loads); `manage.py rollups` checks and repairs.
+"""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import F
 
 from logs.choices import Category
-from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup
+from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
+from logs.selectors.rollups import ROLLUP_KEY, ROLLUP_VALUES, calls_by_rollup_key, rollup_status
 from logs.timeutil import UTC
+
+log = logging.getLogger(__name__)
+_UPPERS = [u for u in LATENCY_BUCKETS_MS if u is not None]
+_BUCKETS = HourlyRollup.bucket_fields()
+_LAT0 = ROLLUP_VALUES.index(_BUCKETS[0])
+# What an ingested record lacks is what the call row gets: the field's default.
+_DEFAULTS = {name: Call._meta.get_field(name).get_default()
+             for name in ("family", "token_name", "image_size", "http_status", "images", "latency_ms",
+                          "charged_usd")}
 
 
 def hour_of(when: dt.datetime) -> dt.datetime:
     return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _bucket_aggregates() -> dict:
-    aggs, lower = {}, None
-    for i, upper in enumerate(LATENCY_BUCKETS_MS):
-        cond = Q(latency_ms__isnull=False)
-        if lower is not None:
-            cond &= Q(latency_ms__gte=lower)
-        if upper is not None:
-            cond &= Q(latency_ms__lt=upper)
-        aggs[f"lat_{i:02d}"] = Count("id", filter=cond)
-        lower = upper
-    return aggs
+def rollups_lock(*, customer_ids: Iterable[int]) -> None:
+    """Take the rollup lock of these customers (until commit) and bump their versions.
+
+    Call it inside the transaction that writes their calls or rollups, after the call writes.
+    Customers are locked in id order, so two writers never wait on each other in a circle.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("rollups_lock needs a transaction: it holds the lock until commit")
+    for cid in sorted(set(customer_ids)):
+        if not RollupVersion.objects.filter(customer_id=cid).update(version=F("version") + 1):
+            RollupVersion.objects.bulk_create([RollupVersion(customer_id=cid)], ignore_conflicts=True)
+            RollupVersion.objects.filter(customer_id=cid).update(version=F("version") + 1)
+
+
+class RollupDelta:
+    """What a set of call changes adds to (or takes from) the rollups, per customer and key."""
+
+    def __init__(self):
+        self.rows: dict[int, dict[tuple, list]] = defaultdict(dict)
+
+    def __bool__(self) -> bool:
+        return any(self.rows.values())
+
+    def add(self, call, *, sign: int = 1) -> None:
+        """Count a call: a dict of the fields an ingest stores, or a Call. sign=-1 takes it away."""
+        get = call.get if isinstance(call, Mapping) else (lambda name, default=None: getattr(call, name))
+        d = _DEFAULTS
+        category = str(get("category"))
+        status = get("http_status", d["http_status"])
+        key = (hour_of(get("created_at")), get("family", d["family"]) or "", get("model"),
+               get("token_name", d["token_name"]) or "", get("image_size", d["image_size"]) or "",
+               category, rollup_status(category, status))
+        rows = self.rows[get("customer_id")]
+        acc = rows.get(key)
+        if acc is None:
+            acc = rows[key] = [0, 0, Decimal(0), 0, 0] + [0] * len(_BUCKETS)
+        charged = get("charged_usd", d["charged_usd"])
+        latency = get("latency_ms", d["latency_ms"])
+        acc[0] += sign
+        acc[1] += sign * (get("images", d["images"]) or 0)
+        if charged is not None:
+            acc[2] += sign * (charged if isinstance(charged, Decimal) else Decimal(str(charged)))
+        if latency is not None:
+            acc[3] += sign
+            acc[4] += sign * latency
+            acc[_LAT0 + bisect.bisect_right(_UPPERS, latency)] += sign
+
+    def remove(self, call) -> None:
+        self.add(call, sign=-1)
+
+
+def rollups_apply(*, delta: RollupDelta) -> int:
+    """Add a delta to the stored rollups, inside the caller's transaction. Returns rows written.
+
+    Under the customers' rollup lock, the rows of the delta's keys are read, merged and written
+    back (deleted and inserted). A row that would count fewer than no calls means the rollups had
+    drifted already: those hours are recomputed from the calls instead.
+    """
+    if not delta:
+        return 0
+    rollups_lock(customer_ids=[cid for cid, rows in delta.rows.items() if rows])
+    written = 0
+    for cid, rows in delta.rows.items():
+        if not rows:
+            continue
+        rows = {k: list(v) for k, v in rows.items()}
+        hours = sorted({k[0] for k in rows})
+        stale = []
+        for r in (HourlyRollup.objects.filter(customer_id=cid, hour__in=hours)
+                  .values_list("pk", *ROLLUP_KEY, *ROLLUP_VALUES)):
+            key = r[1:1 + len(ROLLUP_KEY)]
+            acc = rows.get(key)
+            if acc is not None:
+                stale.append(r[0])
+                for i, v in enumerate(r[1 + len(ROLLUP_KEY):]):
+                    acc[i] += v
+        drifted = sorted({k[0] for k, v in rows.items() if v[0] < 0})
+        if stale:
+            HourlyRollup.objects.filter(pk__in=stale).delete()
+        written += _insert(cid, [(*k, *v) for k, v in rows.items() if v[0] > 0 and k[0] not in drifted])
+        if drifted:
+            log.warning("rollups of customer %s had drifted in %d hours: recomputed", cid, len(drifted))
+            written += sum(_recompute(cid, start, end) for start, end in _spans(drifted))
+    return written
+
+
+_COLUMNS = [HourlyRollup._meta.get_field(name).column for name in (*ROLLUP_KEY, *ROLLUP_VALUES)]
+
+
+def _insert(customer_id: int, rows: list[tuple]) -> int:
+    """Insert rollup rows (key then figures, as ROLLUP_KEY and ROLLUP_VALUES): COPY on PostgreSQL,
+    one prepared INSERT elsewhere. A chunk of calls can make thousands of rows, and the ORM's
+    per-value preparation would cost more than the calls' own COPY."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(HourlyRollup._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("customer_id", *_COLUMNS))
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((customer_id, *row))
+        else:
+            hour, money = connection.ops.adapt_datetimefield_value, connection.ops.adapt_decimalfield_value
+            at = ROLLUP_KEY.index("hour")
+            charged = len(ROLLUP_KEY) + ROLLUP_VALUES.index("charged_usd")
+            places = HourlyRollup._meta.get_field("charged_usd")
+            prepared = []
+            for row in rows:
+                row = list(row)
+                row[at] = hour(row[at])
+                row[charged] = money(row[charged], places.max_digits, places.decimal_places)
+                prepared.append((customer_id, *row))
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * (len(_COLUMNS) + 1))})",
+                            prepared)
+    return len(rows)
 
 
 def _spans(hours: list[dt.datetime]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -41,17 +170,27 @@ def _spans(hours: list[dt.datetime]) -> list[tuple[dt.datetime, dt.datetime]]:
     return [(a, b) for a, b in spans]
 
 
-def _insert_select(customer_id: int, rows) -> int:
-    """Write the aggregate rows in the database (INSERT ... SELECT): no row passes through Python."""
+def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | None) -> int:
+    """Replace a customer's rollups in [start, end) (None: open) by the calls' aggregates.
+
+    The caller holds the customer's rollup lock. The aggregate rows are written in the database
+    (INSERT ... SELECT): no row passes through Python.
+    """
+    stored = HourlyRollup.objects.filter(customer_id=customer_id)
+    if start is not None:
+        stored = stored.filter(hour__gte=start)
+    if end is not None:
+        stored = stored.filter(hour__lt=end)
+    stored.delete()
+    rows = calls_by_rollup_key(customer_id=customer_id, start=start, end=end)
     table = HourlyRollup._meta.db_table
     qn = connection.ops.quote_name
     sql, params = rows.query.sql_with_params()
-    buckets = HourlyRollup.bucket_fields()
     columns = ["hour", "customer_id", "family", "model", "token_name", "image_size", "category", "http_status",
-               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *buckets]
+               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *_BUCKETS]
     select = ["q.h", "%s", "q.family", "q.model", "q.token_name", "q.image_size", "q.category",
               "CASE WHEN q.category = %s THEN NULL ELSE q.http_status END", "q.n", "q.imgs",
-              "COALESCE(q.charged, 0)", "q.lat_n", "COALESCE(q.lat_sum, 0)", *[f"q.{b}" for b in buckets]]
+              "COALESCE(q.charged, 0)", "q.lat_n", "COALESCE(q.lat_sum, 0)", *[f"q.{b}" for b in _BUCKETS]]
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
@@ -63,36 +202,41 @@ def _insert_select(customer_id: int, rows) -> int:
 
 @transaction.atomic
 def rollups_refresh(*, customer_id: int, hours: Iterable[dt.datetime]) -> int:
-    """Recompute the rollup rows of a customer's hours from its calls. Idempotent."""
-    written = 0
-    for start, end in _spans([hour_of(h) for h in hours]):
-        HourlyRollup.objects.filter(customer_id=customer_id, hour__gte=start, hour__lt=end).delete()
-        rows = (
-            Call.objects.filter(customer_id=customer_id, created_at__gte=start, created_at__lt=end)
-            .annotate(h=TruncHour("created_at", tzinfo=UTC))
-            .values("h", "family", "model", "token_name", "image_size", "category", "http_status")
-            .annotate(
-                n=Count("id"),
-                imgs=Coalesce(Sum("images"), Value(0), output_field=IntegerField()),
-                charged=Sum("charged_usd"),
-                lat_n=Count("latency_ms"),
-                lat_sum=Sum("latency_ms"),
-                **_bucket_aggregates(),
-            )
-            .order_by()
-        )
-        written += _insert_select(customer_id, rows)
-    return written
+    """Recompute the rollup rows of a customer's hours from its calls, under its lock. Idempotent."""
+    spans = _spans([hour_of(h) for h in hours])
+    if not spans:
+        return 0
+    rollups_lock(customer_ids=[customer_id])
+    return sum(_recompute(customer_id, start, end) for start, end in spans)
 
 
-def rollups_rebuild(*, customer_id: int | None = None) -> int:
-    """Rebuild every rollup (of one customer) from the call table: repair, or after bulk loads."""
+def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None = None,
+                    end: dt.datetime | None = None) -> int:
+    """Rebuild the rollups in [start, end) (None: all time) of one customer (None: every customer).
+
+    Each customer is one transaction under its lock: its rollups of the range are deleted and
+    recomputed from its calls, so rows no call backs any more go too. Returns rows written.
+    """
     from logs.models import Customer
 
-    ids = [customer_id] if customer_id else list(Customer.objects.values_list("pk", flat=True))
+    ids = [customer_id] if customer_id else list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     total = 0
     for cid in ids:
-        hours = (Call.objects.filter(customer_id=cid).annotate(h=TruncHour("created_at", tzinfo=UTC))
-                 .values_list("h", flat=True).distinct().order_by())
-        total += rollups_refresh(customer_id=cid, hours=list(hours))
+        with transaction.atomic():
+            rollups_lock(customer_ids=[cid])
+            total += _recompute(cid, start, end)
     return total
+
+
+def rollups_repair(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """Recompute the hours in [start, end) where a customer's rollups differ from its calls.
+
+    Returns the differences found (as `rollups_differences` gives them) and the totals; the
+    hours are recomputed under the customer's lock, so a running ingest stays exact.
+    """
+    from logs.selectors.rollups import rollups_differences
+
+    diffs, totals = rollups_differences(customer_id=customer_id, start=start, end=end)
+    if diffs:
+        rollups_refresh(customer_id=customer_id, hours=[d.hour for d in diffs])
+    return diffs, totals

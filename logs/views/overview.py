@@ -1,4 +1,8 @@
-"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only."""
+"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only.
+
+What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
+rollup query, the zone and the customers' rollup version: a rollup write shows at once.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +16,7 @@ from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
 from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors.rollups import (
-    rollup_facets_for,
-    rollups_by_period,
-    rollups_heatmap,
-    rollups_latency,
-)
+from logs.selectors.rollups import overview_rows, rollup_facets_for, rollups_cached, rollups_latency
 from logs.timeutil import billing_tz
 from logs.views.base import FilterStatusMixin
 
@@ -57,22 +56,28 @@ class OverviewView(FilterStatusMixin, TemplateView):
         rows_qs = filterset.qs
         first, last = filterset.days
         hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
-        period_rows = rollups_by_period(rows_qs, tz=tz, hourly=hourly)
-        heat_rows = rollups_heatmap(rows_qs, tz=billing_tz())
-        latency_rows = rollups_latency(rows_qs)
-        figures = {
-            "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
-            "errors": charts.error_mix_figure(period_rows),
-            "share": charts.rate_vs_overload_figure(period_rows),
-            "heatmap": charts.failure_heatmap_figure(heat_rows),
-            "spend": charts.spend_figure(period_rows, hourly=hourly, tz=tz),
-            "latency": charts.latency_figure(latency_rows),
-        }
-        ctx.update(
-            customer=customer, filterset=filterset, filter_form=filterset.form,
-            first=first, last=last, hourly=hourly,
-            totals=charts.totals(period_rows),
-            share=charts.rate_vs_overload(period_rows),
-            figures={name: figure_json(fig) for name, fig in figures.items()},
-        )
+        parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""))
+        shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
+                               compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly))
+        ctx.update(customer=customer, filterset=filterset, filter_form=filterset.form,
+                   first=first, last=last, hourly=hourly, **shown)
         return ctx
+
+
+def overview_figures(rows_qs, *, tz, hourly: bool) -> dict:
+    """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups."""
+    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz())
+    latency_rows = rollups_latency(rows_qs)
+    figures = {
+        "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
+        "errors": charts.error_mix_figure(period_rows),
+        "share": charts.rate_vs_overload_figure(period_rows),
+        "heatmap": charts.failure_heatmap_figure(heat_rows),
+        "spend": charts.spend_figure(period_rows, hourly=hourly, tz=tz),
+        "latency": charts.latency_figure(latency_rows),
+    }
+    return {
+        "totals": charts.totals(period_rows),
+        "share": charts.rate_vs_overload(period_rows),
+        "figures": {name: figure_json(fig) for name, fig in figures.items()},
+    }

@@ -5,6 +5,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Sum
+from django.db.models.functions import TruncDay
 
 from logs.choices import Category
 from logs.models import Call, HourlyRollup
@@ -49,3 +51,20 @@ def test_days_match_the_calls(acme, tz):
     rows = rollups_by_period(HourlyRollup.objects.filter(customer=acme), tz=tz)
     expected = Counter((c.created_at.astimezone(tz).date(), c.category) for c in Call.objects.all())
     assert Counter({(r["period"].date(), r["category"]): r["calls"] for r in rows}) == expected
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_days_cut_in_python_equal_days_cut_in_sql(acme, tz):
+    """Both ways of cutting days (SQL on PostgreSQL, Python from hourly sums elsewhere) agree."""
+    from logs.selectors.rollups import heatmap_from_hours, periods_from_hours, rollups_hourly
+
+    qs = HourlyRollup.objects.filter(customer=acme)
+    key = lambda r: (r["period"], r["category"])  # noqa: E731
+    in_python = sorted(periods_from_hours(rollups_hourly(qs), tz=tz), key=key)
+    in_sql = sorted(qs.annotate(period=TruncDay("hour", tzinfo=tz)).values("period", "category")
+                    .annotate(calls=Sum("calls"), images=Sum("images"), charged_usd=Sum("charged_usd"))
+                    .order_by(), key=key)
+    assert [(r["period"].date(), r["category"], r["calls"], r["images"], r["charged_usd"]) for r in in_python] == \
+           [(r["period"].date(), r["category"], r["calls"], r["images"], r["charged_usd"]) for r in in_sql]
+    cells = lambda rows: sorted((c["dow"], c["hod"], c["calls"], c["failed"]) for c in rows)  # noqa: E731
+    assert cells(heatmap_from_hours(rollups_hourly(qs), tz=tz)) == cells(rollups_heatmap(qs, tz=tz))

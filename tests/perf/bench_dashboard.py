@@ -118,12 +118,17 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
 
-def timed(client, url: str, repeat: int = REPEAT) -> tuple[float, float]:
-    """(median, p95) in ms over `repeat` requests, after one warm-up."""
+def timed(client, url: str, repeat: int = REPEAT, *, cold: bool = False) -> tuple[float, float]:
+    """(median, p95) in ms over `repeat` requests, after one warm-up; cold: the Overview's figures
+    computed afresh each time (a new cache key; the filter lists stay cached, as between pages)."""
+    import logs.selectors.rollups as rollup_reads
+
     resp = client.get(url)
     assert resp.status_code == 200, (url, resp.status_code)
     times = []
     for _ in range(repeat):
+        if cold:
+            rollup_reads.OVERVIEW_CACHE_SCHEMA += 1
         t0 = time.perf_counter()
         resp = client.get(url)
         times.append((time.perf_counter() - t0) * 1000)
@@ -212,16 +217,21 @@ def main() -> None:
         med, p95 = timed(client, f"/logs/?request_id={rid}")
         print(f"{'Logs, request_id (exact)':<44} {med:8.1f} {p95:8.1f}")
         worst = max(worst, p95)
-        med, ov95 = timed(client, "/")
-        print(f"{'Overview, last 30 days (default)':<44} {med:8.1f} {ov95:8.1f}")
-        med2, ov95b = timed(client, "/?model=pro&range=30d")
-        print(f"{'Overview, last 30 days, model=pro':<44} {med2:8.1f} {ov95b:8.1f}")
+        # Cold: the figures computed from the rollups (a new cache key for each request);
+        # cached: served from the cache (the rollups unchanged since the first request).
+        med, ov95 = timed(client, "/", cold=True)
+        print(f"{'Overview, last 30 days (default), cold':<44} {med:8.1f} {ov95:8.1f}")
+        med2, ov95b = timed(client, "/?model=pro&range=30d", cold=True)
+        print(f"{'Overview, last 30 days, model=pro, cold':<44} {med2:8.1f} {ov95b:8.1f}")
+        med, p95 = timed(client, "/")
+        print(f"{'Overview, last 30 days (default), cached':<44} {med:8.1f} {p95:8.1f}")
         client.force_login(staff)
         med, p95 = timed(client, "/logs/", repeat=max(REPEAT // 3, 5))
         print(f"{'(staff, all customers) Logs first page':<44} {med:8.1f} {p95:8.1f}")
-        med, p95 = timed(client, "/", repeat=max(REPEAT // 3, 5))
-        print(f"{'(staff, all customers) Overview 30 days':<44} {med:8.1f} {p95:8.1f}")
-        print(f"worst Logs p95 {worst:.1f} ms (target < 100); overview p95 {max(ov95, ov95b):.1f} ms (target < 200)")
+        med, p95 = timed(client, "/", repeat=max(REPEAT // 3, 5), cold=True)
+        print(f"{'(staff, all customers) Overview 30 days, cold':<44} {med:8.1f} {p95:8.1f}")
+        print(f"worst Logs p95 {worst:.1f} ms (target < 100); overview p95 (cold) {max(ov95, ov95b):.1f} ms "
+              f"(target < 200)")
     finally:
         if not os.environ.get("NBAUDIT_BENCH_KEEP"):
             connection.creation.destroy_test_db(old_name, verbosity=0)

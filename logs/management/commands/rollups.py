@@ -1,0 +1,68 @@
+"""Compare the hourly rollups with the calls they count, and repair them."""
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from logs.models import Customer
+from logs.selectors.rollups import rollups_differences
+from logs.services.rollups import rollups_repair
+from logs.timeutil import billing_tz, day_start, parse_day
+
+SHOWN = 20  # differing rows printed per customer
+
+
+class Command(BaseCommand):
+    help = ("Check the hourly rollups against the calls (--check: exit status 1 if they differ), or "
+            "repair them (--rebuild: recompute the hours that differ). Days are in the billing time "
+            "zone (Asia/Shanghai), both ends included; without them, all time.")
+
+    def add_arguments(self, parser):
+        what = parser.add_mutually_exclusive_group(required=True)
+        what.add_argument("--check", action="store_true", help="print what differs; change nothing")
+        what.add_argument("--rebuild", action="store_true", help="print what differs and recompute those hours")
+        parser.add_argument("--customer", help="one customer's slug (default: every customer)")
+        parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+        parser.add_argument("--to", dest="date_to", help="last day (included), YYYY-MM-DD")
+
+    def handle(self, *args, **o):
+        start = end = None
+        try:
+            first = parse_day(o["date_from"]) if o["date_from"] else None
+            last = parse_day(o["date_to"]) if o["date_to"] else None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if first and last and first > last:
+            raise CommandError(f"--from {first} is after --to {last}")
+        tz = billing_tz()
+        if first:
+            start = day_start(first, tz)
+        if last:
+            end = day_start(last + dt.timedelta(days=1), tz)
+        customers = Customer.objects.order_by("slug")
+        if o["customer"]:
+            customers = customers.filter(slug=o["customer"])
+            if not customers.exists():
+                raise CommandError(f"no customer with slug {o['customer']!r}")
+        differing = []
+        for customer in customers:
+            if o["rebuild"]:
+                diffs, totals = rollups_repair(customer_id=customer.pk, start=start, end=end)
+            else:
+                diffs, totals = rollups_differences(customer_id=customer.pk, start=start, end=end)
+            if not diffs:
+                self.stdout.write(f"{customer.slug}: rollups equal the calls ({totals['calls']:,} calls)")
+                continue
+            differing.append(customer.slug)
+            hours = len({d.hour for d in diffs})
+            self.stdout.write(f"{customer.slug}: {len(diffs):,} rollup rows in {hours:,} hours differ from the "
+                              f"calls; rollups count {totals['rollups']:,} calls, the calls table "
+                              f"{totals['calls']:,}")
+            for d in diffs[:SHOWN]:
+                self.stdout.write(f"  {d.describe()}")
+            if len(diffs) > SHOWN:
+                self.stdout.write(f"  ... and {len(diffs) - SHOWN:,} more")
+            if o["rebuild"]:
+                self.stdout.write(f"{customer.slug}: recomputed those {hours:,} hours from the calls")
+        if differing and o["check"]:
+            raise CommandError(f"rollups differ from the calls for {len(differing)} customer(s): "
+                               f"{', '.join(differing)}; repair with --rebuild", returncode=1)
