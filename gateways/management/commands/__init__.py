@@ -1,0 +1,1 @@
+"""`manage.py gateway add | sync | list`."""
