@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gateways.models import GatewaySource
 from gateways.services.sync import SyncBusy, source_save, source_sync
+from logs.management.output import summary_lines
 from logs.models.jobs import JobStatus
 
 
@@ -65,15 +66,9 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
-        self.stdout.write(
-            f"{source.name}: {summary['rows']} rows: {summary['inserted']} inserted, "
-            f"{summary['duplicates']} duplicates, {summary['conflicts']} conflicts, "
-            f"{summary['skipped']} skipped (not calls), {len(summary['rejected'])} rejected; "
-            f"high water {source.high_water}, lag {_lag(source.lag_seconds)}")
-        for r in summary["rejected"]:
-            self.stdout.write(f"  row {r['line']}: {r['reason']}")
-        if summary["customers_created"]:
-            self.stdout.write("  customers created: " + ", ".join(summary["customers_created"]))
+        for line in summary_lines(summary, title=source.name, where="row",
+                                  extra=f"; high water {source.high_water}, lag {_lag(source.lag_seconds)}"):
+            self.stdout.write(line)
 
     def _list(self, opts):
         sources = list(GatewaySource.objects.order_by("name"))

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.management.output import summary_lines
 from logs.parsers import InputError
 from logs.services.customers import CustomerError, customer_ensure
 from logs.services.ingest import FORMATS, calls_ingest
@@ -37,15 +38,7 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
-        self.stdout.write(
-            f"{opts['path']} ({summary['format']}): {summary['rows']} rows: {summary['inserted']} inserted, "
-            f"{summary['duplicates']} duplicates, {summary['conflicts']} conflicts, "
-            f"{summary['skipped']} skipped (not calls), {len(summary['rejected'])} rejected")
-        for r in summary["rejected"]:
-            self.stdout.write(f"  line {r['line']}: {r['reason']}")
-        if summary["categories"]:
-            self.stdout.write("  categories: " + ", ".join(f"{k} {v}" for k, v in summary["categories"].items()))
-        if summary["customers_created"]:
-            self.stdout.write("  customers created: " + ", ".join(summary["customers_created"]))
+        for line in summary_lines(summary, title=f"{opts['path']} ({summary['format']})"):
+            self.stdout.write(line)
         for note in summary["notes"]:
             self.stdout.write(f"  note: {note}")

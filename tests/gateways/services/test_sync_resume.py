@@ -59,15 +59,15 @@ def test_killed_inside_a_batch_keeps_nothing_of_that_batch(sqlite_store, monkeyp
 
     sqlite_store.create().insert([L.consume(i) for i in range(1, 23)])
     source = _source(sqlite_store)
-    real, calls = ingest.rollups_refresh, []
+    real, calls = ingest.rollups_apply, []
 
     def dies_on_the_third_chunk(**kw):
         calls.append(1)
-        if len(calls) == 3:  # the third chunk's calls are written, its mark not yet moved
+        if len(calls) == 3:  # the third chunk's calls are written, its rollups and mark not yet
             raise Killed
         return real(**kw)
 
-    monkeypatch.setattr(ingest, "rollups_refresh", dies_on_the_third_chunk)
+    monkeypatch.setattr(ingest, "rollups_apply", dies_on_the_third_chunk)
     with pytest.raises(Killed):
         source_sync(source=source)
     source.refresh_from_db()
@@ -75,7 +75,7 @@ def test_killed_inside_a_batch_keeps_nothing_of_that_batch(sqlite_store, monkeyp
     # the killed sync's batch shows what it committed
     killed = IngestBatch.objects.order_by("-id").first()
     assert killed.inserted == 10
-    monkeypatch.setattr(ingest, "rollups_refresh", real)
+    monkeypatch.setattr(ingest, "rollups_apply", real)
     resumed = source_sync(source=source)
     assert resumed.batch.inserted == 12
     _assert_each_row_once(22)
