@@ -114,10 +114,17 @@ def json_line(line: str) -> Any:
 
 # --- one envelope ------------------------------------------------------------------------------
 
-def envelope_record(obj: Any, *, line: int, tz: ZoneInfo, customer_slug: str | None) -> Record:
-    """One envelope -> a classified Record. Raises RowError with the reason."""
+def envelope_record(obj: Any, *, line: int, tz: ZoneInfo, customer_slug: str | None,
+                    checked: bool = False) -> Record:
+    """One envelope -> a classified Record. Raises RowError with the reason.
+
+    `checked`: `obj` was decoded from JSON text by this module, which checked its nesting and
+    strings already; any other object is checked here (lone surrogates, depth) first.
+    """
     if not isinstance(obj, dict):
         raise RowError(f"an envelope must be a JSON object, not {type(obj).__name__}")
+    if not checked:
+        check_json(obj)
     rid = obj.get("request_id")
     if not isinstance(rid, (str, int)) or isinstance(rid, bool) or (isinstance(rid, str) and not rid.strip()):
         raise RowError("request_id is missing or empty")
@@ -191,7 +198,7 @@ def _jsonable(obj: Any) -> Any:
 
 def envelope_or_reject(obj, line: int, tz: ZoneInfo, customer_slug: str | None) -> Record | Rejected:
     try:
-        return envelope_record(obj, line=line, tz=tz, customer_slug=customer_slug)
+        return envelope_record(obj, line=line, tz=tz, customer_slug=customer_slug, checked=True)
     except RowError as exc:
         return Rejected(line, str(exc))
     except RecursionError:  # a structure deep enough to exhaust the reader: still a bad row
