@@ -93,11 +93,12 @@ def child(args) -> None:
     import django
 
     django.setup()
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.management import call_command
     from django.db import connection
-    from importlib import import_module
 
     from logs.models import Customer, HourlyRollup, User
 
