@@ -19,6 +19,7 @@ class ReconcileForm(forms.Form):
     date_to = forms.DateField(label="To (UTC+8), included", required=False,
                               widget=forms.DateInput(attrs={"type": "date"}),
                               help_text="Empty: the day of the log's last row.")
+    notify = forms.BooleanField(required=False, label="Tell me when it is done")
 
     def __init__(self, *args, user, customer=None, **kw):
         super().__init__(*args, **kw)

@@ -67,7 +67,8 @@ def reconcile(request):
                 with transaction.atomic():
                     recon = reconciliation_create(
                         customer=target, user=request.user, upload=upload, filename=upload.name,
-                        date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"])
+                        date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"],
+                        notify=form.cleaned_data["notify"])
                     reconciliation_enqueue(reconciliation=recon)
             except ReconciliationRefused as exc:
                 form.add_error(None, str(exc))

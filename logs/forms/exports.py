@@ -22,6 +22,7 @@ class ExportForm(CallFilterForm):
     """The one filter schema (logs.filters), with a time range that must be given."""
 
     range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
+    notify = forms.BooleanField(required=False, label="Tell me when it is done")
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)

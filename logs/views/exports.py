@@ -37,7 +37,7 @@ def export_new(request):
         data = form.cleaned_data
         try:
             job = export_create(user=request.user, customer=customer, date_from=data["first"],
-                                date_to=data["last"], filters=data["filters"])
+                                date_to=data["last"], filters=data["filters"], notify=data.get("notify", False))
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:

@@ -67,3 +67,26 @@ def test_a_reconciliation_tells_its_starter_when_done(django_capture_on_commit_c
     [note] = Notification.objects.filter(user=alice)
     assert note.title == f"[nbaudit] Reconciliation #{recon.pk} is done"
     assert "1 local rows against 1 platform records" in note.body
+
+
+def test_the_export_dialog_and_the_reconcile_form_ask(client, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from billing.models import Reconciliation
+    from logs.models import ExportJob
+
+    acme = f.customer("acme")
+    alice = f.user("alice", customer_obj=acme)
+    client.force_login(alice)
+    page = client.get("/exports/new?range=last_month").content.decode()
+    assert 'name="notify"' in page and "Tell me when it is done" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/exports/new", {"range": "last_month", "notify": "on"})
+    assert ExportJob.objects.get().notify_when_done is True
+    assert Notification.objects.filter(user=alice, title__contains="is ready").exists()
+    f.call(acme, request_id="r1", created_at=dt.datetime(2026, 10, 10, 12, tzinfo=f.UTC8))
+    upload = SimpleUploadedFile("local.csv", b"request_id,created_at\nr1,2026-10-10 12:00:00\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/billing/reconcile/", {"file": upload, "notify": "on"})
+    assert Reconciliation.objects.get().notify_when_done is True
+    assert Notification.objects.filter(user=alice, title__contains="Reconciliation").exists()
