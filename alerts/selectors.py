@@ -20,7 +20,7 @@ from logs.choices import FAILED_GENERATION, Category
 from logs.models import Call, HourlyRollup
 from logs.money import q6
 from logs.scoping import is_staff, scope_by_customer_field
-from logs.timeutil import billing_today, day_start, month_first, month_range
+from logs.timeutil import billing_tz, day_start, month_first, month_range
 
 # What each rate counts, out of all the calls in its window (of the rule's family, if any).
 RATE_MATCH = {
@@ -53,8 +53,8 @@ def rate_figures(table: dict, *, customer_id: int, family: str, kind: str) -> di
 
 
 def month_spend(*, now: dt.datetime, customer_ids=None) -> dict[int, Decimal]:
-    """{customer_id: spend this billing month so far} from the hourly rollups."""
-    start, _ = month_range(month_first(billing_today()))
+    """{customer_id: spend this billing month (of `now`) so far} from the hourly rollups."""
+    start, _ = month_range(month_first(now.astimezone(billing_tz()).date()))
     qs = HourlyRollup.objects.filter(hour__gte=start, hour__lt=now)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
@@ -65,7 +65,7 @@ def month_spend(*, now: dt.datetime, customer_ids=None) -> dict[int, Decimal]:
 def daily_spend(*, now: dt.datetime, days: int, customer_ids=None) -> dict[int, dict]:
     """{customer_id: {"today_usd", "average_usd"}}: today's spend (billing day so far) and the
     average of the `days` whole days before it, from the hourly rollups."""
-    today = day_start(billing_today())
+    today = day_start(now.astimezone(billing_tz()).date())
     first = today - dt.timedelta(days=days)
     qs = HourlyRollup.objects.filter(hour__gte=first, hour__lt=now)
     if customer_ids is not None:

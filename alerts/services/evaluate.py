@@ -29,7 +29,7 @@ from alerts.models.rules import RATE_KINDS
 from alerts.services.notify import notify
 from alerts.texts import figures_text
 from logs.models import Customer, User
-from logs.timeutil import billing_today
+from logs.timeutil import billing_tz
 
 
 def _plain(figures: dict) -> dict:
@@ -85,7 +85,7 @@ def _gather(rules: list[AlertRule], now: dt.datetime) -> dict[int, dict[str, tup
                 out[rule.pk][f"source:{source['name']}"] = (None, figures)
 
     if by_kind[AlertKind.TALLY_OVERDUE]:
-        today = billing_today()
+        today = now.astimezone(billing_tz()).date()
         for tally in sel.overdue_tallies(today=today):
             figures = {"month": tally.month.strftime("%Y-%m"), "due_date": tally.due_date.isoformat(),
                        "days_overdue": (today - tally.due_date).days, "status": tally.status,

@@ -232,5 +232,6 @@ def test_a_killed_workers_temporary_file_goes_with_the_reaper_and_the_expiry(job
     young = svc.export_dir() / ".export-jkl012.xlsx.part"  # the command's, still being written
     for path in (live, left, young):
         path.write_bytes(b"partial")
+        os.utime(path, (time.time(), time.time()))  # written "now", on the suite's clock too
     exports_expire.apply().get()
     assert live.exists() and young.exists() and not left.exists()
