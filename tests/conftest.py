@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from tests import FIXTURES, factories
 
@@ -20,6 +21,12 @@ def _port_open(host: str, port: int) -> bool:
 
 
 _clock = None
+
+# Property tests (hypothesis) draw new examples on every run here; in CI (CI=true) the examples are
+# the same on every run, so that a landing never depends on the draw. Bounds are per test.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_sessionstart(session):

@@ -55,8 +55,10 @@ def _int(value) -> int | None:
         if math.isfinite(value) and value.is_integer():
             return int(value)
         return None
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
-        return int(value)
+    if isinstance(value, str):
+        text = value.strip(" \t\r\n")
+        if re.fullmatch(r"-?[0-9]{1,18}", text):
+            return int(text)
     return None
 
 
