@@ -11,14 +11,12 @@ import datetime as dt
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.choices import Source
-from logs.classify import classify_call, classify_export_row
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
@@ -34,6 +32,16 @@ from logs.parsers import (
 from logs.pricing import Catalog, expected_charge
 from logs.services.calls_copy import calls_copy
 from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
+from logs.services.merge import (
+    COMPARED,
+    FILLABLE,
+    PRESENT,
+    STORED,
+    differences,
+    is_empty,
+    reclassify,
+    stored_columns,
+)
 from logs.services.rollups import RollupDelta, rollups_apply
 from logs.timeutil import billing_tz
 
@@ -51,68 +59,6 @@ FORMATS = ("auto", "calls", "gateway")
 INGEST_STALE_AFTER = dt.timedelta(minutes=10)
 INGEST_WORKER_LOST = ("the worker stopped while ingesting this file; upload the file again: "
                       "already stored calls count as duplicates")
-
-# The fields compared to tell a duplicate from a conflict ("every field that both carry").
-COMPARED = ("created_at", "model", "token_name", "http_status", "prompt_tokens", "output_tokens",
-            "charged_usd")
-# Fields a second record may fill in when the first lacked them.
-FILLABLE = (
-    "token_name", "route", "group", "log_type", "http_status", "finish_reason", "block_reason",
-    "finish_message", "error_text", "prompt_tokens", "output_tokens", "thoughts_tokens", "total_tokens",
-    "image_tokens", "image_size", "latency_ms", "charged_usd", "group_ratio", "prompt_fingerprint",
-    "prompt", "response", "channel_id",
-)
-
-
-def _empty(value) -> bool:
-    return value is None or value == ""
-
-
-def _same(field: str, a, b) -> bool:
-    if field == "created_at":
-        return a.replace(microsecond=0) == b.replace(microsecond=0)
-    if isinstance(a, Decimal) or isinstance(b, Decimal):
-        return Decimal(a) == Decimal(b)
-    return a == b
-
-
-def differences(stored: dict, incoming: dict) -> list[str]:
-    """The compared fields that both carry and that differ."""
-    return [f for f in COMPARED
-            if not _empty(stored.get(f)) and not _empty(incoming.get(f)) and not _same(f, stored[f], incoming[f])]
-
-
-def reclassify(fields: dict) -> None:
-    """Decide the category again from a merged record: a raw response decides over export columns."""
-    if fields.get("response") is not None or fields.get("source") == Source.CALLS:
-        verdict, facts = classify_call(model=fields["model"], http_status=fields.get("http_status"),
-                                       response=fields.get("response"),
-                                       client_error=fields.get("error_text") if fields.get("response") is None else None)
-        fields["images"], fields["drafts"] = facts.images, facts.drafts
-    else:
-        verdict = classify_export_row(log_type=fields.get("log_type") or "consume", model=fields["model"],
-                                      output_tokens=fields.get("output_tokens"),
-                                      details=fields.get("error_text") or "")
-        fields["images"] = 1 if verdict.category == "success" else 0
-    fields["category"], fields["reason"] = verdict.category, verdict.reason[:300]
-
-
-# What the decisions read of a stored call; `prompt` and `response` only as "present or not".
-STORED = tuple(dict.fromkeys(COMPARED + FILLABLE + ("model", "source", "category", "log_type", "family")))
-_PRESENT = "<present>"  # stands for a stored prompt or response: not empty, never compared
-
-
-def _stored_columns(vendor: str) -> list[str]:
-    cols = []
-    for name in STORED:
-        column = Call._meta.get_field(name).column
-        if name in ("prompt", "response"):
-            empty = f"{column} IS NULL" if name == "response" else f"{column} = ''"
-            cols.append(f"CASE WHEN {empty} THEN NULL ELSE '{_PRESENT}' END")
-        else:
-            cols.append(f'"{column}"' if vendor == "postgresql" else column)
-    return cols
-
 
 class _Run:
     """The state of one ingest: counts, customers, catalog."""
@@ -235,7 +181,7 @@ class _Run:
         existing: dict[tuple[int, str], dict] = {}
         names = ("id",) + STORED
         if self.copy:
-            sql = (f"SELECT id, request_id, {', '.join(_stored_columns('postgresql'))} FROM {Call._meta.db_table} "
+            sql = (f"SELECT id, request_id, {', '.join(stored_columns('postgresql'))} FROM {Call._meta.db_table} "
                    f"WHERE customer_id = %s AND request_id = ANY(%s)")
             with connection.cursor() as cur:
                 for cid, recs in by_customer.items():
@@ -248,8 +194,8 @@ class _Run:
             ids = list({r.fields["request_id"] for r in recs})
             for call in Call.objects.filter(customer_id=cid, request_id__in=ids):
                 stored = {k: getattr(call, k) for k in names}
-                stored["prompt"] = _PRESENT if call.prompt else ""
-                stored["response"] = _PRESENT if call.response is not None else None
+                stored["prompt"] = PRESENT if call.prompt else ""
+                stored["response"] = PRESENT if call.response is not None else None
                 existing[(cid, call.request_id)] = stored
         return existing
 
@@ -290,7 +236,7 @@ class _Run:
                 ))
                 continue
             self.counts["duplicates"] += 1
-            fills = {k: f[k] for k in FILLABLE if _empty(stored_fields.get(k)) and not _empty(f.get(k))}
+            fills = {k: f[k] for k in FILLABLE if is_empty(stored_fields.get(k)) and not is_empty(f.get(k))}
             if not fills:
                 continue
             if in_chunk:  # both records are new in this chunk
@@ -322,8 +268,8 @@ class _Run:
             stored.billing_mode, stored.expected_usd = merged["billing_mode"], merged["expected_usd"]
             # Later records of this call in the chunk compare against the merged call.
             existing[key] = {"id": stored.pk, **{k: getattr(stored, k) for k in STORED if k not in ("prompt", "response")},
-                             "prompt": _PRESENT if stored.prompt else "",
-                             "response": _PRESENT if stored.response is not None else None}
+                             "prompt": PRESENT if stored.prompt else "",
+                             "response": PRESENT if stored.response is not None else None}
         if new:
             if self.copy:
                 calls_copy(rows=new.values(), batch_id=self.batch.pk)
