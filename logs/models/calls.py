@@ -114,7 +114,7 @@ class HourlyRollup(models.Model):
                    # The Overview's reads, index-only on PostgreSQL: (customer, hour) covering
                    # what the charts sum (dashboard).
                    models.Index(fields=["customer", "hour"], name="rollup_overview_idx",
-                                include=["category", "family", "model", "token_name", "image_size",
+                                include=["category", "family", "model", "token_name", "image_size", "channel_id",
                                          "calls", "images", "charged_usd",
                                          *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]])]
 
