@@ -284,3 +284,33 @@ def latency_figure(rows: list[dict]) -> go.Figure:
                         textposition="outside", cliponaxis=False))
     return _layout(fig, barmode="group", hovermode="closest", yaxis=dict(title="seconds", rangemode="tozero"),
             xaxis=dict(title="image size", type="category"))
+
+
+def channel_label(channel_id) -> str:
+    return "no channel" if channel_id is None else f"channel {channel_id}"
+
+
+def failures_by_channel(rows: list[dict]) -> dict:
+    """Failed calls per channel and category, channels in number order ("no channel" last)."""
+    by: dict = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        if r["category"] != Category.SUCCESS and r["calls"]:
+            by[r["channel_id"]][r["category"]] += r["calls"]
+    order = sorted(by, key=lambda c: (c is None, c or 0))
+    return {channel_label(c): dict(by[c]) for c in order}
+
+
+def channel_failures_figure(rows: list[dict]) -> go.Figure:
+    """Failed calls per gateway channel, stacked by category: failed generations, then request errors."""
+    fig = []
+    data = failures_by_channel(rows)
+    if not data:
+        return _layout(_empty(fig, "No failed calls in this range"))
+    labels = list(data)
+    present = {c for per in data.values() for c in per}
+    for cat in [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER)):
+        fig.append(dict(type="bar", x=labels, y=[data[lb].get(cat, 0) for lb in labels], name=_label(cat),
+                        marker=dict(color=CATEGORY_COLORS.get(cat, "#94a3b8"))))
+    return _layout(fig, barmode="stack", hovermode="x unified",
+                   xaxis=dict(type="category", title="gateway channel"),
+                   yaxis=dict(title="failed calls", rangemode="tozero"))

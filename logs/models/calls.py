@@ -87,7 +87,7 @@ LATENCY_BUCKETS_MS = (1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 
 
 
 class HourlyRollup(models.Model):
-    """Calls per hour, customer, model, token, image size and category: what the charts read."""
+    """Calls per hour, customer, model, token, image size, category and channel: what the charts read."""
 
     hour = models.DateTimeField()
     customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+")
@@ -97,6 +97,8 @@ class HourlyRollup(models.Model):
     image_size = models.CharField(max_length=32, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices)
     http_status = models.SmallIntegerField(null=True, blank=True)
+    # The gateway's upstream channel (staff only): failures broken down by it on the Overview.
+    channel_id = models.IntegerField(null=True, blank=True)
     calls = models.IntegerField(default=0)
     images = models.IntegerField(default=0)
     charged_usd = money_field(default=0)
@@ -112,7 +114,7 @@ class HourlyRollup(models.Model):
                    # The Overview's reads, index-only on PostgreSQL: (customer, hour) covering
                    # what the charts sum (dashboard).
                    models.Index(fields=["customer", "hour"], name="rollup_overview_idx",
-                                include=["category", "family", "model", "token_name", "image_size",
+                                include=["category", "family", "model", "token_name", "image_size", "channel_id",
                                          "calls", "images", "charged_usd",
                                          *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]])]
 

@@ -29,7 +29,7 @@ from logs.timeutil import billing_tz
 FACETS_TTL = 300
 UTC = dt.timezone.utc
 # The columns that identify a rollup row (with its customer).
-ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status")
+ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
 # The figures of a rollup row, in the order deltas and comparisons keep them.
 ROLLUP_VALUES = ("calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields())
 # Bump when what the Overview computes from the same rollups changes (new figure, new field).
@@ -73,7 +73,7 @@ def calls_by_rollup_key(*, customer_id: int, start: dt.datetime | None = None, e
         calls = calls.filter(created_at__lt=end)
     return (
         calls.annotate(h=TruncHour("created_at", tzinfo=UTC))
-        .values("h", "family", "model", "token_name", "image_size", "category", "http_status")
+        .values("h", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
         .annotate(
             n=Count("id"),
             imgs=Coalesce(Sum("images"), Value(0), output_field=IntegerField()),
@@ -99,9 +99,10 @@ class RollupDifference:
         return self.key[0]
 
     def describe(self) -> str:
-        hour, family, model, token, size, category, status = self.key
+        hour, family, model, token, size, category, status, channel = self.key
         where = " ".join(p for p in (family or "-", model or "-", f"key={token or '-'}", f"size={size or '-'}",
-                                     category, f"status={status}" if status is not None else "") if p)
+                                     category, f"status={status}" if status is not None else "",
+                                     f"channel={channel}" if channel is not None else "") if p)
         what = ", ".join(f"{name} {stored} in rollups, {expected} in calls"
                          for name, (stored, expected) in self.figures.items())
         return f"{hour:%Y-%m-%d %H:00} UTC {where}: {what}"
@@ -129,7 +130,7 @@ def rollups_differences(*, customer_id: int, start: dt.datetime | None = None,
         expected: dict[tuple, list] = {}
         for r in calls_by_rollup_key(customer_id=customer_id, start=start, end=end):
             key = (r["h"], r["family"], r["model"], r["token_name"], r["image_size"], r["category"],
-                   rollup_status(r["category"], r["http_status"]))
+                   rollup_status(r["category"], r["http_status"]), r["channel_id"])
             values = [r[a] or 0 for a in agg]
             acc = expected.setdefault(key, [0] * len(values))
             for i, v in enumerate(values):
@@ -280,6 +281,16 @@ def rollups_latency(qs) -> list[dict]:
             .annotate(**{f"s_{f}": Sum(f) for f in fields}).order_by())
     return [{"image_size": r["image_size"], "buckets": [r[f"s_{f}"] or 0 for f in fields]}
             for r in rows]
+
+
+def rollups_failures_by_channel(qs) -> list[dict]:
+    """Rows of (channel_id, category, calls) over failed calls: which upstream channel fails how.
+
+    Staff only: the gateway hides its channels from its users, and so does nbaudit.
+    """
+    rows = (qs.exclude(category=Category.SUCCESS).values("channel_id", "category")
+            .annotate(n=Sum("calls")).order_by())
+    return [{"channel_id": r["channel_id"], "category": r["category"], "calls": r["n"] or 0} for r in rows]
 
 
 def rollup_facets(qs, *, key: str) -> tuple[list[str], list[str]]:

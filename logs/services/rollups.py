@@ -34,7 +34,7 @@ _LAT0 = ROLLUP_VALUES.index(_BUCKETS[0])
 # What an ingested record lacks is what the call row gets: the field's default.
 _DEFAULTS = {name: Call._meta.get_field(name).get_default()
              for name in ("family", "token_name", "image_size", "http_status", "images", "latency_ms",
-                          "charged_usd")}
+                          "charged_usd", "channel_id")}
 
 
 def hour_of(when: dt.datetime) -> dt.datetime:
@@ -72,7 +72,7 @@ class RollupDelta:
         status = get("http_status", d["http_status"])
         key = (hour_of(get("created_at")), get("family", d["family"]) or "", get("model"),
                get("token_name", d["token_name"]) or "", get("image_size", d["image_size"]) or "",
-               category, rollup_status(category, status))
+               category, rollup_status(category, status), get("channel_id", d["channel_id"]))
         rows = self.rows[get("customer_id")]
         acc = rows.get(key)
         if acc is None:
@@ -187,9 +187,9 @@ def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | N
     qn = connection.ops.quote_name
     sql, params = rows.query.sql_with_params()
     columns = ["hour", "customer_id", "family", "model", "token_name", "image_size", "category", "http_status",
-               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *_BUCKETS]
+               "channel_id", "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *_BUCKETS]
     select = ["q.h", "%s", "q.family", "q.model", "q.token_name", "q.image_size", "q.category",
-              "CASE WHEN q.category = %s THEN NULL ELSE q.http_status END", "q.n", "q.imgs",
+              "CASE WHEN q.category = %s THEN NULL ELSE q.http_status END", "q.channel_id", "q.n", "q.imgs",
               "COALESCE(q.charged, 0)", "q.lat_n", "COALESCE(q.lat_sum, 0)", *[f"q.{b}" for b in _BUCKETS]]
     with connection.cursor() as cur:
         cur.execute(

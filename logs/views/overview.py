@@ -15,8 +15,14 @@ from django.views.generic import TemplateView
 from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
-from logs.scoping import current_customer, scope_by_customer_field
-from logs.selectors.rollups import overview_rows, rollup_facets_for, rollups_cached, rollups_latency
+from logs.scoping import current_customer, is_staff, scope_by_customer_field
+from logs.selectors.rollups import (
+    overview_rows,
+    rollup_facets_for,
+    rollups_cached,
+    rollups_failures_by_channel,
+    rollups_latency,
+)
 from logs.timeutil import billing_tz
 from logs.views.base import FilterStatusMixin
 
@@ -56,16 +62,22 @@ class OverviewView(FilterStatusMixin, TemplateView):
         rows_qs = filterset.qs
         first, last = filterset.days
         hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
-        parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""))
+        # Staff see the channels: their figures are filed apart from a customer's, whatever the
+        # query (a staff user's query for one customer may be the query of its own users).
+        staff = is_staff(request.user)
+        parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""), staff)
         shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
-                               compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly))
+                               compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff))
         ctx.update(customer=customer, filterset=filterset, filter_form=filterset.form,
                    first=first, last=last, hourly=hourly, **shown)
         return ctx
 
 
-def overview_figures(rows_qs, *, tz, hourly: bool) -> dict:
-    """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups."""
+def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
+    """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups.
+
+    For staff only, the failures by gateway channel too: customers never see a channel.
+    """
     period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz())
     latency_rows = rollups_latency(rows_qs)
     figures = {
@@ -76,6 +88,8 @@ def overview_figures(rows_qs, *, tz, hourly: bool) -> dict:
         "spend": charts.spend_figure(period_rows, hourly=hourly, tz=tz),
         "latency": charts.latency_figure(latency_rows),
     }
+    if staff:
+        figures["channels"] = charts.channel_failures_figure(rollups_failures_by_channel(rows_qs))
     return {
         "totals": charts.totals(period_rows),
         "share": charts.rate_vs_overload(period_rows),

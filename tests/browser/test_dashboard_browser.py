@@ -42,7 +42,7 @@ def data():
             f.call(acme, request_id=f"acme-{day:02d}-{k:02d}", created_at=t0 + dt.timedelta(days=day, hours=k * 2),
                    category=cat, reason=reasons[cat], http_status=status.get(cat, 200),
                    charged_usd=0 if cat in status else "0.05", latency_ms=20_000 + 3000 * k,
-                   image_size=["1K", "2K", "4K"][k % 3], token_name=["web", "batch"][k % 2],
+                   image_size=["1K", "2K", "4K"][k % 3], token_name=["web", "batch"][k % 2], channel_id=3 + k % 2,
                    response={"candidates": [{"finishReason": "IMAGE_SAFETY"}]} if cat == Category.IMAGE_BLOCKED else None)
     # this month too, for the default 30-day overview: between the month's start and now, on any date
     month_start, now = day_start(first_of_month), timezone.now()
@@ -137,6 +137,22 @@ def test_overview_draws_charts(live_server, data, browser_page):
     assert page.locator("#chart-calls g.barlayer path").count() > 0
     assert "mostly 429" in page.inner_text("#share-sentence")
     shot(page, "04-overview")
+
+
+def test_staff_see_failures_by_channel_customers_do_not(live_server, data, browser_page):
+    page, base = browser_page, live_server.url
+    login(page, base, "sam")
+    page.goto(f"{base}/?range=last_month")
+    page.wait_for_selector("#chart-channels .main-svg")
+    assert page.locator("#chart-channels g.barlayer path").count() > 0
+    assert "channel 3" in page.inner_text("#chart-channels") and "channel 4" in page.inner_text("#chart-channels")
+    shot(page, "04b-overview-channels")
+    page.context.clear_cookies()
+    login(page, base, "alice")
+    page.goto(f"{base}/?range=last_month")
+    page.wait_for_selector("#chart-heatmap .main-svg")
+    assert page.locator("#chart-channels").count() == 0
+    assert "channel" not in page.content().lower()
 
 
 def test_staff_switches_customer(live_server, data, browser_page):

@@ -128,3 +128,33 @@ def test_every_figure_is_valid_plotly():
             charts.calls_figure([]), charts.rate_vs_overload_figure([])]
     for fig in figs:
         go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+
+
+CHANNEL_ROWS = [
+    {"channel_id": 12, "category": "overloaded", "calls": 4},
+    {"channel_id": 3, "category": "overloaded", "calls": 1},
+    {"channel_id": 3, "category": "prompt_blocked", "calls": 2},
+    {"channel_id": None, "category": "rate_limited", "calls": 5},
+    {"channel_id": 3, "category": "success", "calls": 9},  # not a failure: not drawn
+]
+
+
+def test_failures_by_channel_in_channel_order_no_channel_last():
+    assert charts.failures_by_channel(CHANNEL_ROWS) == {
+        "channel 3": {"overloaded": 1, "prompt_blocked": 2},
+        "channel 12": {"overloaded": 4},
+        "no channel": {"rate_limited": 5},
+    }
+
+
+def test_channel_figure_stacks_failed_generations_then_request_errors():
+    fig = charts.channel_failures_figure(CHANNEL_ROWS)
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == ["Prompt blocked", "Rate limited (429)", "Overloaded (503)"]
+    assert list(fig.data[2].x) == ["channel 3", "channel 12", "no channel"]
+    assert list(fig.data[2].y) == [1, 4, 0]
+    go_fig = charts.channel_failures_figure([])
+    assert go_fig.layout.annotations and "No failed calls" in go_fig.layout.annotations[0].text
+    import plotly.graph_objects as go
+
+    go.Figure(fig.to_dict())  # valid plotly (the page skips validation)

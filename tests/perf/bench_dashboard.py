@@ -108,13 +108,13 @@ def rollups_sql() -> str:
     cols = ", ".join(f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS)))
     return f"""
 INSERT INTO logs_hourlyrollup (hour, customer_id, family, model, token_name, image_size, category,
-    http_status, calls, images, charged_usd, latency_count, latency_sum_ms, {cols})
+    http_status, channel_id, calls, images, charged_usd, latency_count, latency_sum_ms, {cols})
 SELECT date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', customer_id, family, model,
        token_name, image_size, category, CASE WHEN category = 'success' THEN NULL ELSE http_status END,
-       count(*), coalesce(sum(images), 0), coalesce(sum(charged_usd), 0), count(latency_ms),
+       channel_id, count(*), coalesce(sum(images), 0), coalesce(sum(charged_usd), 0), count(latency_ms),
        coalesce(sum(latency_ms), 0), {", ".join(buckets)}
 FROM logs_call
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
 

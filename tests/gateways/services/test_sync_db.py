@@ -216,3 +216,29 @@ def test_a_sync_that_finds_nothing_new_keeps_no_job_rows(sqlite_store):
     assert GatewaySync.objects.count() == 1 and IngestBatch.objects.count() == 1
     source.refresh_from_db()
     assert source.last_sync_at > before
+
+
+def test_synced_channels_break_the_failure_rollups_down_and_the_check_stays_clean(sqlite_store):
+    """Which upstream channel gives the 503s: the synced rows' channels reach the rollups exactly."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from logs.selectors.rollups import rollups_failures_by_channel
+
+    rows = [L.consume(1, channel=3), L.consume(2, channel=3, completion=0), L.error(3, channel=4),
+            L.error(4, channel=4), L.error(5, channel=7),
+            L.error(6, channel=0, text="status_code=429, Resource has been exhausted (e.g. check quota).")]
+    sqlite_store.create().insert(rows)
+    source = _source(sqlite_store.dsn)
+    assert source_sync(source=source).status == JobStatus.DONE
+    sqlite_store.insert([L.error(7, channel=7), L.consume(8, channel=4)])
+    assert source_sync(source=source).batch.inserted == 2
+    assert source_sync(source=source).batch.inserted == 0  # again: nothing added, nothing doubled
+    failures = {(r["channel_id"], r["category"]): r["calls"]
+                for r in rollups_failures_by_channel(HourlyRollup.objects.all())}
+    assert failures == {(3, "empty_output"): 1, (4, "overloaded"): 2, (7, "overloaded"): 2,
+                        (None, "rate_limited"): 1}
+    out = StringIO()
+    call_command("rollups", "--check", stdout=out)  # raises CommandError if the rollups differ
+    assert "acme: rollups equal the calls (8 calls)" in out.getvalue()

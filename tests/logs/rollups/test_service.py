@@ -131,3 +131,43 @@ def test_repair_recomputes_only_what_differs():
     rollups_repair(customer_id=acme.pk)
     assert rollups_differences(customer_id=acme.pk)[0] == []
     assert set(HourlyRollup.objects.filter(hour=base + dt.timedelta(hours=2)).values_list("pk", flat=True)) == untouched
+
+
+def test_rollups_keep_the_channel_and_a_changed_channel_moves_the_call():
+    """Each channel has rollup rows of its own; a call whose channel arrives later moves between them."""
+    from django.db import transaction
+    from django.db.models import Sum
+
+    from logs.services.rollups import rollups_rebuild
+
+    acme = factories.customer("acme")
+    when = dt.datetime(2026, 10, 3, 1, 20, tzinfo=dt.timezone.utc)
+    for channel in (3, 3, 4, None):
+        factories.call(acme, created_at=when, category="overloaded", http_status=503, charged_usd=0,
+                       channel_id=channel)
+    late = factories.call(acme, created_at=when, category="overloaded", http_status=503, charged_usd=0)
+    rollups_rebuild(customer_id=acme.pk)
+
+    def by_channel():
+        return dict(HourlyRollup.objects.filter(customer=acme).values_list("channel_id")
+                    .annotate(n=Sum("calls")).order_by())
+
+    assert by_channel() == {3: 2, 4: 1, None: 2}
+    assert assert_exact() == 5
+    with transaction.atomic():  # as an ingest fills in a channel the first record lacked
+        delta = RollupDelta()
+        delta.remove(late)
+        late.channel_id = 4
+        late.save()
+        delta.add(late)
+        rollups_apply(delta=delta)
+    assert by_channel() == {3: 2, 4: 2, None: 1}
+    assert assert_exact() == 5
+    # a rollup row filed under the wrong channel is a difference the check names
+    HourlyRollup.objects.filter(customer=acme, channel_id=3).update(channel_id=5)
+    diffs, totals = rollups_differences(customer_id=acme.pk)
+    assert totals == {"rollups": 5, "calls": 5}
+    assert sorted(d.describe().split(" overloaded ")[1].split(", latency")[0] for d in diffs) == [
+        "status=503 channel=3: calls 0 in rollups, 2 in calls",
+        "status=503 channel=5: calls 2 in rollups, 0 in calls",
+    ]

@@ -1,0 +1,92 @@
+"""Failures by gateway channel on the Overview: staff see which upstream key fails how; customers never see a channel."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from logs.choices import Category
+from logs.scoping import SESSION_KEY
+from logs.services.rollups import rollups_rebuild
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+UTC = dt.timezone.utc
+
+
+def _calls():
+    """acme: channel 3 gives two 503s and one success, channel 4 a blocked prompt, one call has no channel."""
+    acme = f.customer("acme")
+    now = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    f.call(acme, created_at=now, channel_id=3)
+    for _ in range(2):
+        f.call(acme, created_at=now, category=Category.OVERLOADED, http_status=503, charged_usd=0, channel_id=3)
+    f.call(acme, created_at=now, category=Category.PROMPT_BLOCKED, charged_usd=0, channel_id=4)
+    f.call(acme, created_at=now, category=Category.RATE_LIMITED, http_status=429, charged_usd=0)
+    f.call(acme, created_at=now + dt.timedelta(minutes=5), category=Category.OVERLOADED, http_status=503,
+           charged_usd=0, channel_id=4)
+    rollups_rebuild(customer_id=acme.pk)
+    return acme
+
+
+def _stacks(resp) -> dict:
+    """{trace name: {channel label: failed calls}} of the page's channel figure."""
+    fig = json.loads(resp.context["figures"]["channels"])
+    return {t["name"]: dict(zip(t["x"], t["y"])) for t in fig["data"]}
+
+
+def test_staff_see_failures_by_channel_stacked_by_category(client):
+    _calls()
+    client.force_login(f.user("root", staff=True))
+    with CaptureQueriesContext(connection) as ctx:
+        resp = client.get("/")
+    assert not [q for q in ctx.captured_queries if '"logs_call"' in q["sql"]]  # rollups only
+    html = resp.content.decode()
+    assert "Failures by channel" in html and 'id="fig-channels"' in html
+    assert _stacks(resp) == {
+        "Prompt blocked": {"channel 3": 0, "channel 4": 1, "no channel": 0},
+        "Rate limited (429)": {"channel 3": 0, "channel 4": 0, "no channel": 1},
+        "Overloaded (503)": {"channel 3": 2, "channel 4": 1, "no channel": 0},
+    }
+
+
+def test_the_chart_follows_the_filters(client):
+    _calls()
+    client.force_login(f.user("root", staff=True))
+    resp = client.get("/", {"range": "", "token_name": "nobody"})
+    fig = json.loads(resp.context["figures"]["channels"])
+    assert fig["data"] == [] and "No failed calls" in fig["layout"]["annotations"][0]["text"]
+
+
+def test_customers_never_see_a_channel(client):
+    acme = _calls()
+    client.force_login(f.user("carol", customer_obj=acme))
+    resp = client.get("/")
+    html = resp.content.decode()
+    assert resp.context["totals"]["failed"] == 5  # the same failures, without their channels
+    assert "channels" not in resp.context["figures"]
+    assert not re.search("channel", html, re.IGNORECASE)
+
+
+def test_a_customer_never_gets_the_staff_entry_of_the_cache(client):
+    """Staff looking at one customer run that customer's own query: the entry is filed apart."""
+    acme = _calls()
+    client.force_login(f.user("root", staff=True))
+    session = client.session
+    session[SESSION_KEY] = acme.pk
+    session.save()
+    assert "channels" in client.get("/").context["figures"]
+    client.force_login(f.user("carol", customer_obj=acme))
+    resp = client.get("/")
+    assert resp.context["totals"]["failed"] == 5
+    assert "channels" not in resp.context["figures"]
+    assert not re.search("channel", resp.content.decode(), re.IGNORECASE)
+    client.force_login(f.user("root2", staff=True))
+    session = client.session
+    session[SESSION_KEY] = acme.pk
+    session.save()
+    assert "channels" in client.get("/").context["figures"]  # and staff never get a customer's entry
