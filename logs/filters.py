@@ -261,7 +261,7 @@ def errors_text(form: forms.Form) -> str:
                      for name, errs in form.errors.items())
 
 
-FILTER_FIELDS = ("model", "category", "failed", "token_name", "http_status", "request_id")
+FILTER_FIELDS = ("model", "category", "failed", "token_name", "http_status", "request_id", "channel")
 
 
 def filters_json(data: Mapping) -> dict:

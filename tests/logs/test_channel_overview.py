@@ -90,3 +90,32 @@ def test_a_customer_never_gets_the_staff_entry_of_the_cache(client):
     session[SESSION_KEY] = acme.pk
     session.save()
     assert "channels" in client.get("/").context["figures"]  # and staff never get a customer's entry
+
+
+def test_a_staff_export_carries_the_channel_filter_and_a_customer_cannot_use_it():
+    from django.core.exceptions import PermissionDenied
+
+    from logs.services.exports import export_create, export_queryset
+
+    acme = f.customer("acme-x")
+    boss = f.user("boss-x", staff=True)
+    alice = f.user("alice-x", customer_obj=acme)
+    when = dt.datetime(2026, 10, 10, 12, tzinfo=f.UTC8)
+    for i, channel in enumerate((3, 3, 4, None)):
+        f.call(acme, request_id=f"ch-{i}", created_at=when, channel_id=channel)
+    first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+    job = export_create(user=boss, customer=acme, date_from=first, date_to=last, filters={"channel": "3"})
+    assert job.filters == {"channel": 3}
+    assert sorted(export_queryset(job=job).values_list("request_id", flat=True)) == ["ch-0", "ch-1"]
+    with pytest.raises(PermissionDenied):
+        export_create(user=alice, customer=acme, date_from=first, date_to=last, filters={"channel": "3"})
+
+
+def test_the_export_dialog_shows_the_channel_to_staff_only(client):
+    acme = f.customer("acme-y")
+    boss = f.user("boss-y", staff=True)
+    alice = f.user("alice-y", customer_obj=acme)
+    client.force_login(boss)
+    assert 'name="channel" value="3"' in client.get("/exports/new?range=last_month&channel=3").content.decode()
+    client.force_login(alice)
+    assert 'name="channel"' not in client.get("/exports/new?range=last_month&channel=3").content.decode()

@@ -95,6 +95,7 @@ def export_queryset(*, job: ExportJob):
         token_name=f.get("token_name") or None,
         http_status=f.get("http_status"),
         request_id=f.get("request_id") or None,
+        channel_id=f.get("channel"),
     )
 
 
