@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from logs.models import Customer, User
+from logs.parsers.base import RowError
+from logs.parsers.values import parse_slug
 
 
 class CustomerError(ValueError):
@@ -24,12 +26,23 @@ def topup_factor_clean(value: str | Decimal) -> Decimal:
     return factor
 
 
+def slug_clean(slug) -> str:
+    """A customer slug as formats.md has it (1 to 64 letters, digits, `-`, `_` or `.`), stripped.
+    Raises CustomerError saying why."""
+    try:
+        text = parse_slug(slug)
+    except RowError as exc:
+        raise CustomerError(str(exc)) from None
+    if not text:
+        raise CustomerError("a customer needs a slug")
+    return text
+
+
 def customer_ensure(*, slug: str, name: str | None = None) -> tuple[Customer, bool]:
     """The customer `slug`, created (named `name`, or its slug) if unknown; an existing one is
     left as it is. Returns (customer, created)."""
-    if not slug or not slug.strip():
-        raise CustomerError("a customer needs a slug")
-    return Customer.objects.get_or_create(slug=slug.strip(), defaults={"name": name or slug.strip()})
+    slug = slug_clean(slug)
+    return Customer.objects.get_or_create(slug=slug, defaults={"name": name or slug})
 
 
 @transaction.atomic
@@ -38,13 +51,12 @@ def customer_upsert(*, slug: str, name: str | None = None, enroll_from: dt.date 
                     customer: Customer | None = None) -> tuple[Customer, bool]:
     """Create the customer `slug` or update it. With `customer` (the admin's edit page), that
     customer is saved under `slug`, which may be a new slug for it."""
-    if not slug or not slug.strip():
-        raise CustomerError("a customer needs a slug")
+    slug = slug_clean(slug)
     if customer is None:
-        customer, created = Customer.objects.get_or_create(slug=slug.strip(), defaults={"name": name or slug})
+        customer, created = Customer.objects.get_or_create(slug=slug, defaults={"name": name or slug})
     else:
         created = customer.pk is None
-        customer.slug = slug.strip()
+        customer.slug = slug
     if name is not None:
         customer.name = name
     if enroll_from is not None and unenroll:

@@ -68,3 +68,16 @@ def test_admin_revokes_tokens(admin_client, client):
     client.logout()
     assert client.get("/api/v1/calls", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     assert client.get("/api/v1/calls", HTTP_AUTHORIZATION=f"Bearer {other_raw}").status_code == 200
+
+
+@pytest.mark.parametrize("slug", ["two words", "<b>acme</b>", "x" * 65])
+def test_admin_and_command_refuse_a_slug_formats_md_refuses(admin_client, slug):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    resp = admin_client.post(reverse("admin:logs_customer_add"), _customer_form(slug=slug))
+    assert resp.status_code == 200 and "errorlist" in resp.content.decode()  # the form again, with the error
+    with pytest.raises(CommandError, match="is not a customer slug"):
+        call_command("customer", slug, stdout=StringIO())
+    assert not Customer.objects.exists()
