@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from alerts.models import AlertRule, Incident, Notification
 from alerts.models.rules import AlertKind
@@ -107,18 +107,20 @@ def gateway_sources() -> list[dict]:
 # --- what a user sees ------------------------------------------------------------------------
 
 def rules_visible(user):
-    """A customer's user: its customer's rules; staff: every rule."""
+    """Staff: every rule. A customer's user: the rules its customer's users made (a rule staff
+    keep on that customer, or over every customer, is staff's own)."""
     qs = AlertRule.objects.select_related("customer")
     if is_staff(user):
         return qs
-    return scope_by_customer_field(user, qs).exclude(customer__isnull=True)
+    return scope_by_customer_field(user, qs).filter(created_by__customer_id=F("customer_id"))
 
 
 def incidents_visible(user):
+    """The incidents of the rules `user` may see."""
     qs = Incident.objects.select_related("rule", "customer")
     if is_staff(user):
         return qs
-    return scope_by_customer_field(user, qs).exclude(customer__isnull=True)
+    return scope_by_customer_field(user, qs).filter(rule__in=rules_visible(user))
 
 
 def notifications_of(user):

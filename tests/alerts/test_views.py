@@ -103,3 +103,19 @@ def test_service_refuses_a_customer_rule_on_another_customer(world):
     with pytest.raises(PermissionDenied):
         alert_rule_save(by=world["alice"], name="x", kind="failed_generation_rate", customer=world["globex"],
                         threshold="0.2")
+
+
+def test_a_staff_rule_on_a_customer_is_not_the_customers_to_see_or_change(client, world):
+    staff_rule = alert_rule_save(by=world["sam"], name="staff watch", kind="failed_generation_rate",
+                                 customer=world["acme"], threshold="0.2")
+    incident = Incident.objects.create(rule=staff_rule, customer=world["acme"], subject="customer:x",
+                                       opened_at=dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc))
+    client.force_login(world["alice"])
+    assert "staff watch" not in client.get(reverse("alerts:rules")).content.decode()
+    assert client.get(reverse("alerts:rule", args=[staff_rule.pk])).status_code == 404
+    assert client.post(reverse("alerts:rule", args=[staff_rule.pk]), {"delete": "1"}).status_code == 404
+    assert client.get(reverse("alerts:incident", args=[incident.pk])).status_code == 404
+    assert AlertRule.objects.filter(pk=staff_rule.pk).exists()
+    mine = alert_rule_save(by=world["alice"], name="mine", kind="failed_generation_rate", customer=world["acme"],
+                           threshold="0.2")
+    assert client.get(reverse("alerts:rule", args=[mine.pk])).status_code == 200
