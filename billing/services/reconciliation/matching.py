@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 # Over-charged money is counted over these categories (billing.md).
 OVER_CATEGORIES = (ReconCategory.DUPLICATE_CHARGE, ReconCategory.CHARGED_FOR_ERROR,
                    ReconCategory.CHARGED_BUT_FREE, ReconCategory.AMOUNT_MISMATCH)
-# Amount tolerance: max($0.0001, 1% of the expected charge).
+# Amount tolerance: max($0.0001, 1% of the amount compared against), against the expected charge and
+# against the local log's own amount (`charged_usd`, where the local row has one). The money over and
+# under stays measured against the expected charge: a local amount is shown, not summed (billing.md).
 TOLERANCE_MIN_MICROS = 100
 TOLERANCE_PERCENT = 1
 
@@ -143,9 +145,12 @@ categorised AS (
                   THEN '{rc.CHARGED_BUT_FREE}'
              WHEN (CASE WHEN pcat = {success} THEN 1 ELSE 0 END) <> (CASE WHEN lcat = {success} THEN 1 ELSE 0 END)
                   THEN '{rc.STATUS_MISMATCH}'
-             WHEN exp IS NOT NULL AND first_ch IS NOT NULL
-                  AND ABS(first_ch - exp) > {TOLERANCE_MIN_MICROS}
-                  AND {100 // TOLERANCE_PERCENT} * ABS(first_ch - exp) > exp
+             WHEN (exp IS NOT NULL AND first_ch IS NOT NULL
+                   AND ABS(first_ch - exp) > {TOLERANCE_MIN_MICROS}
+                   AND {100 // TOLERANCE_PERCENT} * ABS(first_ch - exp) > exp)
+               OR (lch IS NOT NULL AND first_ch IS NOT NULL
+                   AND ABS(first_ch - lch) > {TOLERANCE_MIN_MICROS}
+                   AND {100 // TOLERANCE_PERCENT} * ABS(first_ch - lch) > lch)
                   THEN '{rc.AMOUNT_MISMATCH}'
              WHEN {covered_sql(mode="mode", category="pcat")} AND total_ch > 0
                   THEN '{rc.REIMBURSABLE_FAILURE}'
@@ -184,7 +189,7 @@ def _match(recon: Reconciliation, stage: _Stage, start, end, clock: _Clock) -> N
         try:
             cur.execute(
                 f"SELECT cat, COUNT(*), SUM(COALESCE(total_ch, 0)), SUM(COALESCE(exp, 0)), SUM(over_ch), "
-                f"SUM(under_ch) FROM {result} GROUP BY cat")
+                f"SUM(under_ch), SUM(COALESCE(lch, 0)) FROM {result} GROUP BY cat")
             by_cat = {row[0]: row[1:] for row in cur.fetchall()}
             cur.execute("SELECT COUNT(*) FROM logs_call WHERE customer_id = %(customer)s "
                         "AND created_at >= %(start)s AND created_at < %(end)s", params)
@@ -214,10 +219,10 @@ def _match(recon: Reconciliation, stage: _Stage, start, end, clock: _Clock) -> N
 
     categories = {code: 0 for code in ReconCategory.values}
     money = {}
-    for code, (count, charged, expected, over, under) in by_cat.items():
+    for code, (count, charged, expected, over, under, local) in by_cat.items():
         categories[code] = int(count)
         money[code] = {"charged": str(usd(charged)), "expected": str(usd(expected)),
-                       "over": str(usd(over)), "under": str(usd(under))}
+                       "over": str(usd(over)), "under": str(usd(under)), "local": str(usd(local))}
     over_total = sum(int(by_cat[c][3] or 0) for c in by_cat if c in OVER_CATEGORIES)
     under_total = sum(int(row[4] or 0) for row in by_cat.values())
     unmatched = int(by_cat.get(ReconCategory.MISSING_LOCALLY, (0, 0))[1] or 0)
