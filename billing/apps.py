@@ -7,6 +7,12 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # A tally's calls download through logs' export machinery; logs does not import billing.
+        from billing.choices import IneligibleReason, ReconCategory, TallyCallStatus, TallyStatus
         from billing.exports import register
+        from logs.labels import label_kind_register
 
         register()
+        # billing's codes as people read them (logs.labels: the one label source per kind)
+        for kind, choices in (("ineligible_reason", IneligibleReason), ("recon_category", ReconCategory),
+                              ("tally_status", TallyStatus), ("tally_call_status", TallyCallStatus)):
+            label_kind_register(kind=kind, choices=choices)

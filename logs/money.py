@@ -69,3 +69,49 @@ def quota_to_usd(quota) -> Decimal:
 
 def fmt6(value: Decimal | None) -> str | None:
     return None if value is None else str(q6(value))
+
+
+# --- shown to people ------------------------------------------------------------------------
+# One way to write money on every page, table and export Summary text: US$ with thousands
+# separators; totals and credits to cents; a call's amount to as many places as it carries
+# (at least 2, at most 6). The templates' filters are `usd` and `usd_total` (logs.templatetags.money).
+
+def _as_decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return parse_amount(value)
+    except ValueError:
+        return None
+
+
+def _written(d: Decimal, places: int) -> str:
+    text = f"US${abs(d):,.{places}f}"
+    return f"-{text}" if d < 0 and d != 0 else text
+
+
+def usd(value, *, places: int | None = None) -> str:
+    """A call's amount: `US$0.06748`, `US$0.10`, `US$1,130.85`, `US$0.00`; None is a dash.
+
+    `places` fixes the decimals (2 for what is paid); by default as many as the amount carries
+    at 6 places, never fewer than 2."""
+    d = _as_decimal(value)
+    if d is None:
+        return "—"
+    if places is None:
+        d = q6(d)
+        exponent = d.normalize().as_tuple().exponent if d else 0
+        places = min(MONEY_PLACES, max(2, -int(exponent)))
+    else:
+        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _written(d, places)
+
+
+def usd_total(value) -> str:
+    """A total or a credit, to cents: `US$1,130.85`; None is a dash."""
+    d = _as_decimal(value)
+    if d is None:
+        return "—"
+    return _written(cents(d), 2)

@@ -7,8 +7,17 @@ from django.utils.html import format_html
 
 from billing.choices import ReconCategory
 from billing.models import Reconciliation, ReconciliationItem
+from logs.labels import label
 from logs.models.jobs import JobStatus
-from logs.tables.base import BADGE_BAD, BADGE_OK, BADGE_WARN, BaseTable, NumColumn, badge
+from logs.tables.base import (
+    BADGE_BAD,
+    BADGE_OK,
+    BADGE_WARN,
+    BaseTable,
+    MoneyColumn,
+    NumColumn,
+    badge,
+)
 
 # Keyset orders: past reconciliations newest first; a report's items in the order they were found.
 RECONCILIATION_ORDER = ("-created_at", "-id")
@@ -22,21 +31,22 @@ STATUS_BADGE = JobStatus.BADGE
 
 
 def category_badge(code: str) -> str:
-    return badge(code, CATEGORY_BADGE.get(code, BADGE_BAD))
+    """A reconciliation category as a badge: its label (the code as the title)."""
+    return badge(label("recon_category", code), CATEGORY_BADGE.get(code, BADGE_BAD), title=code)
 
 
 class ReconciliationTable(BaseTable):
     id = tables.Column(verbose_name="#", linkify=("billing:reconciliation", {"pk": tables.A("pk")}))
     created_at = tables.DateTimeColumn(verbose_name="Started", format="Y-m-d H:i")
-    customer = tables.Column(accessor="customer__slug", verbose_name="Customer")
+    customer = tables.Column(accessor="customer", verbose_name="Customer")
     filename = tables.Column(verbose_name="Local log")
     period = tables.Column(empty_values=(), verbose_name="Period (UTC+8)")
     status = tables.Column()
     local_rows = NumColumn(verbose_name="Local rows")
     platform_rows = NumColumn(verbose_name="Platform rows")
-    overcharged_usd = NumColumn(verbose_name="Over-charged")
-    undercharged_usd = NumColumn(verbose_name="Under-charged")
-    unmatched_charged_usd = NumColumn(verbose_name="No local record")
+    overcharged_usd = MoneyColumn(verbose_name="Over-charged")
+    undercharged_usd = MoneyColumn(verbose_name="Under-charged")
+    unmatched_charged_usd = MoneyColumn(verbose_name="No local record")
 
     class Meta(BaseTable.Meta):
         model = Reconciliation
@@ -50,8 +60,11 @@ class ReconciliationTable(BaseTable):
             return f"{record.date_from} – {record.date_to}"
         return "—"
 
+    def render_customer(self, value):
+        return value.display_name
+
     def render_status(self, record, value):
-        return badge(value, STATUS_BADGE.get(record.status, ""))
+        return badge(record.get_status_display(), STATUS_BADGE.get(record.status, ""))
 
 
 class ItemTable(BaseTable):
@@ -60,17 +73,18 @@ class ItemTable(BaseTable):
     platform_category = tables.Column(verbose_name="Platform says")
     local_category = tables.Column(verbose_name="Local log says")
     charges = NumColumn(verbose_name="Charges")
-    charged_usd = NumColumn(verbose_name="Charged")
-    expected_usd = NumColumn(verbose_name="Expected")
-    over_usd = NumColumn(verbose_name="Over")
-    under_usd = NumColumn(verbose_name="Under")
+    charged_usd = MoneyColumn(verbose_name="Platform charged")
+    expected_usd = MoneyColumn(verbose_name="Expected (catalog)")
+    local_charged_usd = MoneyColumn(verbose_name="Local log's amount")
+    over_usd = MoneyColumn(verbose_name="Over")
+    under_usd = MoneyColumn(verbose_name="Under")
     local_line = NumColumn(verbose_name="Local line")
 
     class Meta(BaseTable.Meta):
         model = ReconciliationItem
         fields = ()
         sequence = ("request_id", "category", "platform_category", "local_category", "charges", "charged_usd",
-                    "expected_usd", "over_usd", "under_usd", "local_line")
+                    "expected_usd", "local_charged_usd", "over_usd", "under_usd", "local_line")
         empty_text = "No request IDs match these filters."
 
     def render_request_id(self, record, value):
@@ -80,3 +94,9 @@ class ItemTable(BaseTable):
 
     def render_category(self, value, record):
         return category_badge(record.category)
+
+    def render_platform_category(self, value):
+        return label("category", value)
+
+    def render_local_category(self, value):
+        return label("category", value)

@@ -10,6 +10,8 @@ from billing.choices import TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall
 from billing.selectors import tally_is_overdue
 from billing.services.tally import REPEATED_REASON, tally_amount
+from logs.labels import label
+from logs.money import usd, usd_total
 from logs.tables.base import (
     BADGE_BAD,
     BADGE_OK,
@@ -38,7 +40,7 @@ def call_url(pk) -> str:
 
 class TallyTable(BaseTable):
     month = tables.Column(linkify=("billing:tally", {"pk": tables.A("pk")}))
-    customer = tables.Column(accessor="customer__slug", verbose_name="Customer")
+    customer = tables.Column(accessor="customer", verbose_name="Customer")
     eligible = tables.Column()
     status = tables.Column()
     spend_usd = MoneyColumn(verbose_name="Spend", places=2)
@@ -58,16 +60,21 @@ class TallyTable(BaseTable):
     def render_month(self, value):
         return f"{value:%Y-%m}"
 
+    def render_customer(self, value):
+        return value.display_name
+
     def render_eligible(self, value, record):
-        return badge("eligible", BADGE_OK) if value else badge(record.reason or "no")
+        if value:
+            return badge("eligible", BADGE_OK)
+        return badge(label("ineligible_reason", record.reason) or "not eligible", title=record.reason or "")
 
     def render_status(self, value, record):
-        return badge(value, STATUS_BADGE.get(record.status, ""))
+        return badge(record.get_status_display(), STATUS_BADGE.get(record.status, ""))
 
     def render_amount(self, record):
         amount = tally_amount(record)
         adjusted = record.approved_usd is not None and record.approved_usd != record.credit_usd
-        return format_html("${}{}", f"{amount:,.2f}", " (adjusted)" if adjusted else "")
+        return format_html("{}{}", usd_total(amount), " (adjusted)" if adjusted else "")
 
     def render_due_date(self, value, record):
         if tally_is_overdue(record):
@@ -105,7 +112,7 @@ class TallyCallTable(BaseTable):
         return category_badge(value)
 
     def render_price_usd(self, value, record):
-        return format_html("${}{}", value, " (catalog)" if record.priced_from_catalog else "")
+        return format_html("{}{}", usd(value), " (catalog)" if record.priced_from_catalog else "")
 
     def render_status(self, value, record):
         return badge(record.get_status_display(), CALL_BADGE.get(value, ""))

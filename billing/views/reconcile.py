@@ -86,20 +86,39 @@ def reconcile(request):
                                                         **listed})
 
 
+# The report's order (billing.md): the real differences first, then the reimbursable failures (a
+# section of their own, collapsed), then the matches.
+REPORT_ORDER = [c for c in ReconCategory.values
+                if c not in (ReconCategory.REIMBURSABLE_FAILURE, ReconCategory.MATCH)] + [
+    ReconCategory.REIMBURSABLE_FAILURE, ReconCategory.MATCH]
+REIMBURSABLE_SHOWN = 50
+
+
 def reconciliation_detail(request, pk: int):
     recon = reconciliation_get(request.user, pk)
     ctx = {"recon": recon, "running": JobStatus.is_active(recon.status)}
     if recon.status == JobStatus.DONE:
         filterset = ItemFilterSet(request.GET or None, recon.items.all())
         summary = reconciliation_summary(reconciliation=recon)
+        # unfiltered, the table holds the real differences; reimbursable failures are listed apart
+        unfiltered = not any(request.GET.getlist("category")) and not request.GET.get("request_id")
+        items = filterset.qs
+        reimbursable = None
+        if unfiltered:
+            items = items.exclude(category=ReconCategory.REIMBURSABLE_FAILURE)
+            first = recon.items.filter(category=ReconCategory.REIMBURSABLE_FAILURE).order_by(*ITEM_ORDER)
+            reimbursable = ItemTable(list(first[:REIMBURSABLE_SHOWN]), exclude=("over_usd", "under_usd"))
+        labels = dict(ReconCategory.choices)
         ctx.update(
             filterset=filterset, filter_form=filterset.form,
-            **keyset_list(request, filterset.qs, table_class=ItemTable, order=ITEM_ORDER, per_page=PER_PAGE,
+            **keyset_list(request, items, table_class=ItemTable, order=ITEM_ORDER, per_page=PER_PAGE,
                           noun="request ID"),
-            summary=summary,
-            categories=[{"code": code, "label": label, "badge": category_badge(code),
+            summary=summary, unfiltered=unfiltered, reimbursable=reimbursable,
+            reimbursable_count=summary["categories"].get(ReconCategory.REIMBURSABLE_FAILURE, 0),
+            reimbursable_shown=REIMBURSABLE_SHOWN,
+            categories=[{"code": code, "label": labels[code], "badge": category_badge(code),
                          "count": summary["categories"].get(code, 0), **recon.money.get(code, {})}
-                        for code, label in ReconCategory.choices],
+                        for code in REPORT_ORDER],
             export_url=reverse("billing:reconciliation_xlsx", args=[recon.pk]) + (
                 "?" + request.GET.urlencode() if request.GET else ""),
         )

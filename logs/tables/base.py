@@ -7,13 +7,13 @@ badges, the columns a user may choose, the text of an empty list, and no sorting
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
 from logs.choices import Category, group_of
+from logs.money import usd
 
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 BADGE_OK, BADGE_WARN, BADGE_BAD = "badge-ok", "badge-warn", "badge-bad"
@@ -30,13 +30,9 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 
 
 def money(value, *, places: int | None = None) -> str:
-    """An amount in USD: `places` decimals with thousands separators, or (None) up to six,
-    trailing zeros dropped. None is a dash."""
-    if value is None:
-        return "—"
-    if places is not None:
-        return f"${value:,.{places}f}"
-    return f"${value:,.6f}".rstrip("0").rstrip(".") if value else "$0"
+    """An amount in USD, as every page writes it (logs.money.usd): a call's amount to the places it
+    carries, `places` fixed (2: a total or a credit). None is a dash."""
+    return usd(value, places=places)
 
 
 def badge(text, kind: str = "", title: str = "") -> str:
@@ -80,7 +76,7 @@ class MoneyColumn(NumColumn):
         self.places = places
 
     def render(self, value):
-        return money(Decimal(value), places=self.places)
+        return money(value, places=self.places)
 
 
 class BaseTable(tables.Table):

@@ -7,6 +7,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from logs.choices import Category
+from logs.labels import label
 from logs.models import Call
 from logs.tables.base import BaseTable, MoneyColumn, NumColumn, category_badge, local_time, money
 
@@ -19,7 +20,7 @@ ALWAYS = ("created_at", "request_id", "category")
 class CallTable(BaseTable):
     created_at = tables.Column(verbose_name="Time")
     request_id = tables.Column(verbose_name="Request ID")
-    customer = tables.Column(accessor="customer__slug", verbose_name="Customer")
+    customer = tables.Column(accessor="customer", verbose_name="Customer")
     model = tables.Column()
     family = tables.Column(verbose_name="Family")
     token_name = tables.Column(verbose_name="API key")
@@ -97,3 +98,12 @@ class CallTable(BaseTable):
 
     def render_billing_mode(self, value, record):
         return record.get_billing_mode_display()
+
+    def render_customer(self, value, record=None):
+        return value.display_name
+
+    def render_family(self, value, record=None):
+        return label("family", value)
+
+    def render_source(self, value, record=None):
+        return label("source", value)

@@ -40,10 +40,14 @@ def test_customer_uploads_and_reads_the_report(client, alice, fixtures_dir, eage
     page = client.get(response.url)
     html = page.content.decode()
     assert page.status_code == 200
-    assert "$0.110300" in html and "$0.050000" in html  # over-charged, charged without a local record
-    # the differences table: every category but match, each linking to its call where there is one
+    # over-charged (to cents, the exact sum beside it), charged without a local record
+    assert "US$0.11" in html and "(exact US$0.1103)" in html and "US$0.05" in html
+    # the differences table: every category but match, each linking to its call where there is one;
+    # the reimbursable failure comes after them, in a collapsed section of its own
     for rid in ("rc-02", "rc-03", "rc-04", "rc-05", "rc-06", "rc-07", "rc-08", "rc-09"):
         assert rid in html
+    details = html.index('<details class="card" id="reimbursable">')
+    assert html.index(">rc-02<") > details > max(html.index(f">{rid}<") for rid in ("rc-03", "rc-08", "rc-09"))
     rc08 = recon.items.get(request_id="rc-08")
     assert f'href="/logs/{rc08.call_id}/"' in html
     assert ">rc-01<" not in html  # a match is not a difference

@@ -203,8 +203,9 @@ def test_tallies_page_by_key_in_month_then_customer_order(staff_client):
         c = f.customer(f"cust-{k:02d}")
         for m in (4, 5, 6):
             Tally.objects.create(customer=c, month=dt.date(2026, m, 1), due_date=dt.date(2026, m + 1, 7))
-    expected = [f"{m:%Y-%m} {slug}" for m, slug in
-                Tally.objects.order_by("-month", "customer__slug").values_list("month", "customer__slug")]
+    # the customer is shown by its name, ordered by its slug
+    expected = [f"{t.month:%Y-%m} {t.customer.display_name}" for t in
+                Tally.objects.select_related("customer").order_by("-month", "customer__slug")]
 
     def rows(html):
         cells = r'<a href="/billing/tallies/\d+/">(\d{4}-\d\d)</a></td>\s*<td >([^<]+)</td>'
