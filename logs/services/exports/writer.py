@@ -27,8 +27,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from logs.choices import Category
+from logs.labels import label, model_label
 from logs.models import Customer, ExportJob
 from logs.pagination import keyset_batches
+from logs.services.exports.columns import call_columns, column_header
 from logs.services.exports.filters import FILTER_KEYS
 from logs.services.exports.kinds import ExportKind, export_filename, export_kind, export_queryset
 from logs.timeutil import billing_tz
@@ -37,11 +39,15 @@ BATCH = 5000               # rows per keyset query
 PROGRESS_SECONDS = 0.5     # progress (rows done, heartbeat) at least this often (target: 2 s)
 CHECK_EVERY = 50           # rows between looks at the clock
 CELL_MAX = 32767           # Excel's limit on the characters of one cell
-MONEY_FORMAT = '"$"#,##0.000000'
+# US$ with thousands separators, as many places as the amount carries (2 to 6): logs.money.usd in Excel
+MONEY_FORMAT = '"US$"#,##0.00####'
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DAY_FORMAT = "yyyy-mm-dd"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PART_PREFIX = ".export-"
+# The Summary's filter lines, as the Logs page names its filters.
+FILTER_LABELS = {"model": "model", "category": "category", "failed": "failed only", "token_name": "API key",
+                 "http_status": "HTTP status", "request_id": "request ID", "channel": "channel"}
 
 
 # --- where files go -------------------------------------------------------------------------
@@ -106,36 +112,11 @@ class _Styles:
         return value
 
 
-# (header, field, width, type) of the Calls sheet. Types: time, text, int, money, customer, failed.
 def _columns(*, with_prompt: bool) -> list[tuple[str, str, int, str]]:
+    """(header, field, width, type) of the Calls sheet, from the one list of columns (columns.py)."""
     tzname = settings.NBAUDIT_BILLING_TZ
-    cols = [
-        (f"Time ({tzname})", "created_at", 20, "time"),
-        ("Request ID", "request_id", 30, "text"),
-        ("Customer", "customer_id", 14, "customer"),
-        ("Model", "model", 28, "text"),
-        ("Token name", "token_name", 16, "text"),
-        ("HTTP status", "http_status", 8, "int"),
-        ("Category", "category", 15, "text"),
-        ("Failed", "category", 8, "failed"),
-        ("Reason", "reason", 40, "text"),
-        ("Finish reason", "finish_reason", 16, "text"),
-        ("Finish message", "finish_message", 30, "text"),
-        ("Error", "error_text", 40, "text"),
-        ("Images", "images", 7, "int"),
-        ("Image size", "image_size", 8, "text"),
-        ("Prompt tokens", "prompt_tokens", 9, "int"),
-        ("Output tokens", "output_tokens", 9, "int"),
-        ("Thoughts tokens", "thoughts_tokens", 9, "int"),
-        ("Total tokens", "total_tokens", 9, "int"),
-        ("Latency (ms)", "latency_ms", 9, "int"),
-        ("Billing mode", "billing_mode", 11, "text"),
-        ("Charged (USD)", "charged_usd", 14, "money"),
-        ("Expected (USD)", "expected_usd", 14, "money"),
-    ]
-    if with_prompt:
-        cols.append(("Prompt", "prompt", 50, "text"))
-    return cols
+    return [(column_header(c, tzname=tzname), c.field, c.width, c.type)
+            for c in call_columns(with_prompt=with_prompt)]
 
 
 def export_headers(*, with_prompt: bool | None = None) -> list[str]:
@@ -200,7 +181,7 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     max_rows = max(1, int(settings.NBAUDIT_EXPORT_MAX_ROWS))
     plan = _Plan(job=job, kind=job_kind, batch=batch)
     spec, total, calls = plan.spec, plan.total, plan.calls
-    slugs = dict(Customer.objects.values_list("pk", "slug")) if calls else {}
+    names = {pk: name or slug for pk, slug, name in Customer.objects.values_list("pk", "slug", "name")} if calls else {}
 
     if out_path is None:
         name = job.filename or export_filename(customer=job.customer, date_from=job.date_from,
@@ -264,7 +245,9 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
                     elif kind == "time":
                         out.append(make(value.astimezone(tz).replace(tzinfo=None), date_style))
                     elif kind == "customer":
-                        out.append(text_cell(slugs.get(value, str(value))))
+                        out.append(text_cell(names.get(value, str(value))))
+                    elif kind.startswith("label:"):
+                        out.append(text_cell(label(kind[6:], value)) if value != "" else None)
                     elif kind == "failed":
                         out.append(value != Category.SUCCESS)
                     elif kind == "day":
@@ -356,7 +339,7 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     ws = wb.create_sheet("Summary")
     st = _Styles(ws)
     ws.column_dimensions["A"].width = 28
-    for letter in "BCD":
+    for letter in "BCDE":
         ws.column_dimensions[letter].width = 18
     text = st.text_cell
 
@@ -368,7 +351,7 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     filters = job.filters or {}
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
     ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
-    ws.append(["Customer", text(job.customer.slug if job.customer_id else "all customers")])
+    ws.append(["Customer", text(job.customer.display_name if job.customer_id else "all customers")])
     ws.append(["First day", st.cell(job.date_from, st.day)])
     ws.append(["Last day", st.cell(job.date_to, st.day)])
     ws.append(["Days in", text(settings.NBAUDIT_BILLING_TZ)])
@@ -378,8 +361,13 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
         value = filters.get(key)
         if value in (None, "", [], False):
             continue
-        shown = ", ".join(value) if isinstance(value, list) else ("yes" if value is True else value)
-        ws.append([f"Filter: {key}", text(shown) if isinstance(shown, str) else shown])
+        values = value if isinstance(value, list) else [value]
+        if key == "model":
+            values = [model_label(v) for v in values]
+        elif key == "category":
+            values = [label("category", v) for v in values]
+        shown = "yes" if value is True else ", ".join(str(v) for v in values)
+        ws.append([f"Filter: {FILTER_LABELS.get(key, key)}", text(shown)])
     if kind is None and not any(filters.get(k) for k in FILTER_KEYS):
         ws.append(["Filters", "none"])
     ws.append(["Generated", st.cell(generated, st.date)])
@@ -394,10 +382,11 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     ws.append(["All calls", done, money(charged), money(expected)])
     ws.append(["Failed calls", failed])
     ws.append([])
-    ws.append([bold("By category"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
+    ws.append([bold("By category"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)"),
+               bold("Category code")])
     for cat in sorted(by_category, key=lambda k: (-by_category[k][0], k)):
         n, c, e = by_category[cat]
-        ws.append([text(cat), n, money(c), money(e)])
+        ws.append([text(label("category", cat)), n, money(c), money(e), text(cat)])
     ws.append([])
     ws.append([bold("By model"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
     for model in sorted(by_model, key=lambda k: (-by_model[k][0], k)):

@@ -86,9 +86,10 @@ def test_every_call_in_range_once_with_values_and_types(acme, alice, tmp_path):
         call = db[r[col["Request ID"]]]
         when = _as_datetime(r[0])
         assert when == call.created_at.astimezone(tz).replace(tzinfo=None)
-        assert r[col["Customer"]] == "acme"
+        assert r[col["Customer"]] == call.customer.display_name  # a name people read, not the slug
         assert r[col["Model"]] == call.model
-        assert r[col["Category"]] == call.category
+        assert r[col["Category code"]] == call.category  # the code, for tools
+        assert r[col["Category"]] == Category(call.category).label  # the label, for people
         assert r[col["Reason"]] == call.reason
         assert r[col["Failed"]] is (call.category != Category.SUCCESS)
         assert r[col["HTTP status"]] == call.http_status
@@ -111,16 +112,17 @@ def test_summary_counts_and_totals(acme, alice, tmp_path):
     _, sheets = _read(out)
     summary = sheets["Summary"]
     first = {r[0]: r[1:] for r in summary if r and r[0]}
-    assert first["Customer"][0] == "acme"
+    assert first["Customer"][0] == acme.display_name
     assert _as_datetime(first["First day"][0]) == dt.datetime(2026, 10, 1)
     assert _as_datetime(first["Last day"][0]) == dt.datetime(2026, 10, 31)
-    assert first["Filter: category"][0] == "success, overloaded"
+    assert first["Filter: category"][0] == "Success, Overloaded (503)"
     total_charged = sum(c.charged_usd for c in calls)
     assert first["All calls"][0] == len(calls)
     assert Decimal(str(first["All calls"][1])) == total_charged
     assert first["Failed calls"][0] == 1
-    assert first["success"][0] == 3
-    assert first["overloaded"][0] == 1
+    # by category: the label people read, the code beside it
+    assert first["Success"][0] == 3 and first["Success"][3] == "success"
+    assert first["Overloaded (503)"][0] == 1 and first["Overloaded (503)"][3] == "overloaded"
     assert first["gemini-3-pro-image-preview"][0] == 3
 
 
@@ -161,7 +163,7 @@ def test_formula_like_text_stays_text(acme, alice, tmp_path):
     header, rows = _calls_rows(sheets)
     col = {h: i for i, h in enumerate(header)}
     row = next(r for r in rows if r[col["Request ID"]] == "=1+1")
-    assert row[col["Token name"]] == nasty["token_name"]
+    assert row[col["API key"]] == nasty["token_name"]
     assert row[col["Error"]] == nasty["error_text"]
     assert row[col["Finish message"]] == nasty["finish_message"]
     assert row[col["Reason"]] == nasty["reason"]
@@ -213,7 +215,7 @@ def test_staff_export_of_every_customer(tmp_path):
     export_write(job=_job(None, staff), out_path=out)
     _, sheets = _read(out)
     header, rows = _calls_rows(sheets)
-    assert {(r[header.index("Customer")], r[1]) for r in rows} == {("acme", "a1"), ("globex", "b1")}
+    assert {(r[header.index("Customer")], r[1]) for r in rows} == {(a.display_name, "a1"), (b.display_name, "b1")}
 
 
 def test_progress_reported_and_empty_range(acme, alice, tmp_path):
