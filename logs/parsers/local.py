@@ -1,11 +1,14 @@
 """Format C: a customer's local log, for reconciliation (formats.md, section C).
 
-Two shapes are accepted:
+Three shapes are accepted:
 
 - flat CSV or XLSX with the headers `request_id, created_at, model, http_status,
   finish_reason, block_reason, finish_message, prompt_tokens, output_tokens,
   total_tokens, images, charged_usd` (English, case-insensitive, any order; only
   `request_id` and `created_at` are required);
+- nbaudit's own export of calls (XLSX or CSV, its headers in any language it writes): its
+  columns map onto these (logs.services.exports.columns names which), its times are in the
+  zone its Time header names, and its category code is taken as written;
 - call envelopes (format A, NDJSON).
 
 `local_log_read(source, tz=...)` streams the file and yields, per input row, either a
@@ -21,12 +24,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from logs.choices import Category
 from logs.classify import classify_local_row
 from logs.parsers.base import (
     XLSX_MAGIC,
@@ -52,6 +57,7 @@ from logs.parsers.values import (
     parse_text,
     parse_time,
 )
+from logs.services.exports.columns import export_header_names, header_key
 from logs.timeutil import UTC, billing_tz
 
 FLAT_HEADERS = (
@@ -103,15 +109,21 @@ class _FlatReader:
     def __init__(self, header: list, tz: ZoneInfo):
         names = [_text(h).lower().lstrip("\ufeff").strip() for h in header]
         self.index = {}
+        self.category_at = None  # an export of calls: its category code column (nbaudit's own verdict)
         for position, name in enumerate(names):
             if name in FLAT_HEADERS and name not in self.index:
                 self.index[name] = position
         missing = [name for name in REQUIRED if name not in self.index]
         if missing:
-            raise LocalLogError(
-                "not a local log: the header has no " + " and no ".join(missing)
-                + " column (expected headers: " + ", ".join(FLAT_HEADERS) + ")"
-            )
+            export = _export_index(header)
+            if export is None:
+                raise LocalLogError(
+                    "not a local log: the header has no " + " and no ".join(missing)
+                    + " column (expected headers: " + ", ".join(FLAT_HEADERS)
+                    + "; or an nbaudit export of calls)"
+                )
+            self.index, self.category_at, zone = export
+            tz = zone or tz
         self.tz = tz
         # Times the fast path takes as they are; any other goes by parse_time, which says why.
         self.earliest, self.latest = EARLIEST, horizon()
@@ -144,6 +156,10 @@ class _FlatReader:
             return Rejected(line, str(exc))
         raw = tuple(get(cells, name) for name in ("model", "http_status", "finish_reason", "block_reason",
                                                    "finish_message", "output_tokens", "images"))
+        if self.category_at is not None:
+            code = _text(cells[self.category_at]) if self.category_at < len(cells) else ""
+            if code in CATEGORY_CODES:
+                return LocalRow(line, request_id, created_at, code, charged, model)
         key = raw if all(isinstance(v, str) for v in raw) else None
         category = self.cache.get(key) if key is not None else None
         if category is None:
@@ -164,6 +180,10 @@ class _FlatReader:
         The fast path takes only what `row` would accept as it is; a classification is taken
         from the cache only for columns that `row` has read and checked before.
         """
+        if self.category_at is not None:  # an export of calls: read by `row`, its category as written
+            if len(cells) < self.width:
+                cells = cells + [""] * (self.width - len(cells))
+            return self.row(line, cells)
         if not all(map(str.isascii, cells)):
             try:
                 for cell in cells:
@@ -208,6 +228,52 @@ class _FlatReader:
         if category is None:
             return self.row(line, cells)
         return LocalRow(line, rid, created_at, category, amount, model.strip())
+
+
+# ---------------------------------------------------------------------------
+# nbaudit's own export of calls (billing.md: a valid local log, in any language)
+# ---------------------------------------------------------------------------
+
+CATEGORY_CODES = frozenset(Category.values)
+_ZONE_IN_HEADER = re.compile(r"\(([^()]+)\)\s*$")
+
+
+def _header_keys(cell) -> list[str]:
+    """The names a header cell may be read as: whole, without its trailing "(...)", and each part of
+    a bilingual header ("Request ID / 请求 ID", or a name per line), likewise."""
+    text = _text(cell)
+    parts = [text, *[p for p in text.replace(" / ", "\n").splitlines() if p.strip()]]
+    keys = []
+    for part in parts:
+        keys.append(header_key(part))
+        keys.append(header_key(_ZONE_IN_HEADER.sub("", part)))
+    return keys
+
+
+def _export_index(header: list):
+    """(format C column -> position, category code position, zone of its times) of a header that
+    is an nbaudit export of calls (its columns: logs.services.exports.columns), or None."""
+    names = export_header_names()
+    owner = {key: column for column, keys in names.items() for key in keys}
+    index: dict[str, int] = {}
+    zone = None
+    for position, cell in enumerate(header):
+        for key in _header_keys(cell):
+            column = owner.get(key)
+            if column is not None and column not in index:
+                index[column] = position
+                if column == "created_at":
+                    match = _ZONE_IN_HEADER.search(_text(cell))
+                    if match:
+                        try:
+                            zone = ZoneInfo(match.group(1).strip())
+                        except (ValueError, KeyError, ZoneInfoNotFoundError):
+                            zone = None
+                break
+    if not all(name in index for name in REQUIRED):
+        return None
+    category_at = index.pop("category", None)
+    return index, category_at, zone
 
 
 def _is_blank(cells) -> bool:
@@ -263,7 +329,10 @@ def _refuse(message: str) -> LocalLogError:
 
 
 def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
+    """The first sheet with a local log's header; for an export of calls, every sheet of calls
+    (an export past NBAUDIT_EXPORT_MAX_ROWS continues on "Calls (2)", ...; its Summary is not one)."""
     workbook = xlsx_open(binary, _refuse)
+    found = False
     try:
         for sheet in workbook.worksheets:
             rows = sheet.iter_rows(values_only=True)
@@ -280,11 +349,15 @@ def _read_xlsx(binary, tz: ZoneInfo) -> Iterator[LocalRow | Rejected]:
                 break
             if header is None:
                 continue
+            found = True
             yield from xlsx_read(rows, header_line + 1, header.row, _refuse)
-            return
-        raise LocalLogError(
-            "not a local log: no sheet has a header row with request_id and created_at"
-        )
+            if header.category_at is None:
+                return
+        if not found:
+            raise LocalLogError(
+                "not a local log: no sheet has a header row with request_id and created_at "
+                "(or an nbaudit export's Time and Request ID)"
+            )
     finally:
         workbook.close()
 
