@@ -13,13 +13,14 @@ from django.dispatch import receiver
 
 from logs.models import User
 from logs.models.jobs import JobStatus
+from logs.money import usd, usd_total
 from logs.signals import job_ended
 
 NOTIFIED_ACTIONS = ("approved", "rejected", "credited")
 
 
 def _usd(value) -> str:
-    return "—" if value is None else f"US${value:,.2f}"
+    return usd_total(value)
 
 
 def tally_notice(event) -> tuple[str, str] | None:
@@ -78,7 +79,7 @@ def job_notice(job) -> tuple[str, str, str] | None:
             over = job.overcharged_usd if job.overcharged_usd is not None else 0
             return (f"[nbaudit] Reconciliation #{job.pk} is done",
                     f"{job.local_rows:,} local rows against {job.platform_rows:,} platform records; "
-                    f"over-charged US${over:,.6f}.", url)
+                    f"over-charged {usd(over)} (the platform charged this much more than expected).", url)
         return f"[nbaudit] Reconciliation #{job.pk} failed", job.error or "", url
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from alerts.models.rules import RATE_KINDS, AlertKind
+from logs.money import usd_total
 
 
 def _pct(value) -> str:
@@ -11,7 +12,7 @@ def _pct(value) -> str:
 
 
 def _usd(value) -> str:
-    return f"US${Decimal(value):,.2f}"
+    return usd_total(Decimal(value))
 
 
 def figures_text(kind: str, figures: dict, *, threshold) -> str:

@@ -223,14 +223,14 @@ def spend_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
         return _layout(_empty(fig))
     xs = [s["period"] for s in series]
     fig.append(dict(type="bar", x=xs, y=[float(s["spend_usd"]) for s in series], name="Spend (US$)",
-                    marker=dict(color="#2f6fde"), hovertemplate="$%{y:,.2f}"))
+                    marker=dict(color="#2f6fde"), hovertemplate="US$%{y:,.2f}"))
     fig.append(dict(type="scatter", x=xs, y=[float(s["cost_per_image_usd"]) if s["cost_per_image_usd"] is not None
                              else None for s in series],
                     name="Cost per delivered image (US$)", yaxis="y2", mode="lines+markers",
-                    line=dict(color="#c2410c", width=2), hovertemplate="$%{y:,.4f}"))
-    return _layout(fig, xaxis=dict(type="date"), yaxis=dict(title="US$", rangemode="tozero", tickprefix="$"),
+                    line=dict(color="#c2410c", width=2), hovertemplate="US$%{y:,.6~f}"))
+    return _layout(fig, xaxis=dict(type="date"), yaxis=dict(title="US$", rangemode="tozero", tickprefix="US$"),
             yaxis2=dict(title="US$ per image", overlaying="y", side="right", rangemode="tozero",
-                        tickprefix="$", showgrid=False))
+                        tickprefix="US$", showgrid=False))
 
 
 def percentile_from_buckets(counts: list[int], q: float) -> float | None:

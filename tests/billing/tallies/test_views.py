@@ -60,9 +60,12 @@ def test_tally_page_shows_figures_breakdown_calls_and_trail(staff_client, acme_t
     r = staff_client.get(reverse("billing:tally", args=[acme_tally.pk]))
     html = r.content.decode()
     assert r.status_code == 200
-    for text in ("same-1", "same-4", "Excluded as repeated", "no_image", "Approve", "Reject",
-                 "Audit trail", "computed", "$0.150000"):
+    for text in ("same-1", "same-4", "Excluded as repeated", "<td>No image</td>", "<td>Nano Banana Pro</td>",
+                 "Approve", "Reject", "Audit trail", "computed", "US$0.15"):
         assert text in html, text
+    # labels, not codes, where a person reads
+    for code in (">no_image<", ">pro<", ">draft<", "$0.150000"):
+        assert code not in html, code
     call = TallyCall.objects.get(tally=acme_tally, request_id="same-1")
     assert f"/logs/{call.call_id}/" in html
 
@@ -160,7 +163,7 @@ def test_a_customer_sees_its_own_tallies_read_only(acme_client, acme_tally, othe
     assert "globex" not in html and "Compute now" not in html
     r = acme_client.get(reverse("billing:tally", args=[acme_tally.pk]))
     html = r.content.decode()
-    assert r.status_code == 200 and "$0.15" in html and "draft" in html
+    assert r.status_code == 200 and "$0.15" in html and "Draft" in html
     assert "Approve" not in html and "Reject" not in html and "call-action" not in html
 
 
