@@ -12,11 +12,11 @@ from logs.choices import Category, group_of
 from logs.coverage import coverage_of
 from logs.filtersets import CallFilterSet
 from logs.forms.dashboard import ColumnsForm
-from logs.models import Call, IngestConflict
+from logs.models import IngestConflict
 from logs.scoping import current_customer, is_staff, scope_by_customer_field, scope_calls
+from logs.selectors.call_fields import call_field_sections
 from logs.selectors.calls import LIST_DEFER
 from logs.selectors.rollups import rollup_facets_for
-from logs.tables.base import local_time
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.views.base import KeysetListView
 
@@ -97,28 +97,6 @@ def response_pretty(response) -> str:
 
 
 # Stored, but not the customer's to see: the gateway hides its upstream channels from its users too.
-STAFF_ONLY_FIELDS = ("channel_id",)
-
-
-def field_rows(call: Call, *, staff: bool = False) -> list[tuple[str, object]]:
-    """Every stored field of a call (staff: with the staff-only ones), labelled, values as a person reads them."""
-    rows = []
-    for f in Call._meta.concrete_fields:
-        if f.name in ("response", "prompt") or (f.name in STAFF_ONLY_FIELDS and not staff):
-            continue
-        value = getattr(call, f.attname)
-        if f.name == "customer":
-            value = call.customer.display_name + f" ({call.customer.slug})"
-        elif f.name == "batch":
-            value = f"#{value}" if value else ""
-        elif f.choices and value:
-            value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
-        elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
-            value = local_time(value, "%Y-%m-%d %H:%M:%S %Z")
-        rows.append((str(f.verbose_name), value))
-    return rows
-
-
 class CallDetailView(DetailView):
     template_name = "logs/call.html"
     context_object_name = "call"
@@ -138,9 +116,10 @@ class CallDetailView(DetailView):
         conflicts = scope_by_customer_field(self.request.user, IngestConflict.objects.all())
         conflicts = conflicts.filter(customer_id=call.customer_id, request_id=call.request_id)
         ctx.update(
-            fields=field_rows(call, staff=is_staff(self.request.user)), response_text=response_pretty(call.response),
+            sections=call_field_sections(call, staff=is_staff(self.request.user)), response_text=response_pretty(call.response),
             covered=covered, coverage_reason=why, group=group_of(call.category),
             is_success=call.category == Category.SUCCESS, charge_diff=diff,
+            charge_gap=-diff if diff is not None else None,
             conflicts=list(conflicts[:20]),
         )
         return ctx

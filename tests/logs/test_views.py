@@ -218,10 +218,16 @@ def test_call_page(client, alice, acme):
     assert "finishReason=IMAGE_SAFETY" in html
     assert "image data: 48,213 characters, elided" in html
     assert "Counts for reimbursement" in html and "Covered:" in html
-    assert "$0.050000" in html and "as expected" in html
+    assert "US$0.05" in html and "as expected" in html and "$0.050000" not in html
     assert re.search(r"Drafts \(thinking images\)</dt><dd>1</dd>", html)
-    for label in ("Request id", "Token name", "Finish reason", "Latency ms", "Ingested at"):
-        assert f"<dt>{label}</dt>" in html, label
+    # labelled fields with units, not a developer dump
+    for label, value in (("Request ID", "req-blocked"), ("API key", "prod-web"), ("Finish reason", "IMAGE_SAFETY"),
+                         ("Latency", "30.0 s"), ("Input tokens", "20 tokens"), ("Charged", "US$0.05"),
+                         ("Model family", "Nano Banana Pro"), ("Billing mode", "Per request")):
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in html, label
+    for dump in ("Request id synthetic", "Latency ms", "Token name", "<dt>Id</dt>"):
+        assert dump not in html, dump
+    assert "<details" in html and html.index("<details") < html.index('id="response"')  # raw response collapsed
 
 
 def test_call_page_not_covered_says_why(client, alice, acme):
@@ -229,7 +235,7 @@ def test_call_page_not_covered_says_why(client, alice, acme):
                   expected_usd=Decimal("0"), reason="HTTP 429 RESOURCE_EXHAUSTED")
     html = client.get(f"/logs/{call.pk}/").content.decode()
     assert "Does not count" in html and "request error" in html
-    assert "+$0.050000 over" in html
+    assert "the platform charged US$0.05 more than expected" in html
 
 
 # --- overview ---------------------------------------------------------------------------------
