@@ -163,11 +163,11 @@ def _recon_summary(*, job) -> list:
     lines += [(key, summary[key]) for key in ("local_rows", "platform_rows", "outside_period")]
     lines.append(("rejected rows", recon.rejected_count))
     lines += [(key, amount(summary[key])) for key in ("overcharged_usd", "undercharged_usd", "unmatched_charged_usd")]
-    lines += [(), ("category", "request IDs", "charged", "expected", "over", "under")]
-    for code in ReconCategory.values:
+    lines += [(), ("category", "request IDs", "charged", "expected", "over", "under", "local log's amount", "label")]
+    for code, text in ReconCategory.choices:
         money = recon.money.get(code, {})
         lines.append((code, summary["categories"].get(code, 0),
-                      *(amount(money.get(k)) for k in ("charged", "expected", "over", "under"))))
+                      *(amount(money.get(k)) for k in ("charged", "expected", "over", "under", "local")), str(text)))
     if recon.rejected:
         lines += [(), ("rejected line", "reason")]
         lines += [(r["line"], r["reason"]) for r in recon.rejected]

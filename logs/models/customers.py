@@ -23,7 +23,8 @@ class Customer(models.Model):
         ordering = ["slug"]
 
     def __str__(self):
-        return self.slug
+        # what a person reads (every customer choice in a form); the slug stays the code
+        return self.display_name
 
     @property
     def display_name(self):

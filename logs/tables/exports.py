@@ -6,6 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
 
+from logs.labels import label, model_label
 from logs.models import ExportJob
 from logs.models.ingest import JobStatus
 from logs.tables.base import BaseTable, local_time
@@ -18,8 +19,13 @@ def _filters_text(job: ExportJob) -> str:
     for key, value in (job.filters or {}).items():
         if value in (None, "", [], False):
             continue
-        shown = ", ".join(value) if isinstance(value, list) else ("yes" if value is True else value)
-        parts.append(f"{key.replace('_', ' ')}: {shown}")
+        values = value if isinstance(value, list) else [value]
+        if key == "model":
+            values = [model_label(v) for v in values]
+        elif key == "category":
+            values = [label("category", v) for v in values]
+        shown = "yes" if value is True else ", ".join(str(v) for v in values)
+        parts.append(f"{'API key' if key == 'token_name' else key.replace('_', ' ')}: {shown}")
     return "; ".join(parts)
 
 
@@ -53,7 +59,7 @@ class ExportJobTable(BaseTable):
         return format_html('<span class="nowrap">{}</span>', local_time(value, "%Y-%m-%d %H:%M"))
 
     def render_what(self, value, record):
-        who = record.customer.slug if record.customer_id else "all customers"
+        who = record.customer.display_name if record.customer_id else "all customers"
         days = f"{record.date_from} to {record.date_to}"
         extra = _filters_text(record)
         owner = f" · by {record.owner.username}" if self.show_owner else ""
