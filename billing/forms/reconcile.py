@@ -11,7 +11,8 @@ class ReconcileForm(forms.Form):
         label="Local log",
         help_text="Flat CSV or XLSX (request_id, created_at, model, http_status, finish_reason, block_reason, "
                   "finish_message, prompt_tokens, output_tokens, total_tokens, images, charged_usd), "
-                  "or NDJSON call envelopes. Naive times are read as UTC+8.")
+                  "NDJSON call envelopes, or an nbaudit Excel export of calls. Naive times are read as UTC+8 "
+                  "(an export's, in the zone its Time column names).")
     customer = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=True)
     date_from = forms.DateField(label="From (UTC+8)", required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}),

@@ -34,7 +34,7 @@ from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
 from logs.coverage import COVERED
 from logs.models import Call, Customer
-from logs.money import CENT, ZERO, cents, parse_amount, q6
+from logs.money import CENT, ZERO, cents, parse_amount, q6, usd, usd_total
 from logs.pricing import Catalog
 from logs.timeutil import billing_today, month_first, month_range, next_month
 
@@ -258,9 +258,10 @@ def tally_compute(*, customer: Customer, month: dt.date, by=None) -> Tally:
         tally.save()
         _event(tally, by=by, action="computed", amount_before=amount_before,
                status_before="" if created else TallyStatus.DRAFT,
-               detail=(f"spend {cents(spend)}, covered {tally.failed_calls}, excluded {tally.excluded_calls}, "
-                       f"counted {tally.counted_calls}, gross {tally.gross_usd}, factor {factor}"
-                       + (f"; not eligible: {reason}" if reason else "")))
+               detail=(f"spend {usd_total(spend)}, covered {tally.failed_calls}, excluded {tally.excluded_calls}, "
+                       f"counted {tally.counted_calls}, gross {usd(tally.gross_usd)}, top-up discount factor "
+                       f"{factor.normalize():f}"
+                       + (f"; not eligible: {IneligibleReason(reason).label.lower()}" if reason else "")))
     return tally
 
 

@@ -112,7 +112,9 @@ def reconciliation_detail(request, pk: int):
         ctx.update(
             filterset=filterset, filter_form=filterset.form,
             **keyset_list(request, items, table_class=ItemTable, order=ITEM_ORDER, per_page=PER_PAGE,
-                          noun="request ID"),
+                          noun="request ID", table_kwargs={"empty_text": (
+                              "No differences: your log and the platform's charges agree." if unfiltered
+                              else "No request IDs match these filters.")}),
             summary=summary, unfiltered=unfiltered, reimbursable=reimbursable,
             reimbursable_count=summary["categories"].get(ReconCategory.REIMBURSABLE_FAILURE, 0),
             reimbursable_shown=REIMBURSABLE_SHOWN,
