@@ -356,7 +356,7 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     ws.append(["Last day", st.cell(job.date_to, st.day)])
     ws.append(["Days in", text(settings.NBAUDIT_BILLING_TZ)])
     for line in (kind.summary(job=job) if kind is not None and kind.summary else []):
-        ws.append([text(v) if isinstance(v, str) else v for v in line])
+        ws.append([text(v) if isinstance(v, str) else money(v) if isinstance(v, Decimal) else v for v in line])
     for key in FILTER_KEYS:
         value = filters.get(key)
         if value in (None, "", [], False):
