@@ -123,6 +123,7 @@ def test_customer_finds_why_a_call_failed(live_server, data, browser_page):
     page.wait_for_load_state("networkidle")
     assert page.inner_text("#reason") == "finishReason=IMAGE_SAFETY"
     assert "Counts for reimbursement" in page.inner_text("#coverage")
+    page.click("#response-block summary")  # the raw response is collapsed until asked for
     assert "IMAGE_SAFETY" in page.inner_text("#response")
     shot(page, "03-call")
 
