@@ -12,6 +12,7 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = "__all__"
+        labels = {"topup_factor": "Top-up discount factor"}  # the one term, as on the tally page
 
     def clean_topup_factor(self):
         value = self.cleaned_data["topup_factor"]
@@ -26,8 +27,12 @@ class CustomerAdminForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerAdminForm
-    list_display = ("slug", "name", "enrolled_from", "topup_factor", "created_at")
+    list_display = ("slug", "name", "enrolled_from", "topup_discount_factor", "created_at")
     search_fields = ("slug", "name")
+
+    @admin.display(description="Top-up discount factor", ordering="topup_factor")
+    def topup_discount_factor(self, obj):
+        return obj.topup_factor
 
     def save_model(self, request, obj, form, change):
         """The form's values, saved by the service that the `customer` command uses."""

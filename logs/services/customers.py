@@ -20,9 +20,9 @@ def topup_factor_clean(value: str | Decimal) -> Decimal:
     try:
         factor = Decimal(str(value))
     except InvalidOperation:
-        raise CustomerError(f"top-up factor {value!r} is not a number") from None
+        raise CustomerError(f"top-up discount factor {value!r} is not a number") from None
     if not factor.is_finite() or factor < 1:
-        raise CustomerError("the top-up factor is 1 or more (1.15 for a 15% top-up bonus)")
+        raise CustomerError("the top-up discount factor is 1 or more (1.15 for a 15% top-up bonus)")
     return factor
 
 

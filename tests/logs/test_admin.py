@@ -29,12 +29,12 @@ def test_admin_refuses_a_topup_factor_below_1_as_the_command_does(admin_client):
     url = reverse("admin:logs_customer_change", args=[acme.pk])
     resp = admin_client.post(url, _customer_form(topup_factor="0.9"))
     assert resp.status_code == 200  # the form again, with the error
-    assert "the top-up factor is 1 or more" in resp.content.decode()
+    assert "the top-up discount factor is 1 or more" in resp.content.decode()
     assert Customer.objects.get(pk=acme.pk).topup_factor == Decimal("1.15")
 
     resp = admin_client.post(reverse("admin:logs_customer_add"),
                              _customer_form(slug="globex", topup_factor="0.5"))
-    assert resp.status_code == 200 and "the top-up factor is 1 or more" in resp.content.decode()
+    assert resp.status_code == 200 and "the top-up discount factor is 1 or more" in resp.content.decode()
     assert not Customer.objects.filter(slug="globex").exists()
 
 

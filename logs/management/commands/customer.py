@@ -30,6 +30,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         enrolled = f"enrolled from {customer.enrolled_from}" if customer.enrolled_from else "not enrolled"
         self.stdout.write(f"{'created' if created else 'updated'} customer {customer.slug} ({enrolled}, "
-                          f"top-up factor {customer.topup_factor})")
+                          f"top-up discount factor {customer.topup_factor})")
         if o["add_user"]:
             self.stdout.write(f"created user {o['add_user']} of {customer.slug}")
