@@ -89,13 +89,26 @@ def _filename(*, customer, date_from, date_to, filters) -> str:
 
 # --- reconciliation ---------------------------------------------------------------------------
 
-# (header, width, type) of the Request IDs sheet: the item's fields, by their names.
-ITEM_COLUMNS = (
-    ("request_id", 30, "text"), ("category", 20, "text"), ("platform_category", 16, "text"),
-    ("local_category", 16, "text"), ("charges", 8, "int"), ("charged_usd", 14, "money"),
-    ("expected_usd", 14, "money"), ("over_usd", 14, "money"), ("under_usd", 14, "money"),
-    ("local_charged_usd", 14, "money"), ("local_line", 9, "int"), ("call_id", 10, "int"),
+# (header, item field, width, type) of the Request IDs sheet: labels for people, the category's
+# code in a column of its own for tools.
+ITEM_SHEET = (
+    ("Request ID", "request_id", 30, "text"),
+    ("Category", "category", 20, "label:recon_category"),
+    ("Category code", "category", 20, "text"),
+    ("Platform says", "platform_category", 16, "label:category"),
+    ("Local log says", "local_category", 16, "label:category"),
+    ("Charges", "charges", 8, "int"),
+    ("Platform charged (USD)", "charged_usd", 14, "money"),
+    ("Expected (USD)", "expected_usd", 14, "money"),
+    ("Local log's amount (USD)", "local_charged_usd", 14, "money"),
+    ("Over (USD)", "over_usd", 14, "money"),
+    ("Under (USD)", "under_usd", 14, "money"),
+    ("Local line", "local_line", 9, "int"),
+    ("Call ID", "call_id", 10, "int"),
 )
+ITEM_COLUMNS = tuple((header, width, kind) for header, _field, width, kind in ITEM_SHEET)
+_ITEM_FIELDS = tuple(dict.fromkeys(field for _h, field, _w, _k in ITEM_SHEET))
+_ITEM_AT = tuple(_ITEM_FIELDS.index(field) + 1 for _h, field, _w, _k in ITEM_SHEET)
 ITEM_FILTERS = ("category", "request_id")
 
 
@@ -141,9 +154,8 @@ def _recon_clean(*, filters, user, customer) -> dict:
 
 
 def _recon_rows(*, job, batch):
-    fields = ("id", *(c[0] for c in ITEM_COLUMNS))
-    for page in keyset_batches(_recon_items(job), fields, batch, key=("id",)):
-        yield [row[1:] for row in page]
+    for page in keyset_batches(_recon_items(job), ("id", *_ITEM_FIELDS), batch, key=("id",)):
+        yield [tuple(row[i] for i in _ITEM_AT) for row in page]
 
 
 def _recon_count(*, job) -> int:

@@ -69,7 +69,11 @@ def test_request_ids_from_a_customers_file_are_written_as_plain_text(recon, alic
     assert sorted(ids) == sorted((rid, "s") for rid in NASTY)  # differences only, as on the page
     calamine = CalamineWorkbook.from_path(str(path))
     sheet = calamine.get_sheet_by_name("Request IDs").to_python()
-    assert sheet[0][0] == "request_id" and sorted(r[0] for r in sheet[1:]) == sorted(NASTY)
+    assert sheet[0][0] == "Request ID" and sorted(r[0] for r in sheet[1:]) == sorted(NASTY)
+    # the category as people read it, its code beside it for tools
+    col = {h: i for i, h in enumerate(sheet[0])}
+    assert {(r[col["Category"]], r[col["Category code"]]) for r in sheet[1:]} == {
+        ("Duplicate charge", "duplicate_charge")}
     summary = {r[0]: r[1] for r in calamine.get_sheet_by_name("Summary").to_python() if r and r[0]}
     assert summary["overcharged_usd"] == pytest.approx(0.1103) and summary["local log"] == "=evil.csv"
     assert summary[7] == "=1+1 is not a time"  # a rejected line's reason: text too
