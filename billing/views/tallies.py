@@ -162,7 +162,7 @@ def tally_compute_now(request):
         if tally.status != TallyStatus.DRAFT:
             messages.info(request, f"This tally is {tally.status}: it is frozen and was not recomputed.")
         else:
-            messages.success(request, f"Tally of {customer.slug} for {month:%Y-%m} computed.")
+            messages.success(request, f"Tally of {customer.display_name} for {month:%Y-%m} computed.")
         return redirect("billing:tally", pk=tally.pk)
     from billing.tasks import tally_compute_now as task
 
