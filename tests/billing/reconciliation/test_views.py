@@ -94,7 +94,7 @@ def test_excel_download_holds_the_figures_and_the_differences(client, alice, fix
     summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(values_only=True) if row and row[0]}
     assert str(summary["overcharged_usd"]) == "0.1103"
     rows = list(wb["Request IDs"].iter_rows(values_only=True))
-    assert rows[0][0] == "request_id"
+    assert rows[0][0] == "Request ID"
     assert [r[0] for r in rows[1:]] == ["rc-09"]
 
 
