@@ -83,8 +83,9 @@ class ItemTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = ReconciliationItem
         fields = ()
-        sequence = ("request_id", "category", "platform_category", "local_category", "charges", "charged_usd",
-                    "expected_usd", "local_charged_usd", "over_usd", "under_usd", "local_line")
+        # the key columns first (a phone scrolls the rest): what it is, then the three amounts
+        sequence = ("request_id", "category", "charged_usd", "expected_usd", "local_charged_usd", "over_usd",
+                    "under_usd", "platform_category", "local_category", "charges", "local_line")
         empty_text = "No request IDs match these filters."
 
     def render_request_id(self, record, value):
