@@ -185,5 +185,9 @@ def tally_export(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("billing:tally", pk=pk)
-    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    if job.existing:
+        messages.info(request, f"This download is already {job.get_status_display().lower()} (#{job.pk}); "
+                               "no second one was started. Download it here when it is done.")
+    else:
+        messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

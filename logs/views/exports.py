@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs.forms.exports import ExportForm
-from logs.models import ExportJob
+from logs.models import ExportFormat, ExportJob
 from logs.models.jobs import JobStatus
 from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import job_status, jobs_visible
@@ -19,6 +19,7 @@ from logs.tables.exports import ExportJobTable
 from logs.views.base import keyset_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 PER_PAGE = 50
 RETRY_AFTER_SECONDS = 5
 
@@ -37,12 +38,17 @@ def export_new(request):
         data = form.cleaned_data
         try:
             job = export_create(user=request.user, customer=customer, date_from=data["first"],
-                                date_to=data["last"], filters=data["filters"], notify=data.get("notify", False))
+                                date_to=data["last"], filters=data["filters"], notify=data.get("notify", False),
+                                fmt=data["format"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            messages.success(request, f"Export queued: {job.filename}. It is listed below; "
-                                      "download it here when it is done.")
+            if job.existing:
+                messages.info(request, f"The same export is already {job.get_status_display().lower()}: "
+                                       f"{job.filename} (#{job.pk}). It is listed below; no second one was started.")
+            else:
+                messages.success(request, f"Export queued: {job.filename}. It is listed below; "
+                                          "download it here when it is done.")
             return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
     status = 400 if form is not None else 200
     return render(request, "tasks/export_new.html",
@@ -92,7 +98,8 @@ def task_download(request, pk):
     except (OSError, TypeError):
         return HttpResponse("The file of this export is gone; retry it to make a new one.",
                             status=410, content_type="text/plain; charset=utf-8")
-    return FileResponse(handle, as_attachment=True, filename=job.filename, content_type=XLSX)
+    return FileResponse(handle, as_attachment=True, filename=job.filename,
+                        content_type=CSV if job.format == ExportFormat.CSV else XLSX)
 
 
 @require_POST
