@@ -12,11 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from logs.forms.exports import ExportForm
 from logs.models import ExportFormat, ExportJob
 from logs.models.jobs import JobStatus
+from logs.pagination import BadCursor
 from logs.scoping import current_customer, is_staff
-from logs.selectors.jobs import job_status, jobs_visible
+from logs.selectors.jobs import JOB_KINDS, job_status, jobs_page, jobs_visible
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
-from logs.tables.exports import ExportJobTable
-from logs.views.base import keyset_list
+from logs.tables.jobs import JobTable
+from logs.views.base import NEWEST_LABELS, page_url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -57,10 +58,25 @@ def export_new(request):
 
 @require_GET
 def tasks(request):
-    """The Async Tasks page: the user's export jobs (staff: everyone's), newest first, by keyset."""
-    listed = keyset_list(request, jobs_visible(request.user), table_class=ExportJobTable, per_page=PER_PAGE,
-                         table_kwargs={"show_owner": is_staff(request.user)}, noun="export")
-    return render(request, "tasks/tasks.html", {**listed, "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
+    """The Async Tasks page: every long job the user started (staff: everyone's), of every kind
+    (exports, tally computations, reconciliations, uploads), newest first, by keyset; `kind`
+    narrows it to one kind."""
+    kind = request.GET.get("kind") or None
+    kinds = [kind] if kind in JOB_KINDS else None
+    try:
+        page = jobs_page(request.user, kinds=kinds, per_page=PER_PAGE, after=request.GET.get("after"))
+    except BadCursor:
+        messages.warning(request, "That page link was not valid; showing the first page.")
+        page = jobs_page(request.user, kinds=kinds, per_page=PER_PAGE)
+    staff = is_staff(request.user)
+    shown = [k for k in JOB_KINDS.values() if k.name != "ingest" or staff]
+    return render(request, "tasks/tasks.html", {
+        "table": JobTable(page.rows, show_owner=staff, request=request), "page": page,
+        "first_url": page_url(request) if not page.is_first else None,
+        "next_url": page_url(request, after=page.next_cursor) if page.has_next else None, "prev_url": None,
+        "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS,
+        "kinds": shown, "kind": kinds[0] if kinds else "",
+        "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
 
 
 def job_state(job: ExportJob) -> dict:
