@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from logs.choices import Family
+from logs.families import family_of
 from logs.filters import (  # noqa: F401  (the range presets, for forms that offer them)
     RANGE_7D,
     RANGE_30D,
@@ -35,6 +36,21 @@ from logs.selectors.calls import calls_filter
 from logs.selectors.rollups import rollups_filter
 
 
+def model_choices(models) -> list:
+    """The model filter's choices: each family by its name, its whole family first and the raw
+    model IDs seen beneath it (an <optgroup> per family); IDs of no known family last."""
+    by_family: dict[str, list[str]] = {f.value: [] for f in Family}
+    other = []
+    for m in models:
+        fam = family_of(m)
+        (by_family[fam] if fam in by_family else other).append(m)
+    groups = [(f.label, [(f.value, f"{f.label}: every model"), *[(m, m) for m in by_family[f.value]]])
+              for f in Family]
+    if other:
+        groups.append(("Other models", [(m, m) for m in other]))
+    return [("", "Any model"), *groups]
+
+
 class RangeFilterMixin(django_filters.FilterSet):
     """Time range presets, days cut in the page's time zone; model and key lists to choose from."""
 
@@ -48,9 +64,7 @@ class RangeFilterMixin(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kw)
         self.tz = tz
         self.today = today or dt.datetime.now(tz or dt.timezone.utc).date()
-        self._set_choices("model", [("", "Any model")]
-                          + [("Families", [(f.value, f.label) for f in Family])]
-                          + ([("Models", [(m, m) for m in models])] if models else []))
+        self._set_choices("model", model_choices(models))
         self._set_choices("token_name", [("", "Any key")] + [(t, t) for t in tokens])
 
     def _set_choices(self, name, choices):
