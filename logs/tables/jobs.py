@@ -18,7 +18,6 @@ def _row_id(record) -> str:  # django-tables2 passes the row by this name
 
 
 class JobTable(BaseTable):
-    id = tables.Column(verbose_name="#", empty_values=())
     created_at = tables.Column(verbose_name="Created")
     what = tables.Column(verbose_name="Task", accessor="pk", empty_values=())
     status = tables.Column(verbose_name="Status", empty_values=())
@@ -29,6 +28,9 @@ class JobTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         fields = ()
+        # The key columns first: on a phone the table scrolls inside its card, so what the
+        # task is, its state, progress and download come before the size and the time.
+        sequence = ("what", "status", "progress", "actions", "size", "created_at")
         empty_text = ("No tasks yet. Exports start from the Logs page (Export, at the top right); "
                       "tally computations, reconciliations and uploads from their pages.")
         attrs = {"class": "tasks"}
@@ -45,9 +47,6 @@ class JobTable(BaseTable):
         self.show_owner = show_owner
         self.request = request
 
-    def render_id(self, record):
-        return format_html('<span class="nowrap">{}</span>', f"#{record.pk}")
-
     def render_created_at(self, value):
         return format_html('<span class="nowrap">{}</span>', local_time(value, "%Y-%m-%d %H:%M"))
 
@@ -57,8 +56,9 @@ class JobTable(BaseTable):
         title = kind.title(record)
         url = kind.url(record)
         head = format_html('<a href="{}">{}</a>', url, title) if url else title
-        return format_html('<div><span class="badge badge-neutral job-kind">{}</span> <span class="mono">{}</span></div>'
-                           '<div class="muted small">{}{}</div>', kind.label, head, kind.detail(record), owner)
+        return format_html('<div><span class="badge badge-neutral job-kind">{} #{}</span> <span class="mono">{}</span>'
+                           '</div><div class="muted small">{}{}</div>', kind.label, record.pk, head,
+                           kind.detail(record), owner)
 
     def render_status(self, record):
         return format_html('<span class="badge {} js-status">{}</span>', JobStatus.badge(record.status),
