@@ -91,3 +91,15 @@ def test_a_finished_export_asked_again_is_a_new_one(alice, acme):
     ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
     again = export_create(user=alice, customer=acme, date_from=first, date_to=last, filters={"failed": True})
     assert again.pk != job.pk and again.existing is False
+
+
+def test_the_command_writes_csv(acme, tmp_path):
+    from django.core.management import call_command
+
+    first, last = _last_month()
+    f.call(acme, created_at=dt.datetime.combine(first, dt.time(12), tzinfo=f.UTC8), token_name="密钥")
+    out = tmp_path / "calls.csv"
+    call_command("export", "--customer", "acme", "--from", first.isoformat(), "--to", last.isoformat(),
+                 "--out", str(out), stdout=io.StringIO())
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf") and len(rows) == 2 and "密钥" in rows[1]
