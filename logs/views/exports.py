@@ -17,7 +17,7 @@ from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import JOB_KINDS, job_status, jobs_page, jobs_visible
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
 from logs.tables.jobs import JobTable
-from logs.views.base import NEWEST_LABELS, page_url
+from logs.views.base import NEWEST_LABELS, _per_page as per_page_of, page_url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -63,18 +63,19 @@ def tasks(request):
     narrows it to one kind."""
     kind = request.GET.get("kind") or None
     kinds = [kind] if kind in JOB_KINDS else None
+    per_page = per_page_of(request, PER_PAGE)
     try:
-        page = jobs_page(request.user, kinds=kinds, per_page=PER_PAGE, after=request.GET.get("after"))
+        page = jobs_page(request.user, kinds=kinds, per_page=per_page, after=request.GET.get("after"))
     except BadCursor:
         messages.warning(request, "That page link was not valid; showing the first page.")
-        page = jobs_page(request.user, kinds=kinds, per_page=PER_PAGE)
+        page = jobs_page(request.user, kinds=kinds, per_page=per_page)
     staff = is_staff(request.user)
     shown = [k for k in JOB_KINDS.values() if k.name != "ingest" or staff]
     return render(request, "tasks/tasks.html", {
         "table": JobTable(page.rows, show_owner=staff, request=request), "page": page,
         "first_url": page_url(request) if not page.is_first else None,
         "next_url": page_url(request, after=page.next_cursor) if page.has_next else None, "prev_url": None,
-        "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS,
+        "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS, "per_page": per_page,
         "kinds": shown, "kind": kinds[0] if kinds else "",
         "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
 
