@@ -108,6 +108,9 @@ class CallFilterSet(RangeFilterMixin):
         # The gateway's upstream channel: staff only (the gateway hides channels from its users too).
         if not is_staff(getattr(self.request, "user", None)):
             del self.form.fields["channel"]
+        # A request ID finds the calls whose ID starts with it (logs.selectors.calls.request_id_prefix).
+        self.form.fields["request_id"].widget.attrs.update(
+            placeholder="an ID or its start", title="Calls whose request ID starts with this")
 
     def selector_params(self) -> dict:
         """The keyword arguments of `logs.selectors.calls_filter` for this form."""
