@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from logs.models import Customer, ExportFormat, ExportJob
+from logs.models import Customer, ExportFormat, ExportJob, User
 from logs.models.jobs import JobStatus
 from logs.scoping import is_staff
 from logs.services.exports import writer
@@ -98,6 +98,9 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         filename = filename[: -len(".xlsx")] + ".csv"
     kind = kind or "calls"
     with transaction.atomic():
+        # One owner's exports are created one at a time (the owner's row locked), so two clicks
+        # at once still make one job.
+        User.objects.select_for_update().filter(pk=user.pk).first()
         pending = export_pending(user=user, customer=customer, kind=kind, filters=clean,
                                  date_from=date_from, date_to=date_to, fmt=fmt)
         if pending is not None:
