@@ -12,7 +12,6 @@ order over all of them.
 """
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -85,11 +84,14 @@ def job_kind_register(kind: JobKind) -> None:
 
 
 class JobsPage:
-    """One page of the Async Tasks list: rows (job instances, each with `job_kind`), newest first."""
+    """One page of the Async Tasks list: rows (job instances, each with `job_kind`), newest first,
+    and the cursors of the pages either side (None: none there)."""
 
-    def __init__(self, rows: list, next_cursor: str | None, is_first: bool, per_page: int):
-        self.rows, self.next_cursor, self.is_first, self.per_page = rows, next_cursor, is_first, per_page
-        self.has_next, self.has_previous, self.prev_cursor = next_cursor is not None, False, None
+    def __init__(self, rows: list, *, next_cursor: str | None, prev_cursor: str | None, is_first: bool,
+                 per_page: int):
+        self.rows, self.next_cursor, self.prev_cursor = rows, next_cursor, prev_cursor
+        self.is_first, self.per_page = is_first, per_page
+        self.has_next, self.has_previous = next_cursor is not None, prev_cursor is not None
 
     def __iter__(self):
         return iter(self.rows)
@@ -98,45 +100,64 @@ class JobsPage:
         return len(self.rows)
 
 
-def _after(kind: str, key: Key | None) -> Q:
-    """The rows of `kind` after the cursor in the order (created_at desc, kind asc, id desc)."""
+def _beyond(kind: str, key: Key | None, *, forward: bool) -> Q:
+    """The rows of `kind` after (forward) or before the cursor, in the list's order
+    (created_at desc, kind asc, id desc)."""
     if key is None:
         return Q()
     created, cursor_kind, pk = key
+    if forward:
+        if kind == cursor_kind:
+            return Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
+        return Q(created_at__lte=created) if kind > cursor_kind else Q(created_at__lt=created)
     if kind == cursor_kind:
-        return Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
-    if kind > cursor_kind:
-        return Q(created_at__lte=created)
-    return Q(created_at__lt=created)
+        return Q(created_at__gt=created) | Q(created_at=created, id__gt=pk)
+    return Q(created_at__gte=created) if kind < cursor_kind else Q(created_at__gt=created)
+
+
+def _cursor(text: str | None) -> Key | None:
+    if not text:
+        return None
+    key = Key.decode(text, size=3)
+    if not isinstance(key[1], str) or not isinstance(key[2], int) or not hasattr(key[0], "tzinfo"):
+        raise BadCursor("not a page cursor of this list")
+    return key
+
+
+def _order_key(job):
+    return (-job.created_at.timestamp(), job.job_kind.name, -job.pk)
 
 
 def jobs_page(user, *, kinds: Iterable[str] | None = None, per_page: int = 50,
-              after: str | None = None) -> JobsPage:
+              after: str | None = None, before: str | None = None) -> JobsPage:
     """The jobs of every kind (or of `kinds`) the user may see, newest first, `per_page` at a
-    time after the cursor `after` (from a previous page's next_cursor; BadCursor if not one)."""
-    key = None
-    if after:
-        key = Key.decode(after, size=3)
-        if not isinstance(key[1], str) or not isinstance(key[2], int) or not hasattr(key[0], "tzinfo"):
-            raise BadCursor("not a page cursor of this list")
+    time after the cursor `after` (or before `before`), from another page's cursors (BadCursor
+    if not one). Each kind's rows are read by keyset (a page and one row at most), then merged."""
+    forward = not before
+    key = _cursor(after) if forward else _cursor(before)
     names = sorted(k for k in (kinds or JOB_KINDS) if k in JOB_KINDS)
+    order = ("-created_at", "-id") if forward else ("created_at", "id")
     found = []
     for name in names:
         spec = JOB_KINDS[name]
-        rows = list(spec.visible(user).filter(_after(name, key)).order_by("-created_at", "-id")[: per_page + 1])
+        rows = list(spec.visible(user).filter(_beyond(name, key, forward=forward)).order_by(*order)[: per_page + 1])
         for job in rows:
             job.job_kind = spec
-        found.append(rows)
-    merged = heapq.merge(*found, key=lambda j: (-j.created_at.timestamp(), j.job_kind.name, -j.pk))
-    rows = []
-    for job in merged:
-        rows.append(job)
-        if len(rows) > per_page:
-            break
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    cursor = Key(rows[-1].created_at, rows[-1].job_kind.name, rows[-1].pk).encode() if more else None
-    return JobsPage(rows, cursor, is_first=key is None, per_page=per_page)
+        found.append(rows if forward else rows[::-1])
+    merged = sorted((j for rows in found for j in rows), key=_order_key)  # at most kinds x (page + 1) rows
+    if forward:
+        more, rows = len(merged) > per_page, merged[:per_page]
+        beyond_next, beyond_prev = more, key is not None
+    else:
+        more, rows = len(merged) > per_page, merged[-per_page:]
+        beyond_next, beyond_prev = True, more
+
+    def cursor_of(job):
+        return Key(job.created_at, job.job_kind.name, job.pk).encode()
+
+    return JobsPage(rows, next_cursor=cursor_of(rows[-1]) if rows and beyond_next else None,
+                    prev_cursor=cursor_of(rows[0]) if rows and beyond_prev else None,
+                    is_first=key is None or (not forward and not more), per_page=per_page)
 
 
 # The kinds logs has: exports, and ingest batches a person uploaded (not the API's pushes nor the

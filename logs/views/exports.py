@@ -65,7 +65,8 @@ def tasks(request):
     kinds = [kind] if kind in JOB_KINDS else None
     per_page = per_page_of(request, PER_PAGE)
     try:
-        page = jobs_page(request.user, kinds=kinds, per_page=per_page, after=request.GET.get("after"))
+        page = jobs_page(request.user, kinds=kinds, per_page=per_page, after=request.GET.get("after"),
+                         before=request.GET.get("before"))
     except BadCursor:
         messages.warning(request, "That page link was not valid; showing the first page.")
         page = jobs_page(request.user, kinds=kinds, per_page=per_page)
@@ -74,7 +75,8 @@ def tasks(request):
     return render(request, "tasks/tasks.html", {
         "table": JobTable(page.rows, show_owner=staff, request=request), "page": page,
         "first_url": page_url(request) if not page.is_first else None,
-        "next_url": page_url(request, after=page.next_cursor) if page.has_next else None, "prev_url": None,
+        "next_url": page_url(request, after=page.next_cursor) if page.has_next else None,
+        "prev_url": page_url(request, before=page.prev_cursor) if page.has_previous else None,
         "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS, "per_page": per_page,
         "kinds": shown, "kind": kinds[0] if kinds else "",
         "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
