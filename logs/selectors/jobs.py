@@ -164,8 +164,12 @@ def jobs_page(user, *, kinds: Iterable[str] | None = None, per_page: int = 50,
 # gateway syncs: no one waits on those, and they would bury the rest).
 
 def _export_detail(job) -> str:
+    # The export's filters, worded as the export pages word them.
+    from logs.tables.exports import _filters_text
+
     who = job.customer.slug if job.customer_id else "all customers"
-    return f"{who} · {job.date_from} to {job.date_to} · {job.get_format_display()}"
+    extra = _filters_text(job)
+    return " · ".join(x for x in (who, f"{job.date_from} to {job.date_to}", extra, job.get_format_display()) if x)
 
 
 def _ingest_visible(user) -> QuerySet:

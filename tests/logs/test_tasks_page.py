@@ -118,3 +118,12 @@ def test_the_pager_goes_older_and_back_newer(staff_client, staff, acme):
     back = jobs_page(staff, per_page=5, before=second.prev_cursor)
     assert [(j.job_kind.name, j.pk) for j in back] == [(j.job_kind.name, j.pk) for j in first]
     assert back.is_first and not back.has_previous and back.has_next
+
+
+def test_an_export_row_says_what_it_carries(client, alice, acme):
+    day = dt.date(2026, 10, 1)
+    ExportJob.objects.create(created_by=alice, customer=acme, date_from=day, date_to=day, filename="x.csv",
+                             format="csv", filters={"failed": True, "token_name": "batch"})
+    client.force_login(alice)
+    html = client.get(reverse("logs:tasks")).content.decode()
+    assert "2026-10-01 to 2026-10-01" in html and "CSV" in html and "batch" in html
