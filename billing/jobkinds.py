@@ -33,5 +33,5 @@ def register() -> None:
         name="tally", label="Tally computation", visible=tally_runs_visible,
         title=lambda run: f"Tallies for {run.month:%Y-%m}",
         detail=lambda run: run.customer.slug if run.customer_id else "every enrolled customer",
-        unit="customers", url=_run_url,
+        unit="customers", url=_run_url, staff_only=True,
         status_url=lambda run: reverse("billing:tally_run_status", args=[run.pk])))

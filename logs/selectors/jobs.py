@@ -60,7 +60,8 @@ class JobKind:
     - url(job) -> its own page (None: the row is the page, as for exports);
     - status_url(job) -> its status endpoint (the one job status shape, for poll.js);
     - unit: what its progress counts ("rows", "customers");
-    - actions: a template of its actions (None: a link to its page).
+    - actions: a template of its actions (None: a link to its page);
+    - staff_only: only staff have jobs of this kind.
     """
 
     name: str
@@ -73,6 +74,7 @@ class JobKind:
     unit: str = "rows"
     actions: str | None = None
     row_id: Callable[..., str] | None = None
+    staff_only: bool = False  # a customer's users have none (the page offers them no such filter)
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -188,4 +190,4 @@ job_kind_register(JobKind(
     detail=lambda job: " · ".join(x for x in [job.customer.slug if job.customer_id else "customer from the data",
                                               job.get_source_display() if job.source else job.declared_format]),
     status_url=lambda job: reverse("logs:ingest_batch_status", args=[job.pk]),
-    url=lambda job: reverse("logs:ingest_batch", args=[job.pk])))
+    url=lambda job: reverse("logs:ingest_batch", args=[job.pk]), staff_only=True))

@@ -71,7 +71,7 @@ def tasks(request):
         messages.warning(request, "That page link was not valid; showing the first page.")
         page = jobs_page(request.user, kinds=kinds, per_page=per_page)
     staff = is_staff(request.user)
-    shown = [k for k in JOB_KINDS.values() if k.name != "ingest" or staff]
+    shown = [k for k in sorted(JOB_KINDS.values(), key=lambda k: k.label) if staff or not k.staff_only]
     return render(request, "tasks/tasks.html", {
         "table": JobTable(page.rows, show_owner=staff, request=request), "page": page,
         "first_url": page_url(request) if not page.is_first else None,

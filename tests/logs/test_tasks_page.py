@@ -64,6 +64,7 @@ def test_a_customer_sees_its_own_exports_and_its_customers_reconciliations(clien
     html = client.get(reverse("logs:tasks")).content.decode()
     assert sorted(_rows(html)) == sorted([f"job-{jobs['mine'].pk}", f"reconciliation-{jobs['recon'].pk}"])
     assert "globex" not in html and "Tallies for" not in html and "platform.csv" not in html
+    assert "?kind=export" in html and "?kind=tally" not in html and "?kind=ingest" not in html
 
 
 def test_one_kind(staff_client, jobs):
