@@ -9,9 +9,11 @@ class BillingConfig(AppConfig):
         # A tally's calls download through logs' export machinery; logs does not import billing.
         from billing.choices import IneligibleReason, ReconCategory, TallyCallStatus, TallyStatus
         from billing.exports import register
+        from billing.jobkinds import register as register_job_kinds
         from logs.labels import label_kind_register
 
         register()
+        register_job_kinds()  # its long jobs on the Async Tasks page
         # billing's codes as people read them (logs.labels: the one label source per kind)
         for kind, choices in (("ineligible_reason", IneligibleReason), ("recon_category", ReconCategory),
                               ("tally_status", TallyStatus), ("tally_call_status", TallyCallStatus)):

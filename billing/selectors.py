@@ -10,7 +10,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from billing.choices import TallyStatus
-from billing.models import Reconciliation, Tally, TallyCall, TallyEvent
+from billing.models import Reconciliation, Tally, TallyCall, TallyEvent, TallyRun
+from logs.models.jobs import JobStatus
 from logs.money import cents, q6
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.timeutil import billing_today
@@ -93,3 +94,25 @@ def reconciliation_get(user, pk: int) -> Reconciliation:
     if obj is None:
         raise Http404("No such reconciliation.")
     return obj
+
+
+# --- "compute now" jobs ------------------------------------------------------------------------
+
+def tally_runs_visible(user) -> QuerySet:
+    """Staff "compute now" jobs: staff see every one; a customer's user none (staff's work)."""
+    qs = TallyRun.objects.select_related("customer", "created_by")
+    return qs if is_staff(user) else qs.none()
+
+
+def tally_runs_shown(user, *, run_id=None) -> list:
+    """The computations the tallies page shows: those queued or running, and the one just
+    started (`run_id`, from the redirect) even when it has ended."""
+    qs = tally_runs_visible(user)
+    active = list(qs.filter(status__in=JobStatus.ACTIVE)[:10])
+    try:
+        pk = int(run_id) if run_id else None
+    except (TypeError, ValueError):
+        pk = None
+    if pk is not None and all(r.pk != pk for r in active):
+        active = [*qs.filter(pk=pk), *active]
+    return active

@@ -26,6 +26,23 @@ def tally_compute_now(month: str, customer_id: int | None = None, user_id: int |
     return [t.pk for t in run(month=first, by=by)]
 
 
+@shared_task(name="billing.tasks.tally_run_task", acks_late=True)
+def tally_run_task(run_id: int) -> list[int]:
+    """A staff "compute now" recorded as a job row (billing.models.TallyRun): load it by id, run it."""
+    from billing.services.tally import tally_run_execute
+
+    run = tally_run_execute(run_id=run_id)
+    return list(run.tally_ids) if run is not None else []
+
+
+@shared_task(name="billing.tasks.tally_runs_reap")
+def tally_runs_reap() -> list[int]:
+    """Beat: running "compute now" jobs whose worker stopped are failed, in words."""
+    from billing.services.tally import tally_runs_reap as reap
+
+    return reap()
+
+
 # --- reconciliation ----------------------------------------------------------------------------
 
 @shared_task(name="billing.tasks.reconciliation_task", acks_late=True)

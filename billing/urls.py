@@ -6,6 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("tallies/", tallies.tally_list, name="tallies"),
     path("tallies/compute/", tallies.tally_compute_now, name="tally_compute"),
+    path("tallies/compute/<int:pk>/status", tallies.tally_run_status, name="tally_run_status"),
     path("tallies/<int:pk>/", tallies.tally_detail, name="tally"),
     path("tallies/<int:pk>/approve/", tallies.tally_approve, name="tally_approve"),
     path("tallies/<int:pk>/reject/", tallies.tally_reject, name="tally_reject"),

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from logs.choices import Family
+from logs.families import family_of
 from logs.filters import (  # noqa: F401  (the range presets, for forms that offer them)
     RANGE_7D,
     RANGE_30D,
@@ -35,6 +36,21 @@ from logs.selectors.calls import calls_filter
 from logs.selectors.rollups import rollups_filter
 
 
+def model_choices(models) -> list:
+    """The model filter's choices: each family by its name, its whole family first and the raw
+    model IDs seen beneath it (an <optgroup> per family); IDs of no known family last."""
+    by_family: dict[str, list[str]] = {f.value: [] for f in Family}
+    other = []
+    for m in models:
+        fam = family_of(m)
+        (by_family[fam] if fam in by_family else other).append(m)
+    groups = [(f.label, [(f.value, f"{f.label}: every model"), *[(m, m) for m in by_family[f.value]]])
+              for f in Family]
+    if other:
+        groups.append(("Other models", [(m, m) for m in other]))
+    return [("", "Any model"), *groups]
+
+
 class RangeFilterMixin(django_filters.FilterSet):
     """Time range presets, days cut in the page's time zone; model and key lists to choose from."""
 
@@ -48,9 +64,7 @@ class RangeFilterMixin(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kw)
         self.tz = tz
         self.today = today or dt.datetime.now(tz or dt.timezone.utc).date()
-        self._set_choices("model", [("", "Any model")]
-                          + [("Families", [(f.value, f.label) for f in Family])]
-                          + ([("Models", [(m, m) for m in models])] if models else []))
+        self._set_choices("model", model_choices(models))
         self._set_choices("token_name", [("", "Any key")] + [(t, t) for t in tokens])
 
     def _set_choices(self, name, choices):
@@ -94,6 +108,9 @@ class CallFilterSet(RangeFilterMixin):
         # The gateway's upstream channel: staff only (the gateway hides channels from its users too).
         if not is_staff(getattr(self.request, "user", None)):
             del self.form.fields["channel"]
+        # A request ID finds the calls whose ID starts with it (logs.selectors.calls.request_id_prefix).
+        self.form.fields["request_id"].widget.attrs.update(
+            placeholder="an ID or its start", title="Calls whose request ID starts with this")
 
     def selector_params(self) -> dict:
         """The keyword arguments of `logs.selectors.calls_filter` for this form."""

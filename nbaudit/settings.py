@@ -217,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "logs.tasks.exports_expire", "schedule": crontab(minute=15)},
     "jobs-reap": {"task": "logs.tasks.jobs_reap", "schedule": 60.0},
     "reconciliations-reap": {"task": "billing.tasks.reconciliations_reap", "schedule": 60.0},
+    "tally-runs-reap": {"task": "billing.tasks.tally_runs_reap", "schedule": 60.0},
     "gateways-sync": {"task": "gateways.tasks.gateways_sync", "schedule": 60.0},
     "alerts-evaluate": {"task": "alerts.tasks.alerts_evaluate", "schedule": 60.0},
 }

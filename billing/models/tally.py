@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.db import models
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
+from logs.models.jobs import Job
 from logs.money import money_field
 
 
@@ -95,3 +96,19 @@ class TallyEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class TallyRun(Job):
+    """A staff "compute now": one customer's month (`customer`) or every enrolled customer's
+    (no customer), run by a Celery task; its progress is customers done of customers to do, so
+    the tallies page and the Async Tasks page show it while it runs."""
+
+    month = models.DateField(help_text="The first day of the month computed (UTC+8).")
+    tally_ids = models.JSONField(default=list, blank=True, help_text="The tallies it computed.")
+    frozen = models.IntegerField(default=0, help_text="Tallies left as they were (approved, rejected, credited).")
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self):
+        return f"tally run #{self.pk} {self.month:%Y-%m} {self.status}"

@@ -31,11 +31,13 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
-from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
+from billing.models import Tally, TallyCall, TallyEvent, TallyOverride, TallyRun
 from logs.coverage import COVERED
 from logs.models import Call, Customer
+from logs.models.jobs import JobStatus
 from logs.money import CENT, ZERO, cents, parse_amount, q6, usd, usd_total
 from logs.pricing import Catalog
+from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
 from logs.timeutil import billing_today, month_first, month_range, next_month
 
 FROZEN = (TallyStatus.APPROVED, TallyStatus.REJECTED, TallyStatus.CREDITED)
@@ -275,6 +277,72 @@ def tally_month_end(*, month: dt.date | None = None, by=None) -> list[Tally]:
     """Tally a month (default: the previous one in UTC+8) for every enrolled customer."""
     month = month_first(month) if month else previous_month()
     return [tally_compute(customer=c, month=month, by=by) for c in enrolled_customers(month=month)]
+
+
+# --- "compute now" as a job ---------------------------------------------------------------------
+
+TALLY_RUN_STALE_AFTER = dt.timedelta(minutes=10)  # one customer-month takes seconds
+TALLY_RUN_WORKER_LOST = "The worker stopped while computing; please compute again."
+
+
+def tally_run_create(*, user, month: dt.date, customer: Customer | None = None) -> TallyRun:
+    """Record a staff "compute now" (one customer's month, or every enrolled customer's) and
+    queue it after commit. The same run asked for again while it is queued or running is that
+    run (`run.existing` True), not a second one."""
+    month = month_first(month)
+    with transaction.atomic():
+        pending = TallyRun.objects.filter(month=month, customer=customer, status__in=JobStatus.ACTIVE
+                                          ).order_by("created_at", "id").first()
+        if pending is not None:
+            pending.existing = True
+            return pending
+        run = TallyRun.objects.create(month=month, customer=customer, created_by=user, status=JobStatus.QUEUED)
+        run.existing = False
+        run_id = run.pk
+
+        def send():
+            from billing.tasks import tally_run_task
+
+            try:
+                tally_run_task.delay(run_id)
+            except Exception:  # noqa: BLE001  (a broker that cannot be reached: failed in words)
+                job_fail(job=TallyRun(pk=run_id), error="The computation could not be queued (the task "
+                                                        "queue is unreachable); please try again.")
+
+        transaction.on_commit(send)
+    return run
+
+
+def tally_run_execute(*, run_id: int) -> TallyRun | None:
+    """The task's body: claim the run, compute each customer's month (progress: customers done
+    of customers to do), record the tallies. A failure is recorded in words on the run."""
+    run = TallyRun.objects.select_related("customer", "created_by").filter(pk=run_id).first()
+    if run is None or not job_claim(job=run):
+        return run
+    customers = [run.customer] if run.customer_id else list(enrolled_customers(month=run.month))
+    job_progress(job=run, rows_done=0, rows_total=len(customers))
+    ids, frozen = [], 0
+    try:
+        for n, customer in enumerate(customers, 1):
+            tally = tally_compute(customer=customer, month=run.month, by=run.created_by)
+            ids.append(tally.pk)
+            frozen += tally.status in FROZEN
+            if not job_progress(job=run, rows_done=n, tally_ids=ids, frozen=frozen):
+                return run  # cancelled meanwhile: what was computed stays
+    except Exception as exc:  # noqa: BLE001  (recorded in words, logged whole)
+        import logging
+
+        logging.getLogger("billing.tally").exception("tally run %s failed", run_id)
+        job_fail(job=run, error=f"The computation failed: {exc.__class__.__name__}: {exc}")
+        return run
+    job_finish(job=run, rows_done=len(customers), rows_total=len(customers), tally_ids=ids, frozen=frozen)
+    return run
+
+
+def tally_runs_reap(*, now: dt.datetime | None = None) -> list[int]:
+    """Running computations whose worker stopped: failed, in words (staff compute again)."""
+    return jobs_fail_silent(queryset=TallyRun.objects.all(), stale_after=TALLY_RUN_STALE_AFTER,
+                            message=TALLY_RUN_WORKER_LOST, now=now)
 
 
 # --- the approval steps ------------------------------------------------------------------------

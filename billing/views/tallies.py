@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.shortcuts import redirect, render
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
@@ -24,6 +25,7 @@ from billing.forms.tallies import (
     TallyCreditedForm,
     TallyRejectForm,
 )
+from billing.models import TallyRun
 from billing.selectors import (
     tallies_visible,
     tally_as_dict,
@@ -32,10 +34,12 @@ from billing.selectors import (
     tally_events,
     tally_get,
     tally_is_overdue,
+    tally_runs_shown,
 )
 from billing.services import tally as svc
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
 from logs.scoping import is_staff
+from logs.selectors.jobs import job_status
 from logs.services.exports import export_create
 from logs.timeutil import billing_today, next_month
 from logs.views.base import filter_status, keyset_list
@@ -64,12 +68,23 @@ def _form_errors(form) -> str:
 def tally_list(request):
     filterset = TallyFilterSet(request.GET or None, tallies_visible(request.user), request=request)
     staff = is_staff(request.user)
+    listed = keyset_list(request, filterset.qs, table_class=TallyTable, order=TALLY_ORDER, per_page=PER_PAGE,
+                         noun="tally", nouns="tallies", drop=("run",))
+    runs = tally_runs_shown(request.user, run_id=request.GET.get("run"))
+    if any(r.is_active for r in runs):  # not "No tallies match" while they are being computed
+        listed["table"].empty_text = "Computing: the tallies appear here when the computation above ends."
     return render(request, "billing/tally_list.html", {
-        "filterset": filterset, "filter_form": filterset.form, "staff": staff,
-        **keyset_list(request, filterset.qs, table_class=TallyTable, order=TALLY_ORDER, per_page=PER_PAGE,
-                      noun="tally", nouns="tallies"),
+        "filterset": filterset, "filter_form": filterset.form, "staff": staff, "runs": runs, **listed,
         "compute_form": TallyComputeForm(initial={"month": f"{svc.previous_month():%Y-%m}"}) if staff else None,
     }, status=filter_status(filterset.form))
+
+
+@require_GET
+@staff_required
+def tally_run_status(request, pk: int):
+    """A "compute now" job's status (the one job status shape), for poll.js."""
+    run = get_object_or_404(TallyRun, pk=pk)
+    return JsonResponse(job_status(run, tallies=list(run.tally_ids)))
 
 
 def tally_detail(request, pk: int):
@@ -157,20 +172,18 @@ def tally_compute_now(request):
         messages.error(request, _form_errors(form))
         return redirect("billing:tallies")
     month, customer = form.cleaned_data["month"], form.cleaned_data["customer"]
+    run = svc.tally_run_create(user=request.user, month=month, customer=customer)
+    whose = f"of {customer.display_name}" if customer is not None else "of every enrolled customer"
+    if run.existing:
+        messages.info(request, f"The tallies {whose} for {month:%Y-%m} are already being computed "
+                               f"(#{run.pk}); no second computation was started.")
+    else:
+        messages.success(request, f"Computing the tallies {whose} for {month:%Y-%m}: progress below; "
+                                  "they are listed when it ends (frozen tallies are left as they are).")
+    query = {"month": f"{month:%Y-%m}", "run": run.pk}
     if customer is not None:
-        tally = svc.tally_compute(customer=customer, month=month, by=request.user)
-        if tally.status != TallyStatus.DRAFT:
-            messages.info(request, f"This tally is {tally.status}: it is frozen and was not recomputed.")
-        else:
-            messages.success(request, f"Tally of {customer.display_name} for {month:%Y-%m} computed.")
-        return redirect("billing:tally", pk=tally.pk)
-    from billing.tasks import tally_compute_now as task
-
-    user_id = request.user.pk
-    transaction.on_commit(lambda: task.delay(f"{month:%Y-%m}", None, user_id))
-    messages.success(request, f"Tallies of every enrolled customer for {month:%Y-%m} queued; "
-                              "they appear here when computed.")
-    return redirect(reverse("billing:tallies") + f"?month={month:%Y-%m}")
+        query["customer"] = customer.slug
+    return redirect(reverse("billing:tallies") + "?" + urlencode(query))
 
 
 @require_POST
@@ -185,5 +198,9 @@ def tally_export(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("billing:tally", pk=pk)
-    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    if job.existing:
+        messages.info(request, f"This download is already {job.get_status_display().lower()} (#{job.pk}); "
+                               "no second one was started. Download it here when it is done.")
+    else:
+        messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

@@ -15,6 +15,7 @@ from logs.filters import (
     filters_json,
     range_dates,
 )
+from logs.models import ExportFormat
 from logs.timeutil import billing_today
 
 
@@ -23,6 +24,8 @@ class ExportForm(CallFilterForm):
 
     range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
     notify = forms.BooleanField(required=False, label="Tell me when it is done")
+    format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.XLSX, required=False,
+                               label="File", widget=forms.RadioSelect)
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)
@@ -41,4 +44,5 @@ class ExportForm(CallFilterForm):
             raise ValidationError(f"The first day ({first}) is after the last day ({last}).")
         data["first"], data["last"] = first, last
         data["filters"] = filters_json(data)
+        data["format"] = data.get("format") or ExportFormat.XLSX
         return data

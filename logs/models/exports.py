@@ -3,6 +3,13 @@ from django.db import models
 from logs.models.jobs import Job
 
 
+class ExportFormat(models.TextChoices):
+    """The file an export writes: the same rows and columns either way."""
+
+    XLSX = "xlsx", "Excel (.xlsx)"
+    CSV = "csv", "CSV (.csv, faster)"
+
+
 class ExportJob(Job):
     """An async Excel export (of calls, or of a registered kind): the row the Celery task loads by id.
 
@@ -15,6 +22,8 @@ class ExportJob(Job):
     customer = models.ForeignKey("logs.Customer", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="+", help_text="Empty: a staff export over every customer.")
     kind = models.CharField(max_length=32, default="calls", help_text="calls, tally, reconciliation")
+    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.XLSX,
+                              help_text="xlsx (Excel, with a Summary sheet) or csv (UTF-8 with BOM, one table).")
     filters = models.JSONField(default=dict, blank=True)
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)

@@ -40,6 +40,21 @@ def days_model_key_filter(
     return qs
 
 
+# Above every character: a prefix followed by anything sorts below prefix + this (in code-point
+# order: the C collation of the PostgreSQL database, SQLite's binary one).
+PREFIX_END = chr(0x10FFFF)
+
+
+def request_id_prefix(qs: QuerySet, prefix: str) -> QuerySet:
+    """The calls whose request ID starts with `prefix` (a whole ID finds its call).
+
+    A range, request_id >= prefix AND request_id < prefix + U+10FFFF, so the (customer,
+    request_id) index of calls is walked from the prefix on (LIKE could not use it under a
+    non-C collation); the LIKE kept beside it only re-checks the rows the range found.
+    """
+    return qs.filter(request_id__gte=prefix, request_id__lt=prefix + PREFIX_END, request_id__startswith=prefix)
+
+
 def calls_filter(
     qs: QuerySet,
     *,
@@ -59,7 +74,8 @@ def calls_filter(
     """Narrow a (customer-scoped) call queryset.
 
     Dates are whole days in `tz` (default: the billing zone), both ends included; times
-    are instants, `time_to` excluded. `model` is a family code or an exact model name.
+    are instants, `time_to` excluded. `model` is a family code or an exact model name;
+    `request_id` a prefix of request IDs (`request_id_prefix`).
     """
     qs = days_model_key_filter(qs, time_field="created_at", date_from=date_from, date_to=date_to,
                                model=model, token_name=token_name, tz=tz)
@@ -75,7 +91,7 @@ def calls_filter(
     if http_status is not None:
         qs = qs.filter(http_status=http_status)
     if request_id:
-        qs = qs.filter(request_id=request_id)
+        qs = request_id_prefix(qs, request_id)
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     return qs

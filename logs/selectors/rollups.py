@@ -24,7 +24,7 @@ from logs.choices import Category
 from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.selectors.calls import days_model_key_filter
-from logs.timeutil import billing_tz
+from logs.timeutil import billing_tz, day_start
 
 FACETS_TTL = 300
 UTC = dt.timezone.utc
@@ -313,3 +313,49 @@ def rollup_facets_for(*, user, customer) -> tuple[list[str], list[str]]:
     key = f"c{customer.pk}" if customer is not None else (
         "all" if is_staff(user) else f"c{user.customer_id}")
     return rollup_facets(qs, key=key)
+
+
+# --- the Logs page's total, from the rollups -----------------------------------------------------
+
+def _whole_hours(day: dt.date | None, tz) -> bool:
+    """Whether the day starts on a whole hour in UTC in `tz` (rollups are hourly: a zone such as
+    UTC+5:30 cuts hours in two, so its days cannot be summed from them exactly)."""
+    return day is None or day_start(day, tz).minute == 0 and day_start(day, tz).second == 0
+
+
+def calls_total_from_rollups(*, user, customer, params: dict) -> int | None:
+    """How many calls the Logs page's filters match, summed from the hourly rollups (never a
+    COUNT over the call table); None when the filters are not rollup dimensions.
+
+    `params`: the keyword arguments of `calls_filter` (logs.filters.call_params). The days,
+    model or family, API key, categories, failed only, channel and customer are rollup
+    dimensions; an HTTP status is one only for failed calls (a delivered call's rollup keeps
+    none), a request ID or an instant range is not one at all.
+    """
+    if params.get("request_id") or params.get("time_from") or params.get("time_to"):
+        return None
+    tz = params.get("tz") or billing_tz()
+    if not (_whole_hours(params.get("date_from"), tz) and _whole_hours(
+            params["date_to"] + dt.timedelta(days=1) if params.get("date_to") else None, tz)):
+        return None
+    cats = [c for c in params.get("categories") or [] if c]
+    failed = bool(params.get("failed"))
+    status = params.get("http_status")
+    if status is not None and not failed and (not cats or Category.SUCCESS in cats):
+        return None
+    qs = scope_by_customer_field(user, HourlyRollup.objects.all())
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    qs = rollups_filter(qs, date_from=params.get("date_from"), date_to=params.get("date_to"),
+                        model=params.get("model"), token_name=params.get("token_name"), tz=tz)
+    if cats:
+        qs = qs.filter(category__in=cats)
+    if failed:
+        qs = qs.exclude(category=Category.SUCCESS)
+    if status is not None:
+        qs = qs.filter(http_status=status)
+    if params.get("channel_id") is not None:
+        qs = qs.filter(channel_id=params["channel_id"])
+    return rollups_cached(customer_id=customer.pk if customer is not None else (
+        None if is_staff(user) else user.customer_id), qs=qs, parts=("logs-total",),
+        compute=lambda: qs.aggregate(n=Coalesce(Sum("calls"), 0))["n"])

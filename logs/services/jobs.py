@@ -50,14 +50,21 @@ def job_claim(*, job, only_from: Iterable[str] | None = (JobStatus.QUEUED,), **v
 
 
 def job_progress(*, job, rows_done: int | None = None, rows_total: int | None = None, **values) -> bool:
-    """Record progress and a heartbeat on a running job. False: it is no longer running
-    (cancelled, or failed by the reaper): the worker should stop."""
-    values = {"heartbeat_at": timezone.now(), **values}
+    """Record progress and a heartbeat on a running job. False: it is no longer active
+    (cancelled, or failed by the reaper): the worker should stop.
+
+    A job that reports progress is running: a row still marked queued (a worker that skipped
+    the claim, a re-queued row picked up again) becomes running with its first progress, so
+    no page shows "Queued" beside rows already read."""
+    now = timezone.now()
+    values = {"heartbeat_at": now, "status": JobStatus.RUNNING, **values}
     if rows_done is not None:
         values["rows_done"] = rows_done
     if rows_total is not None:
         values["rows_total"] = rows_total
-    if not type(job).objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**values):
+    rows = type(job).objects.filter(pk=job.pk)
+    if not rows.filter(status=JobStatus.RUNNING).update(**values) and not rows.filter(
+            status=JobStatus.QUEUED).update(started_at=now, **values):
         return False
     _set(job, values)
     return True

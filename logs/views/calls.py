@@ -16,7 +16,7 @@ from logs.models import IngestConflict
 from logs.scoping import current_customer, is_staff, scope_by_customer_field, scope_calls
 from logs.selectors.call_fields import call_field_sections
 from logs.selectors.calls import LIST_DEFER
-from logs.selectors.rollups import rollup_facets_for
+from logs.selectors.rollups import calls_total_from_rollups, rollup_facets_for
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.views.base import KeysetListView
 
@@ -67,7 +67,29 @@ class CallListView(KeysetListView):
         ctx["columns_form"] = ColumnsForm(initial={"columns": [c for c in self.columns() if c != "customer"]})
         ctx["export_params"] = ctx["filterset"].selector_params()
         ctx["query_string"] = self.request.GET.urlencode()
+        ctx["total"] = self.total(ctx)
         return ctx
+
+    def total(self, ctx) -> dict | None:
+        """The number of calls the filters match, for the table's header: summed from the
+        rollups when the filters are rollup dimensions, exact from the page itself when it is
+        the only one, else "more than" the rows shown; never a COUNT over the call table."""
+        filterset, page = ctx["filterset"], ctx["page"]
+        if not filterset.form.is_valid():
+            return None
+        if page.is_first and not page.has_next:
+            n, exact = len(page), True
+        else:
+            n = calls_total_from_rollups(user=self.request.user, customer=self.customer,
+                                         params=filterset.selector_params())
+            exact = n is not None
+            if n is None:
+                if not page.is_first:
+                    return None
+                n = len(page)
+        noun = "call" if n == 1 else "calls"
+        return {"n": n, "exact": exact,
+                "text": f"{n:,} {noun} match" if exact else f"More than {n:,} calls match"}
 
 
 def elide_images(value, _key=None):

@@ -10,15 +10,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs.forms.exports import ExportForm
-from logs.models import ExportJob
+from logs.models import ExportFormat, ExportJob
 from logs.models.jobs import JobStatus
+from logs.pagination import BadCursor
 from logs.scoping import current_customer, is_staff
-from logs.selectors.jobs import job_status, jobs_visible
+from logs.selectors.jobs import JOB_KINDS, job_status, jobs_page, jobs_visible
 from logs.services.exports import export_cancel, export_create, export_path, export_retry
-from logs.tables.exports import ExportJobTable
-from logs.views.base import keyset_list
+from logs.tables.jobs import JobTable
+from logs.views.base import NEWEST_LABELS, _per_page as per_page_of, page_url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 PER_PAGE = 50
 RETRY_AFTER_SECONDS = 5
 
@@ -37,12 +39,17 @@ def export_new(request):
         data = form.cleaned_data
         try:
             job = export_create(user=request.user, customer=customer, date_from=data["first"],
-                                date_to=data["last"], filters=data["filters"], notify=data.get("notify", False))
+                                date_to=data["last"], filters=data["filters"], notify=data.get("notify", False),
+                                fmt=data["format"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            messages.success(request, f"Export queued: {job.filename}. It is listed below; "
-                                      "download it here when it is done.")
+            if job.existing:
+                messages.info(request, f"The same export is already {job.get_status_display().lower()}: "
+                                       f"{job.filename} (#{job.pk}). It is listed below; no second one was started.")
+            else:
+                messages.success(request, f"Export queued: {job.filename}. It is listed below; "
+                                          "download it here when it is done.")
             return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
     status = 400 if form is not None else 200
     return render(request, "tasks/export_new.html",
@@ -51,10 +58,28 @@ def export_new(request):
 
 @require_GET
 def tasks(request):
-    """The Async Tasks page: the user's export jobs (staff: everyone's), newest first, by keyset."""
-    listed = keyset_list(request, jobs_visible(request.user), table_class=ExportJobTable, per_page=PER_PAGE,
-                         table_kwargs={"show_owner": is_staff(request.user)}, noun="export")
-    return render(request, "tasks/tasks.html", {**listed, "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
+    """The Async Tasks page: every long job the user started (staff: everyone's), of every kind
+    (exports, tally computations, reconciliations, uploads), newest first, by keyset; `kind`
+    narrows it to one kind."""
+    kind = request.GET.get("kind") or None
+    kinds = [kind] if kind in JOB_KINDS else None
+    per_page = per_page_of(request, PER_PAGE)
+    try:
+        page = jobs_page(request.user, kinds=kinds, per_page=per_page, after=request.GET.get("after"),
+                         before=request.GET.get("before"))
+    except BadCursor:
+        messages.warning(request, "That page link was not valid; showing the first page.")
+        page = jobs_page(request.user, kinds=kinds, per_page=per_page)
+    staff = is_staff(request.user)
+    shown = [k for k in sorted(JOB_KINDS.values(), key=lambda k: k.label) if staff or not k.staff_only]
+    return render(request, "tasks/tasks.html", {
+        "table": JobTable(page.rows, show_owner=staff, request=request), "page": page,
+        "first_url": page_url(request) if not page.is_first else None,
+        "next_url": page_url(request, after=page.next_cursor) if page.has_next else None,
+        "prev_url": page_url(request, before=page.prev_cursor) if page.has_previous else None,
+        "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS, "per_page": per_page,
+        "kinds": shown, "kind": kinds[0] if kinds else "",
+        "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
 
 
 def job_state(job: ExportJob) -> dict:
@@ -92,7 +117,8 @@ def task_download(request, pk):
     except (OSError, TypeError):
         return HttpResponse("The file of this export is gone; retry it to make a new one.",
                             status=410, content_type="text/plain; charset=utf-8")
-    return FileResponse(handle, as_attachment=True, filename=job.filename, content_type=XLSX)
+    return FileResponse(handle, as_attachment=True, filename=job.filename,
+                        content_type=CSV if job.format == ExportFormat.CSV else XLSX)
 
 
 @require_POST

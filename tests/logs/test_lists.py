@@ -41,7 +41,7 @@ def test_export_jobs_page_by_keyset(client, staff):
     assert sum(pages, []) == expected and [len(p) for p in pages] == [25, 25, 10]
     assert " OFFSET " not in sql and "COUNT(" not in sql
     html = client.get("/tasks/?per_page=25").content.decode()
-    assert "25 exports on this page" in html and "Older ›" in html
+    assert "25 tasks on this page" in html and "Older ›" in html
 
 
 def test_ingest_batches_page_by_keyset_forward_and_back(client, staff):

@@ -21,7 +21,8 @@ not be read), then runs each side in a fresh subprocess (so ru_maxrss is that si
       openpyxl way (a WriteOnlyCell per dated/money cell with its number_format, a bold header);
       no summary sheet, no progress, no formula guard, no temporary-file-and-rename.
 
-Both write the file to a temporary folder. It prints both times, the ratio, the peak memory and
+It also runs (c) the same export as CSV (the export job's other format). Each writes the file
+to a temporary folder. It prints the times, the ratio, the peak memory and
 the longest gap between progress updates.
 """
 from __future__ import annotations
@@ -133,7 +134,7 @@ def _setup():
     django.setup()
 
 
-def child_export(out_dir: str) -> dict:
+def child_export(out_dir: str, fmt: str = "xlsx") -> dict:
     _setup()
     import datetime as dt
 
@@ -147,7 +148,7 @@ def child_export(out_dir: str) -> dict:
                                    customer=Customer.objects.get(slug="acme"),
                                    date_from=dt.date.fromisoformat(MONTH_FROM),
                                    date_to=dt.date.fromisoformat(MONTH_TO),
-                                   status=JobStatus.RUNNING, filename="bench.xlsx")
+                                   status=JobStatus.RUNNING, filename=f"bench.{fmt}", format=fmt)
     real = _job_progress(job)
     ticks = []
 
@@ -156,7 +157,7 @@ def child_export(out_dir: str) -> dict:
         real(done, total)
 
     t0 = time.perf_counter()
-    result = svc.export_write(job=job, out_path=Path(out_dir) / "export.xlsx", progress=progress)
+    result = svc.export_write(job=job, out_path=Path(out_dir) / f"export.{fmt}", progress=progress)
     seconds = time.perf_counter() - t0
     gaps = [b - a for a, b in zip([t0] + ticks, ticks + [time.perf_counter()])]
     job.refresh_from_db()
@@ -250,11 +251,12 @@ def main() -> int:
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--keep", action="store_true", help="keep the benchmark database")
     p.add_argument("--reuse", action="store_true", help="reuse a kept, filled database")
-    p.add_argument("--child", choices=["export", "baseline"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["export", "baseline", "csv"], help=argparse.SUPPRESS)
     p.add_argument("--out-dir", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        result = (child_export if args.child == "export" else child_baseline)(args.out_dir)
+        result = (child_baseline(args.out_dir) if args.child == "baseline"
+                  else child_export(args.out_dir, "csv" if args.child == "csv" else "xlsx"))
         print(json.dumps(result))
         return 0
 
@@ -278,6 +280,7 @@ def main() -> int:
             # Baseline first, then the export: neither gets a colder cache than the other's first run.
             base = run_child("baseline", bench_url, tmp, data_dir=data_dir)
             exp = run_child("export", bench_url, tmp, data_dir=data_dir)
+            as_csv = run_child("csv", bench_url, tmp, data_dir=data_dir)
         finally:
             if not args.keep:
                 pg_recreate(url, name, drop_only=True)
@@ -288,6 +291,8 @@ def main() -> int:
           f"file {base['size'] / 1e6:.1f} MB)")
     print(f"export_write:       {exp['seconds']:.1f} s  (peak {mb:.0f} MB, after django.setup "
           f"{exp['rss_setup_kb'] / 1024:.0f} MB; file {exp['size'] / 1e6:.1f} MB)")
+    print(f"export_write (CSV): {as_csv['seconds']:.1f} s  (peak {as_csv['rss_peak_kb'] / 1024:.0f} MB; file "
+          f"{as_csv['size'] / 1e6:.1f} MB; {as_csv['seconds'] / exp['seconds']:.2f} of the Excel export's time)")
     print(f"ratio:              {ratio:.2f}  (target <= 1.20: {'ok' if ratio <= 1.2 else 'MISSED'})")
     print(f"peak memory:        {mb:.0f} MB  (target < 250 MB: {'ok' if mb < 250 else 'MISSED'})")
     print(f"progress:           {exp['progress_updates']} updates, longest gap {exp['max_progress_gap']:.2f} s "

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="YYYY-MM: that whole month")
         parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
         parser.add_argument("--to", dest="date_to", help="last day (included), YYYY-MM-DD")
-        parser.add_argument("--out", required=True, help="the file to write (.xlsx)")
+        parser.add_argument("--out", required=True, help="the file to write (.xlsx, or .csv)")
+        parser.add_argument("--format", choices=["xlsx", "csv"], default=None,
+                            help="xlsx (default) or csv (UTF-8 with BOM); default: from --out's suffix")
         parser.add_argument("--model", help="a model family (pro, nb2, ...) or an exact model name")
         parser.add_argument("--category", action="append", default=[],
                             help="a category code; repeat or separate by commas")
@@ -46,7 +48,8 @@ class Command(BaseCommand):
                                             "failed": opts["failed"]})
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
-        job = ExportJob(customer=customer, date_from=date_from, date_to=date_to, filters=filters)
+        fmt = opts["format"] or ("csv" if str(opts["out"]).lower().endswith(".csv") else "xlsx")
+        job = ExportJob(customer=customer, date_from=date_from, date_to=date_to, filters=filters, format=fmt)
 
         def progress(done, total):
             if opts["verbosity"] > 1:
@@ -56,6 +59,6 @@ class Command(BaseCommand):
             result = export_write(job=job, out_path=opts["out"], progress=progress)
         except OSError as exc:
             raise CommandError(f"{opts['out']}: cannot write: {exc.strerror or exc}") from None
-        sheets = ", ".join(result["sheets"])
+        sheets = ", ".join(result["sheets"]) or "one CSV table"
         self.stdout.write(f"{result['rows']} rows ({customer.slug}, {date_from} to {date_to}; "
                           f"sheets: {sheets}) -> {result['path']}")

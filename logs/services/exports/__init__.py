@@ -1,4 +1,4 @@
-"""Excel exports: one code path for the Celery task, the page and the command.
+"""Excel and CSV exports: one code path for the Celery task, the page and the command.
 
 By concern: `kinds` (the registry of kinds of export other apps add, and which calls a job
 covers), `filters` (the filters an export carries), `jobs` (the job's life cycle: create and
@@ -19,6 +19,7 @@ from logs.services.exports.jobs import (
     export_create,
     export_fail,
     export_job_run,
+    export_pending,
     export_retry,
     exports_expire,
     exports_reap,
@@ -44,6 +45,6 @@ __all__ = [
     "ACTIVE", "BATCH", "CELL_MAX", "EXPORT_KINDS", "ExportCancelled", "ExportKind", "FILTER_KEYS",
     "MAX_ATTEMPTS", "STALE_AFTER", "WORKER_LOST", "export_cancel", "export_create", "export_dir",
     "export_fail", "export_filename", "export_filters_clean", "export_headers", "export_job_run",
-    "export_kind", "export_kind_register", "export_path", "export_queryset", "export_retry",
+    "export_kind", "export_kind_register", "export_path", "export_pending", "export_queryset", "export_retry",
     "export_write", "exports_expire", "exports_reap",
 ]

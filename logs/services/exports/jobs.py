@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from logs.models import Customer, ExportJob
+from logs.models import Customer, ExportFormat, ExportJob, User
 from logs.models.jobs import JobStatus
 from logs.scoping import is_staff
 from logs.services.exports import writer
@@ -57,12 +57,20 @@ def _queue(job: ExportJob) -> None:
 
 
 def export_create(*, user, customer: Customer | None, date_from: dt.date, date_to: dt.date,
-                  filters: Mapping | None = None, kind: str = "calls", notify: bool = False) -> ExportJob:
+                  filters: Mapping | None = None, kind: str = "calls", notify: bool = False,
+                  fmt: str = ExportFormat.XLSX) -> ExportJob:
     """Record an export job for `user` and queue it (after commit).
 
     A customer's user exports its own customer only; staff may pass None for every customer.
     `notify`: tell the user when it ends (in the app, and by email where they have an address).
+    `fmt`: "xlsx" or "csv" (the same rows and columns).
+
+    The same export (owner, customer, kind, days, filters, format) asked for again while the
+    first is still queued or running is that first job, not a second one: it is returned with
+    `job.existing` True (False on a new job).
     """
+    if fmt not in ExportFormat.values:
+        raise ValidationError(f"unknown export format {fmt!r}: use one of {', '.join(ExportFormat.values)}")
     if not user or not user.is_authenticated:
         raise PermissionDenied("Log in to export.")
     if not is_staff(user):
@@ -86,14 +94,36 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         filename = (spec.filename(customer=customer, date_from=date_from, date_to=date_to, filters=clean)
                     if spec.filename else export_filename(customer=customer, date_from=date_from,
                                                           date_to=date_to))
+    if fmt == ExportFormat.CSV and filename.endswith(".xlsx"):
+        filename = filename[: -len(".xlsx")] + ".csv"
+    kind = kind or "calls"
     with transaction.atomic():
+        # One owner's exports are created one at a time (the owner's row locked), so two clicks
+        # at once still make one job.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        pending = export_pending(user=user, customer=customer, kind=kind, filters=clean,
+                                 date_from=date_from, date_to=date_to, fmt=fmt)
+        if pending is not None:
+            pending.existing = True
+            return pending
         job = ExportJob.objects.create(
-            created_by=user, customer=customer, kind=kind or "calls", filters=clean,
+            created_by=user, customer=customer, kind=kind, filters=clean, format=fmt,
             date_from=date_from, date_to=date_to, status=JobStatus.QUEUED, filename=filename,
             notify_when_done=bool(notify),
         )
+        job.existing = False
         _queue(job)
     return job
+
+
+def export_pending(*, user, customer: Customer | None, kind: str, filters: dict, date_from: dt.date,
+                   date_to: dt.date, fmt: str) -> ExportJob | None:
+    """The owner's queued or running export of exactly these days, filters and format (the
+    oldest), if any. Filters are compared as JSON values here (key order does not matter)."""
+    candidates = ExportJob.objects.filter(
+        created_by=user, customer=customer, kind=kind, date_from=date_from, date_to=date_to, format=fmt,
+        status__in=JobStatus.ACTIVE).order_by("created_at", "id")
+    return next((job for job in candidates if (job.filters or {}) == filters), None)
 
 
 def export_cancel(*, job: ExportJob) -> bool:
@@ -149,7 +179,8 @@ def export_job_run(*, job_id: int, worker: str = "") -> str:
     except (OperationalError, InterfaceError):
         # Transient: the task retries; put the job back so the retry can claim it.
         try:
-            ExportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(status=JobStatus.QUEUED)
+            ExportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                status=JobStatus.QUEUED, rows_done=0, heartbeat_at=None)
         except (OperationalError, InterfaceError):
             pass
         raise
@@ -233,7 +264,7 @@ def exports_expire(*, now: dt.datetime | None = None) -> int:
                         path.unlink()  # its job is no longer running: its worker is gone
                     elif path.stat().st_mtime < time.time() - PART_MAX_AGE:
                         path.unlink()  # a temporary file older than a day: its worker is gone
-                elif path.suffix == ".xlsx" and path.stat().st_mtime < cutoff:
+                elif path.suffix in (".xlsx", ".csv") and path.stat().st_mtime < cutoff:
                     if not ExportJob.objects.filter(file=path.name, status=JobStatus.DONE,
                                                     expires_at__gt=now).exists():
                         path.unlink()  # an old file no live job points to

@@ -1,4 +1,5 @@
-"""The one Excel writer of exports: calls (with a kind's extra columns) or a kind's own rows.
+"""The one writer of exports (Excel, or CSV: the same rows and columns): calls (with a kind's
+extra columns) or a kind's own rows.
 
 The file is written in write-only mode into a temporary file (`.export-<job>-….xlsx.part`)
 beside its final place and moved there only when complete, so no partial file is ever
@@ -8,6 +9,7 @@ an error (`=…`, `+…`, `-…`, `@…`, `#N/A`) is written as inert text.
 """
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 import threading
@@ -190,9 +192,19 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     else:
         final = Path(out_path).resolve()
         final.parent.mkdir(parents=True, exist_ok=True)
+    as_csv = getattr(job, "format", "xlsx") == "csv"
     fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f"{PART_PREFIX}{job.pk}-" if job.pk else PART_PREFIX,
-                               suffix=".xlsx.part")
+                               suffix=".csv.part" if as_csv else ".xlsx.part")
     os.close(fd)
+    if as_csv:
+        try:
+            done = _csv_write(plan=plan, job=job, path=tmp, tz=tz, names=names, progress=progress,
+                              progress_seconds=progress_seconds)
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return _written(final, done, [])
 
     wb = Workbook(write_only=True)
     by_category: dict = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
@@ -285,12 +297,79 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
         _discard(wb)
         Path(tmp).unlink(missing_ok=True)
         raise
+    return _written(final, done, sheets)
+
+
+def _written(final: Path, done: int, sheets: list[str]) -> dict:
     size = final.stat().st_size
     try:
         rel = str(final.relative_to(Path(settings.NBAUDIT_EXPORT_DIR).resolve()))
     except ValueError:
         rel = str(final)
     return {"rows": done, "path": str(final), "file": rel, "size": size, "sheets": sheets}
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _csv_text(value) -> str:
+    """A text cell of a CSV file: cleaned as in Excel, and one a spreadsheet would read as a
+    formula or an error starts with an apostrophe (Excel shows it as text)."""
+    if value is None or value == "":
+        return ""
+    value = _clean_text(value if isinstance(value, str) else str(value))
+    return "'" + value if value.startswith(FORMULA_START) or value in ERROR_CODES else value
+
+
+def _csv_write(*, plan: _Plan, job: ExportJob, path, tz, names: dict, progress, progress_seconds: float) -> int:
+    """The same rows and columns as the Excel file's first sheet, streamed row by row into a
+    UTF-8 file with a byte-order mark (so Excel reads Chinese text right): no Summary, no
+    split into sheets, money as plain decimals, times in the billing zone. Returns the rows."""
+    done, last_tick = 0, time.monotonic()
+    total = plan.total
+    if progress:
+        progress(0, total)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(plan.headers)
+        for page in plan.pages:
+            extra = plan.extra[0](job=job, rows=page) if plan.extra else None
+            for row in page:
+                line = []
+                for kind, i in plan.spec:
+                    value = row[i]
+                    if value is None:
+                        line.append("")
+                    elif kind == "text":
+                        line.append(_csv_text(value))
+                    elif kind == "time":
+                        line.append(value.astimezone(tz).strftime(CSV_TIME_FORMAT))
+                    elif kind == "customer":
+                        line.append(_csv_text(names.get(value, str(value))))
+                    elif kind.startswith("label:"):
+                        line.append(_csv_text(label(kind[6:], value)))
+                    elif kind == "failed":
+                        line.append("TRUE" if value != Category.SUCCESS else "FALSE")
+                    elif kind == "bool":
+                        line.append("TRUE" if value else "FALSE")
+                    elif kind == "day":
+                        line.append(value.isoformat())
+                    else:  # int, money (a Decimal: written as it is, every place kept)
+                        line.append(str(value))
+                if extra is not None:
+                    line.extend(_csv_text(v) for v in extra.get(row[1], plan.extra[1]))
+                out.writerow(line)
+                done += 1
+                if not done % CHECK_EVERY and progress:
+                    now = time.monotonic()
+                    if now - last_tick >= progress_seconds:
+                        progress(done, total)
+                        last_tick = now
+    if progress:
+        progress(done, total)
+    return done
 
 
 def _save(wb, path, *, progress, done, total, seconds) -> None:

@@ -129,3 +129,13 @@ def test_logs_does_not_import_billing():
     offenders = [str(p) for p in root.rglob("*.py")
                  if re.search(r"^\s*(from|import)\s+billing\b", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
+
+
+def test_downloading_a_tally_twice_while_pending_gives_the_first_job(client, acme_tally):
+    client.force_login(f.user("alice", customer_obj=acme_tally.customer))
+    first = client.post(reverse("billing:tally_export", args=[acme_tally.pk]))  # no commit: stays queued
+    again = client.post(reverse("billing:tally_export", args=[acme_tally.pk]), follow=True)
+    job = ExportJob.objects.get()
+    assert job.status == JobStatus.QUEUED
+    assert first["Location"].endswith(f"#job-{job.pk}") and again.redirect_chain[-1][0].endswith(f"#job-{job.pk}")
+    assert "already queued" in again.content.decode()

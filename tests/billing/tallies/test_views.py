@@ -106,14 +106,22 @@ def test_staff_exclude_a_call_through_the_page(staff_client, acme_tally):
     assert "No covered call" in r.content.decode()
 
 
-def test_compute_now_for_one_customer(staff_client):
+def test_compute_now_for_one_customer(staff_client, django_capture_on_commit_callbacks):
+    from billing.models import TallyRun
+
     c = enrolled("initech")
     spend(c, "1000", when=at(2026, 8, 3))
     failure(c, when=at(2026, 8, 4))
-    r = staff_client.post(reverse("billing:tally_compute"), {"month": "2026-08", "customer": "initech"})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = staff_client.post(reverse("billing:tally_compute"), {"month": "2026-08", "customer": "initech"})
+    run = TallyRun.objects.get()
     t = Tally.objects.get(customer=c, month=dt.date(2026, 8, 1))
-    assert r.status_code == 302 and r.url == reverse("billing:tally", args=[t.pk])
+    assert r.status_code == 302 and f"run={run.pk}" in r.url and "customer=initech" in r.url
+    assert run.status == "done" and run.tally_ids == [t.pk] and (run.rows_done, run.rows_total) == (1, 1)
     assert t.counted_calls == 1 and t.credit_usd == Decimal("0.05")
+    page = staff_client.get(r.url).content.decode()
+    assert f'id="run-{run.pk}"' in page and "1</span> of 1 customers computed" in page
+    assert listed(staff_client.get(r.url)) == ["initech"]
     r = staff_client.post(reverse("billing:tally_compute"), {"month": "August"}, follow=True)
     assert "not a month" in r.content.decode()
 
@@ -121,13 +129,27 @@ def test_compute_now_for_one_customer(staff_client):
 def test_compute_now_for_every_enrolled_customer_queues_the_task(staff_client, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
     from billing import tasks
+    from billing.models import TallyRun
 
     queued = []
-    monkeypatch.setattr(tasks.tally_compute_now, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(tasks.tally_run_task, "delay", lambda *a: queued.append(a))
     with django_capture_on_commit_callbacks(execute=True):
         r = staff_client.post(reverse("billing:tally_compute"), {"month": "2026-08", "customer": ""})
     assert r.status_code == 302
-    assert len(queued) == 1 and queued[0][:2] == ("2026-08", None)
+    run = TallyRun.objects.get()
+    assert queued == [(run.pk,)] and run.customer is None and run.status == "queued"
+    # The page shows the computation's progress, not "No tallies match".
+    page = staff_client.get(r.url).content.decode()
+    assert f'id="run-{run.pk}"' in page and "every enrolled customer" in page
+    assert "No tallies match" not in page and "Computing" in page
+    # Asked again while queued: the same run.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = staff_client.post(reverse("billing:tally_compute"), {"month": "2026-08", "customer": ""},
+                                  follow=True)
+    assert TallyRun.objects.count() == 1 and len(queued) == 1
+    assert "already being computed" in again.content.decode()
+    status = staff_client.get(reverse("billing:tally_run_status", args=[run.pk])).json()
+    assert status["status"] == "queued" and status["active"] is True
 
 
 def test_the_compute_now_task_computes(staff_client):
