@@ -46,12 +46,14 @@ class TallyTable(BaseTable):
     counted_calls = NumColumn(verbose_name="Counted")
     amount = NumColumn(empty_values=(), verbose_name="Amount")
     due_date = tables.Column(verbose_name="Due")
+    questions = tables.Column(accessor="open_question", verbose_name="Questions", empty_values=(),
+                              orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Tally
         fields = ()
         sequence = ("month", "customer", "eligible", "status", "spend_usd", "failed_calls", "counted_calls",
-                    "amount", "due_date")
+                    "amount", "due_date", "questions")
         empty_text = "No tallies match these filters."
         row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
 
@@ -59,12 +61,22 @@ class TallyTable(BaseTable):
         return f"{value:%Y-%m}"
 
     def render_eligible(self, value, record):
+        if record.computed_at is None:
+            return badge("not computed yet")
         return badge("eligible", BADGE_OK) if value else badge(record.reason or "no")
+
+    def render_questions(self, record):
+        if not getattr(record, "open_question", False):
+            return ""
+        return format_html('<a href="{}#questions">{}</a>', reverse("billing:tally", args=[record.pk]),
+                           badge("open question", "badge-warn"))
 
     def render_status(self, value, record):
         return badge(value, STATUS_BADGE.get(record.status, ""))
 
     def render_amount(self, record):
+        if record.computed_at is None:
+            return "not computed yet"
         amount = tally_amount(record)
         adjusted = record.approved_usd is not None and record.approved_usd != record.credit_usd
         return format_html("${}{}", f"{amount:,.2f}", " (adjusted)" if adjusted else "")
