@@ -72,6 +72,12 @@ class CreditEstimate:
         return not self.reason
 
     @property
+    def factor_text(self) -> str:
+        from billing.selectors import factor_str
+
+        return factor_str(self.discount_factor)
+
+    @property
     def month_label(self) -> str:
         return f"{self.month:%Y-%m}"
 

@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 
 from logs.api.read import DEFAULT_LIMIT, MAX_LIMIT
-from logs.choices import Category
+from logs.choices import Category, Family
 from logs.filters import ApiCallFilterForm, CategoriesField, FlagField, StatusField, WhenField
 
 VERSION = "1"
@@ -25,7 +25,7 @@ _PARAM_DOCS = {
     "date_to": "Last day, included (YYYY-MM-DD), in the billing zone.",
     "from": "From this day (YYYY-MM-DD, whole in the billing zone) or ISO 8601 instant (no offset: billing zone).",
     "to": "Up to this day (included) or instant.",
-    "model": "A model family (pro, nb2, ...) or a model ID as sent.",
+    "model": f"A model family ({', '.join(Family.values)}) or a model ID as sent.",
     "token_name": "The gateway API key's name.",
     "category": "One or more category codes, repeated or comma-separated.",
     "failed": "1: failed calls only (any category but success).",
@@ -86,7 +86,8 @@ def _call_schema(detail: bool) -> dict:
         "created_at": {"type": "string", "format": "date-time", "description": "With the billing zone's offset."},
         "customer": {"type": "string", "description": "The customer's slug."},
         "model": {"type": "string", "description": "As the caller sent it."},
-        "family": {"type": "string", "nullable": True, "description": "pro, nb2, nb2lite, legacy; null when unknown."},
+        "family": {"type": "string", "nullable": True, "enum": [*Family.values, None],
+                   "description": "The model family; null when the model is unknown."},
         "token_name": {"type": "string"},
         "route": {"type": "string"},
         "source": {"type": "string"},

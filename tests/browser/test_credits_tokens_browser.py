@@ -129,7 +129,7 @@ def test_customer_sees_the_month_to_date_estimate(data, page):
     card = page.locator(f"#credit-estimate-{data['month']:%Y-%m}")
     text = card.inner_text()
     assert f"If the month ended now: 10 covered failures, about {money(est.credit_usd)}" in text
-    assert "2 excluded as repeated" in text and "not computed yet" in text
+    assert "2 excluded: repeated" in text and "not computed yet" in text
     look(page, "overview-estimate")
     page.goto(f"{page.base}/billing/tallies/")
     assert "about " + money(est.credit_usd) in page.locator(f"#credit-estimate-{data['month']:%Y-%m}").inner_text()
@@ -223,5 +223,8 @@ def test_api_docs_page_and_api_root(data, page):
     assert page.locator("section.endpoint").count() == 5
     assert "GET /api/v1/calls/{request_id}" in " ".join(page.locator("section.endpoint h2").all_inner_texts())
     look(page, "api-docs")
+    page.screenshot(path=str(ARTIFACTS / f"uid-api-docs-top-{page.width}.png"))
+    page.locator("#get-calls").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"uid-api-docs-list-{page.width}.png"))
     answer = page.goto(f"{page.base}/api/v1/")
     assert answer.status == 200 and answer.json()["links"]["openapi"].endswith("/api/v1/openapi.json")
