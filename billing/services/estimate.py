@@ -124,26 +124,45 @@ def _ranked_sql(covered):
 
 
 def _counted_figures(*, customer: Customer, month: dt.date) -> tuple[int, int, Decimal]:
-    """(covered, counted, gross) of the month's covered calls, by the tally's rules."""
+    """(covered, counted, gross) of the month's covered calls, by the tally's rules.
+
+    One aggregate over the ranked covered calls; the rows themselves are read only for the
+    counted calls with no charge logged (priced from the catalog) and the calls staff decided on.
+    """
     covered = covered_calls(customer=customer, month=month)
     inner, params = _ranked_sql(covered)
-    limit = settings.NBAUDIT_PLAN_REPEAT_LIMIT
-    repeated = f"(sub.prompt_fingerprint <> '' AND sub.rn > {int(limit)})"
+    limit = int(settings.NBAUDIT_PLAN_REPEAT_LIMIT)
+    counted = f"NOT (sub.prompt_fingerprint <> '' AND sub.rn > {limit})"
     with connection.cursor() as cur:
-        cur.execute(f"SELECT sub.id, sub.charged_usd, {repeated} FROM ({inner}) sub", params)
-        rows = cur.fetchall()
-    status = {pk: not bool(rep) for pk, _charged, rep in rows}  # True: counted
-    charged = {pk: c for pk, c, _rep in rows}
-    for ov in TallyOverride.objects.filter(customer=customer, month=month, call_id__in=list(status)):
-        status[ov.call_id] = not ov.exclude
-    unpriced = [pk for pk, counted in status.items() if counted and charged[pk] is None]
-    prices = catalog_prices(call_ids=unpriced)
-    gross = Decimal(0)
-    for pk, counted in status.items():
-        if counted:
-            value = charged[pk]
-            gross += prices.get(pk, Decimal(0)) if value is None else Decimal(str(value))
-    return len(rows), sum(1 for c in status.values() if c), q6(gross)
+        cur.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN {counted} THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN {counted} THEN COALESCE(sub.charged_usd, 0) ELSE 0 END),"
+            f" SUM(CASE WHEN {counted} AND sub.charged_usd IS NULL THEN 1 ELSE 0 END)"
+            f" FROM ({inner}) sub", params)
+        n_covered, n_counted, gross, n_unpriced = cur.fetchone()
+    n_covered, n_counted, n_unpriced = n_covered or 0, n_counted or 0, n_unpriced or 0
+    gross = Decimal(str(gross or 0))
+    overrides = dict(TallyOverride.objects.filter(customer=customer, month=month).values_list("call_id", "exclude"))
+    if n_unpriced or overrides:
+        where = [f"({counted} AND sub.charged_usd IS NULL)"] if n_unpriced else []
+        ids = list(overrides)
+        if ids:
+            where.append(f"sub.id IN ({', '.join(['%s'] * len(ids))})")
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT sub.id, sub.charged_usd, {counted} FROM ({inner}) sub WHERE {' OR '.join(where)}",
+                        [*params, *ids])
+            rows = cur.fetchall()
+        prices = catalog_prices(call_ids=[pk for pk, charged, _ in rows if charged is None])
+        for pk, charged, is_counted in rows:
+            price = prices.get(pk, Decimal(0)) if charged is None else Decimal(str(charged))
+            if is_counted and charged is None:
+                gross += price  # counted at 0 above: the catalog's price instead
+            if pk in overrides:
+                now_counted = not overrides[pk]
+                if bool(is_counted) != now_counted:
+                    n_counted += 1 if now_counted else -1
+                    gross += price if now_counted else -price
+    return n_covered, n_counted, q6(gross)
 
 
 def _cache_key(customer: Customer, month: dt.date, version: str) -> str:
@@ -175,7 +194,8 @@ def credit_estimate(*, customer: Customer, month: dt.date | None = None, now: dt
             covered, counted, gross = 0, 0, q6(0)
         hit = {"spend": spend, "covered": covered, "counted": counted, "gross": gross}
         cache.set(key, hit, CACHE_SECONDS)
-    factor = customer.topup_factor if customer.topup_factor and customer.topup_factor > 0 else Decimal(1)
+    factor = Decimal(str(customer.topup_factor or 0))
+    factor = factor if factor > 0 else Decimal(1)
     reason = _eligibility(customer=customer, month=month, spend=hit["spend"])
     return CreditEstimate(
         customer=customer, month=month, as_of=until, spend_usd=hit["spend"], covered_calls=hit["covered"],

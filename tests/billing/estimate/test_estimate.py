@@ -105,3 +105,17 @@ def test_customers_ranked_by_failures_then_spend():
     assert rows[1].failed == 3  # 2 covered + one 429
     assert rows[0].spend_usd == Decimal("3000.200000")
     assert dt.date(2026, 6, 1) == rows[0].estimate.month
+
+
+def test_estimate_counts_a_repeat_staff_re_included():
+    from billing.models import TallyCall
+    from billing.services.tally import tally_call_include
+
+    acme = enrolled("acme")
+    _month(acme)
+    tally = tally_compute(customer=acme, month=JUNE)
+    repeat = TallyCall.objects.filter(tally=tally, status="repeated").first()
+    tally = tally_call_include(tally=tally, call=repeat.call_id, by=f.user("boss", staff=True), reason="not a repeat")
+    est = credit_estimate(customer=acme, month=JUNE, now=END_OF_JUNE)
+    assert (est.counted_calls, est.gross_usd, est.credit_usd) == (tally.counted_calls, tally.gross_usd, tally.credit_usd)
+    assert est.counted_calls == 6
