@@ -62,3 +62,16 @@ def test_staff_make_gateway_and_customer_tokens_and_revoke_them(staff_client, ac
     assert r.status_code == 400 and "gateway token pushes" in r.content.decode()
     assert staff_client.post(reverse("logs:token_revoke", args=[gw.pk])).status_code == 302
     assert staff_client.get("/api/v1/calls", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_apitoken_command_makes_a_read_only_token(capsys, client, acme):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("apitoken", "--customer", "acme", "--read-only", "--name", "bi")
+    raw = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ApiToken.objects.get(name="bi").read_only
+    assert client.post("/api/v1/calls", data=b"[]", content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 403
+    with pytest.raises(CommandError, match="needs --customer"):
+        call_command("apitoken", "--gateway", "--read-only")
