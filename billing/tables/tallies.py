@@ -52,8 +52,8 @@ class TallyTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Tally
         fields = ()
-        sequence = ("month", "customer", "eligible", "status", "spend_usd", "failed_calls", "counted_calls",
-                    "amount", "due_date", "questions")
+        sequence = ("month", "customer", "eligible", "status", "questions", "spend_usd", "failed_calls",
+                    "counted_calls", "amount", "due_date")
         empty_text = "No tallies match these filters."
         row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
 
