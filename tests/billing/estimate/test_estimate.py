@@ -119,3 +119,20 @@ def test_estimate_counts_a_repeat_staff_re_included():
     est = credit_estimate(customer=acme, month=JUNE, now=END_OF_JUNE)
     assert (est.counted_calls, est.gross_usd, est.credit_usd) == (tally.counted_calls, tally.gross_usd, tally.credit_usd)
     assert est.counted_calls == 6
+
+
+def test_ranking_is_cached_until_a_customers_calls_change():
+    a, b = enrolled("acme"), enrolled("globex")
+    for c in (a, b):
+        spend(c, "1200")
+        failure(c, when=at(2026, 6, 15))
+    rollups_rebuild()
+    first = customers_ranked(month=JUNE, now=END_OF_JUNE)
+    with CaptureQueriesContext(connection) as hit:
+        again = customers_ranked(month=JUNE, now=END_OF_JUNE)
+    assert [(r.customer.slug, r.failed) for r in again] == [(r.customer.slug, r.failed) for r in first]
+    assert len(hit.captured_queries) <= 3
+    failure(b, when=at(2026, 6, 16))
+    rollups_rebuild(customer_id=b.pk)
+    later = customers_ranked(month=JUNE, now=END_OF_JUNE)
+    assert [(r.customer.slug, r.failed, r.estimate.counted_calls) for r in later] == [("globex", 2, 2), ("acme", 1, 1)]
