@@ -110,3 +110,17 @@ def test_tallies_list_shows_month_totals_and_the_estimate(client, acme_tally, ot
     assert "Totals by month" in r.content.decode()
     r = client.get(reverse("billing:tallies"), {"customer": "acme"})
     assert [e.customer.slug for e in r.context["estimates"]][-1] == "acme"
+
+
+def test_a_staff_answer_notifies_the_customer_a_question_does_not(acme_tally, ann, staff,
+                                                                  django_capture_on_commit_callbacks):
+    from alerts.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        q = question_open(tally=acme_tally, by=ann, text="Why?")
+    assert not Notification.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        question_reply(question=q, by=staff, text="Because HTTP 503.")
+    [note] = Notification.objects.filter(user=ann)
+    assert "answered your question on the 2026-06 tally" in note.title and note.body == "Because HTTP 503."
+    assert note.url == f"/billing/tallies/{acme_tally.pk}/"
