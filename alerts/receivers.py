@@ -1,6 +1,6 @@
 """Events people are told of: money moves, and long work they asked to hear about.
 
-A tally approved, adjusted, rejected or credited notifies the customer's users (listening to
+A tally approved, adjusted, rejected or credited, or a question on it answered, notifies the customer's users (listening to
 billing's audit trail: a TallyEvent row is written for every step). An export or a
 reconciliation whose starter ticked "tell me when it is done" notifies them when it ends
 (logs.signals.job_ended). Neither logs nor billing knows of alerts.
@@ -16,7 +16,7 @@ from logs.models.jobs import JobStatus
 from logs.money import usd, usd_total
 from logs.signals import job_ended
 
-NOTIFIED_ACTIONS = ("approved", "rejected", "credited")
+NOTIFIED_ACTIONS = ("approved", "rejected", "credited", "question answered", "question answered and closed")
 
 
 def _usd(value) -> str:
@@ -39,6 +39,8 @@ def tally_notice(event) -> tuple[str, str] | None:
     if event.action == "credited":
         return (f"[nbaudit] Your {month} credit of {_usd(event.amount_after)} was credited",
                 f"Credited with {event.detail or 'no reference'}.")
+    if event.action.startswith("question answered"):
+        return (f"[nbaudit] Staff answered your question on the {month} tally", event.detail or "")
     return None
 
 

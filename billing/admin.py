@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
+from billing.models import Tally, TallyCall, TallyEvent, TallyMessage, TallyOverride, TallyQuestion
 
 
 class TallyEventInline(admin.TabularInline):
@@ -46,3 +46,29 @@ class TallyOverrideAdmin(admin.ModelAdmin):
 
 admin.site.register(TallyCall, list_display=("tally", "request_id", "category", "status", "price_usd"),
                     raw_id_fields=("call",), list_select_related=("tally",))
+
+
+class TallyMessageInline(admin.TabularInline):
+    model = TallyMessage
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "by", "from_staff", "text")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TallyQuestion)
+class TallyQuestionAdmin(admin.ModelAdmin):
+    """Read-only here: questions are asked and answered on the tally's page (billing.services.questions)."""
+
+    list_display = ("tally", "kind", "status", "opened_by", "opened_at", "updated_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("tally__customer", "opened_by")
+    inlines = [TallyMessageInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -30,3 +30,14 @@ class ReconCategory(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", "Amount mismatch"
     REIMBURSABLE_FAILURE = "reimbursable_failure", "Reimbursable failure"
     MATCH = "match", "Match"
+
+
+class QuestionKind(models.TextChoices):
+    QUESTION = "question", "Question"
+    DISPUTE = "dispute", "Dispute"
+
+
+class QuestionStatus(models.TextChoices):
+    OPEN = "open", "Waiting for staff"
+    ANSWERED = "answered", "Answered"
+    CLOSED = "closed", "Closed"

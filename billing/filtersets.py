@@ -7,7 +7,7 @@ from django import forms
 from billing.choices import ReconCategory, TallyCallStatus, TallyStatus
 from billing.forms.tallies import MonthField
 from billing.models import ReconciliationItem, Tally, TallyCall
-from billing.selectors import tallies_overdue_q
+from billing.selectors import open_questions_q, tallies_overdue_q
 from logs.choices import Category
 from logs.scoping import visible_customers
 
@@ -28,10 +28,12 @@ class TallyFilterSet(django_filters.FilterSet):
     eligible = django_filters.BooleanFilter(label="Eligible")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue",
                                            widget=forms.CheckboxInput)
+    open_question = django_filters.BooleanFilter(method="filter_open_question", label="Has open question",
+                                                 widget=forms.CheckboxInput)
 
     class Meta:
         model = Tally
-        fields = ["month", "customer", "status", "eligible", "overdue"]
+        fields = ["month", "customer", "status", "eligible", "overdue", "open_question"]
 
     def __init__(self, *args, request=None, **kw):
         super().__init__(*args, request=request, **kw)
@@ -46,6 +48,9 @@ class TallyFilterSet(django_filters.FilterSet):
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(tallies_overdue_q()) if value else qs
+
+    def filter_open_question(self, qs, name, value):
+        return qs.filter(open_questions_q()) if value else qs
 
 
 class TallyCallFilterSet(django_filters.FilterSet):

@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from billing.choices import TallyStatus
-from billing.models import Reconciliation, Tally, TallyCall, TallyEvent, TallyRun
+from billing.choices import QuestionStatus, TallyStatus
+from billing.models import (
+    Reconciliation,
+    Tally,
+    TallyCall,
+    TallyEvent,
+    TallyMessage,
+    TallyQuestion,
+    TallyRun,
+)
 from logs.models.jobs import JobStatus
 from logs.money import cents, q6
 from logs.scoping import is_staff, scope_by_customer_field
@@ -23,6 +31,55 @@ def tallies_visible(user) -> QuerySet:
     """Tallies the user may see: all for staff, the own customer's for a customer's user."""
     qs = Tally.objects.select_related("customer").order_by("-month", "customer__slug", "id")
     return scope_by_customer_field(user, qs)
+
+
+def tallies_listed(user) -> QuerySet:
+    """`tallies_visible` with whether each tally has a question waiting for staff (`open_question`)."""
+    waiting = TallyQuestion.objects.filter(tally=OuterRef("pk"), status=QuestionStatus.OPEN)
+    return tallies_visible(user).annotate(open_question=Exists(waiting))
+
+
+def open_questions_q() -> Q:
+    """Tallies with a question waiting for staff."""
+    return Q(pk__in=TallyQuestion.objects.filter(status=QuestionStatus.OPEN).values("tally_id"))
+
+
+def open_questions_count(user) -> int:
+    """Questions waiting for staff (staff see every tally's; a small table)."""
+    qs = TallyQuestion.objects.filter(status=QuestionStatus.OPEN)
+    if not is_staff(user):
+        qs = qs.filter(tally__customer_id=getattr(user, "customer_id", None) or 0)
+    return qs.count()
+
+
+def tally_questions(tally: Tally) -> list[TallyQuestion]:
+    """A tally's questions, oldest first, each with its messages (and their authors)."""
+    return list(TallyQuestion.objects.filter(tally=tally).select_related("opened_by")
+                .prefetch_related(Prefetch("messages", TallyMessage.objects.select_related("by")))
+                .order_by("opened_at", "id"))
+
+
+def tally_question_get(user, tally_pk: int, pk: int) -> TallyQuestion:
+    """A question of a tally the user may see; another customer's is a 404."""
+    tally = tally_get(user, tally_pk)
+    return get_object_or_404(TallyQuestion.objects.select_related("tally__customer"), tally=tally, pk=pk)
+
+
+def tally_month_totals(qs, *, months) -> list[dict]:
+    """Per month of `months` (those on the page), over the tallies of `qs` in them: how many,
+    eligible, credit and amount (approved where staff set one, else the credit). A month holds
+    one tally per customer at most, so the rows read are bounded by the page's months."""
+    totals: dict = {}
+    for month, eligible, credit, approved in (qs.filter(month__in=list(months)).order_by()
+                                             .values_list("month", "eligible", "credit_usd", "approved_usd")):
+        t = totals.setdefault(month, {"month": month, "tallies": 0, "eligible": 0,
+                                      "credit_usd": Decimal(0), "amount_usd": Decimal(0)})
+        t["tallies"] += 1
+        t["eligible"] += bool(eligible)
+        t["credit_usd"] += credit or 0
+        t["amount_usd"] += approved if approved is not None else (credit or 0)
+    return [{**t, "credit_usd": cents(t["credit_usd"]), "amount_usd": cents(t["amount_usd"])}
+            for _, t in sorted(totals.items(), reverse=True)]
 
 
 def tally_get(user, pk: int) -> Tally:

@@ -57,13 +57,13 @@ class PriceRowAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "customer", "created_at", "last_used_at", "revoked_at")
+    list_display = ("prefix", "name", "customer", "read_only", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
     list_filter = ("customer",)
     actions = ["revoke"]
 
     def has_add_permission(self, request):
-        return False  # tokens are made by `manage.py apitoken`, which shows the value once
+        return False  # tokens are made on the API tokens page or by `manage.py apitoken` (shown once)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):

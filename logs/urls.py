@@ -1,6 +1,6 @@
 from django.urls import path
 
-from logs.views import account, calls, exports, ingest, overview
+from logs.views import account, apidocs, calls, exports, ingest, overview, tokens
 
 app_name = "logs"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("logs/<int:pk>/", calls.CallDetailView.as_view(), name="call"),
     path("customer/", account.customer_switch, name="customer_switch"),
     path("account/", account.account, name="account"),
+    path("account/tokens/", tokens.tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("api-docs/", apidocs.api_docs, name="api_docs"),
     path("exports/new", exports.export_new, name="export_new"),
     path("tasks/", exports.tasks, name="tasks"),
     path("tasks/<int:pk>/status", exports.task_status, name="task_status"),

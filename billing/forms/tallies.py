@@ -51,3 +51,14 @@ class TallyCallActionForm(forms.Form):
     request_id = forms.CharField(max_length=200, label="Request ID")
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.CharField(max_length=300, label="Reason")
+
+
+class QuestionForm(forms.Form):
+    KINDS = (("question", "A question"), ("dispute", "A dispute (I think the figures are wrong)"))
+    kind = forms.ChoiceField(choices=KINDS, initial="question", label="What is it")
+    text = forms.CharField(max_length=2000, label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(max_length=2000, label="Reply", widget=forms.Textarea(attrs={"rows": 2}))
+    close = forms.BooleanField(required=False, label="Close the question with this answer")

@@ -105,6 +105,12 @@ def _eligibility(*, customer: Customer, month: dt.date, spend: Decimal) -> str:
 def _catalog_prices(*, tally: Tally) -> dict[int, Decimal]:
     """Calls with no charge logged: the catalog's per-request price at their time x group ratio."""
     ids = list(TallyCall.objects.filter(tally=tally, priced_from_catalog=True).values_list("call_id", flat=True))
+    return catalog_prices(call_ids=ids)
+
+
+def catalog_prices(*, call_ids) -> dict[int, Decimal]:
+    """The catalog's per-request price x group ratio of these calls (rule 5, no charge logged)."""
+    ids = list(call_ids)
     if not ids:
         return {}
     catalog = Catalog.load()

@@ -48,12 +48,14 @@ class TallyTable(BaseTable):
     counted_calls = NumColumn(verbose_name="Counted")
     amount = NumColumn(empty_values=(), verbose_name="Amount")
     due_date = tables.Column(verbose_name="Due")
+    questions = tables.Column(accessor="open_question", verbose_name="Questions", empty_values=(),
+                              orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Tally
         fields = ()
-        sequence = ("month", "customer", "eligible", "status", "spend_usd", "failed_calls", "counted_calls",
-                    "amount", "due_date")
+        sequence = ("month", "customer", "eligible", "status", "questions", "spend_usd", "failed_calls",
+                    "counted_calls", "amount", "due_date")
         empty_text = "No tallies match these filters."
         row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
 
@@ -64,14 +66,24 @@ class TallyTable(BaseTable):
         return value.display_name
 
     def render_eligible(self, value, record):
+        if record.computed_at is None:
+            return badge("not computed yet")
         if value:
             return badge("eligible", BADGE_OK)
         return badge(label("ineligible_reason", record.reason) or "not eligible", title=record.reason or "")
+
+    def render_questions(self, record):
+        if not getattr(record, "open_question", False):
+            return ""
+        return format_html('<a href="{}#questions">{}</a>', reverse("billing:tally", args=[record.pk]),
+                           badge("open question", "badge-warn"))
 
     def render_status(self, value, record):
         return badge(record.get_status_display(), STATUS_BADGE.get(record.status, ""))
 
     def render_amount(self, record):
+        if record.computed_at is None:
+            return "not computed yet"
         amount = tally_amount(record)
         adjusted = record.approved_usd is not None and record.approved_usd != record.credit_usd
         return format_html("{}{}", usd_total(amount), " (adjusted)" if adjusted else "")

@@ -9,6 +9,7 @@ import datetime as dt
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
@@ -19,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.choices import TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
 from billing.forms.tallies import (
+    QuestionForm,
+    ReplyForm,
     TallyApproveForm,
     TallyCallActionForm,
     TallyComputeForm,
@@ -27,6 +30,8 @@ from billing.forms.tallies import (
 )
 from billing.models import TallyRun
 from billing.selectors import (
+    open_questions_count,
+    tallies_listed,
     tallies_visible,
     tally_as_dict,
     tally_call_find,
@@ -34,11 +39,15 @@ from billing.selectors import (
     tally_events,
     tally_get,
     tally_is_overdue,
+    tally_month_totals,
+    tally_question_get,
+    tally_questions,
     tally_runs_shown,
 )
-from billing.services import tally as svc
+from billing.services import questions as qsvc, tally as svc
+from billing.services.estimate import credit_estimate
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
-from logs.scoping import is_staff
+from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import job_status
 from logs.services.exports import export_create
 from logs.timeutil import billing_today, next_month
@@ -65,8 +74,31 @@ def _form_errors(form) -> str:
                     if k != "__all__" else " ".join(v) for k, v in form.errors.items())
 
 
+def _estimates(request, filterset, staff) -> list:
+    """The month-to-date estimate of the customer the list is about (the own one; for staff the
+    filtered or switched-to one), and last month's while its tally is not computed yet."""
+    customer = None
+    if filterset.form.is_bound and filterset.form.is_valid():
+        customer = filterset.form.cleaned_data.get("customer")
+    if customer is None:
+        try:
+            customer = current_customer(request)
+        except PermissionDenied:  # a user linked to no customer: the (empty) list, no estimate
+            return []
+    if customer is None:
+        return []
+    current = credit_estimate(customer=customer)
+    shown = [current]
+    last = svc.previous_month(current.month + dt.timedelta(days=1))
+    enrolled = customer.enrolled_from is not None and customer.enrolled_from < current.month
+    if enrolled and last >= settings.NBAUDIT_PLAN_START and not tallies_visible(request.user).filter(
+            customer=customer, month=last).exists():
+        shown.insert(0, credit_estimate(customer=customer, month=last))
+    return shown
+
+
 def tally_list(request):
-    filterset = TallyFilterSet(request.GET or None, tallies_visible(request.user), request=request)
+    filterset = TallyFilterSet(request.GET or None, tallies_listed(request.user), request=request)
     staff = is_staff(request.user)
     listed = keyset_list(request, filterset.qs, table_class=TallyTable, order=TALLY_ORDER, per_page=PER_PAGE,
                          noun="tally", nouns="tallies", drop=("run",))
@@ -76,6 +108,10 @@ def tally_list(request):
     return render(request, "billing/tally_list.html", {
         "filterset": filterset, "filter_form": filterset.form, "staff": staff, "runs": runs, **listed,
         "compute_form": TallyComputeForm(initial={"month": f"{svc.previous_month():%Y-%m}"}) if staff else None,
+        "estimates": _estimates(request, filterset, staff),
+        "month_totals": tally_month_totals(filterset.qs, months={t.month for t in listed["page"].rows})
+        if not filterset.form.errors else [],
+        "open_questions": open_questions_count(request.user) if staff else 0,
     }, status=filter_status(filterset.form))
 
 
@@ -108,6 +144,9 @@ def tally_detail(request, pk: int):
         "credited_form": TallyCreditedForm() if staff and tally.status == TallyStatus.APPROVED else None,
         "call_form": call_form,
         "today": billing_today(),
+        "questions": tally_questions(tally),
+        "question_form": QuestionForm(),
+        "reply_form": ReplyForm(),
     })
 
 
@@ -204,3 +243,50 @@ def tally_export(request, pk: int):
     else:
         messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
+
+
+@require_POST
+def tally_question_open(request, pk: int):
+    """A customer raises a question or dispute on its tally (staff may too, on its behalf)."""
+    tally = tally_get(request.user, pk)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(reverse("billing:tally", args=[pk]) + "#questions")
+    try:
+        question = qsvc.question_open(tally=tally, by=request.user, text=form.cleaned_data["text"],
+                                      kind=form.cleaned_data["kind"])
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect(reverse("billing:tally", args=[pk]) + "#questions")
+    messages.success(request, f"Your {question.get_kind_display().lower()} was sent; staff answer here.")
+    return redirect(reverse("billing:tally", args=[pk]) + f"#question-{question.pk}")
+
+
+@require_POST
+def tally_question_reply(request, pk: int, qid: int):
+    question = tally_question_get(request.user, pk, qid)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+    else:
+        try:
+            qsvc.question_reply(question=question, by=request.user, text=form.cleaned_data["text"],
+                                close=bool(form.cleaned_data.get("close")) and is_staff(request.user))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, "Reply sent.")
+    return redirect(reverse("billing:tally", args=[pk]) + f"#question-{qid}")
+
+
+@require_POST
+def tally_question_close(request, pk: int, qid: int):
+    question = tally_question_get(request.user, pk, qid)
+    try:
+        qsvc.question_close(question=question, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "Question closed.")
+    return redirect(reverse("billing:tally", args=[pk]) + f"#question-{qid}")

@@ -19,6 +19,9 @@ def calls_endpoint(request):
     if token is None:
         return _unauthorized()
     if request.method == "POST":
+        if token.read_only:
+            return JsonResponse({"error": "this token is for reading only (GET); pushing calls needs a "
+                                          "gateway or customer push token made by staff"}, status=403)
         from logs.api.ingest import calls_post
 
         return calls_post(request, token)
@@ -39,3 +42,35 @@ def call_detail(request, request_id):
     from logs.api.read import call_one
 
     return call_one(request, token, request_id)
+
+
+@login_not_required
+def api_index(request):
+    """GET /api/v1/: what is here, as links (no token needed)."""
+    if request.method != "GET":
+        return JsonResponse({"error": "method not allowed"}, status=405)
+    from django.urls import reverse
+
+    absolute = request.build_absolute_uri
+    calls = absolute(reverse("api:calls"))
+    return JsonResponse({
+        "name": "nbaudit API", "version": "1",
+        "links": {
+            "calls": calls,
+            "call": calls + "/{request_id}",
+            "openapi": absolute(reverse("api:openapi")),
+            "docs": absolute(reverse("logs:api_docs")),
+        },
+        "auth": "Authorization: Bearer <token> (tokens: the API tokens page, under Account)",
+    })
+
+
+@login_not_required
+def api_openapi(request):
+    """GET /api/v1/openapi.json: the OpenAPI 3 description of this API (no token needed)."""
+    if request.method != "GET":
+        return JsonResponse({"error": "method not allowed"}, status=405)
+    from logs.api.openapi import openapi_document
+
+    return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")),
+                        json_dumps_params={"indent": 1})

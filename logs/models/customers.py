@@ -55,6 +55,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    read_only = models.BooleanField(
+        default=False, help_text="Reads only (GET): the tokens customers make for their own programs.")
 
     def __str__(self):
         scope = self.customer.slug if self.customer_id else "gateway"

@@ -20,11 +20,18 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def apitoken_create(*, customer: Customer | None, name: str = "", created_by=None) -> tuple[ApiToken, str]:
-    """A new token; the raw value is returned once and never stored."""
+def apitoken_create(*, customer: Customer | None, name: str = "", created_by=None,
+                    read_only: bool = False) -> tuple[ApiToken, str]:
+    """A new token; the raw value is returned once and never stored.
+
+    `read_only`: GET only (what a customer's user makes for its programs); a gateway token
+    (no customer) is never read-only, since pushing calls is what it is for.
+    """
+    if customer is None and read_only:
+        raise ValueError("a gateway token pushes calls: it cannot be read-only")
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(customer=customer, name=name, prefix=raw[:12], key_hash=token_hash(raw),
-                                    created_by=created_by)
+                                    created_by=created_by, read_only=read_only)
     return token, raw
 
 

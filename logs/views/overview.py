@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup
+from logs.panels import overview_panels
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
     overview_rows,
@@ -69,7 +70,8 @@ class OverviewView(FilterStatusMixin, TemplateView):
         shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
                                compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff))
         ctx.update(customer=customer, filterset=filterset, filter_form=filterset.form,
-                   first=first, last=last, hourly=hourly, **shown)
+                   first=first, last=last, hourly=hourly, **shown,
+                   panels=overview_panels(request, customer=customer))
         return ctx
 
 

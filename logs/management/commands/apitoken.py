@@ -12,6 +12,7 @@ class Command(BaseCommand):
         scope.add_argument("--customer", help="a token that sees and writes this customer only")
         scope.add_argument("--gateway", action="store_true", help="a gateway-wide token")
         parser.add_argument("--name", default="")
+        parser.add_argument("--read-only", action="store_true", help="a customer's token that reads only (GET)")
         parser.add_argument("--revoke", metavar="TOKEN", help="revoke this token (or its printed prefix)")
 
     def handle(self, *args, **o):
@@ -28,7 +29,11 @@ class Command(BaseCommand):
             customer = customer_by_slug(o["customer"])
             if customer is None:
                 raise CommandError(f"no customer {o['customer']!r} (create it with: manage.py customer {o['customer']})")
-        token, raw = apitoken_create(customer=customer, name=o["name"])
+        if o["read_only"] and customer is None:
+            raise CommandError("a gateway token pushes calls: --read-only needs --customer")
+        token, raw = apitoken_create(customer=customer, name=o["name"], read_only=o["read_only"])
         scope = f"customer {customer.slug}" if customer else "gateway-wide"
+        if token.read_only:
+            scope += ", read only"
         self.stdout.write(f"token {token.prefix}… ({scope}); it is shown once, keep it:")
         self.stdout.write(raw)
