@@ -196,7 +196,7 @@ def failure_heatmap_figure(rows: list[dict], *, zone: str = "") -> go.Figure:
         hovertemplate="%{x} %{y}: %{z}% failed (%{text})<extra></extra>", hoverongaps=False,
     ))
     return _layout(fig, height=480, hovermode="closest", margin=dict(l=56, r=24, t=16, b=40),
-                   yaxis=dict(autorange="reversed", title=f"hour ({zone})" if zone else "hour", dtick=2))
+                   yaxis=dict(autorange="reversed", title=dict(text=f"hour ({zone})" if zone else "hour"), dtick=2))
 
 
 def spend_series(rows: list[dict], *, hourly: bool = False, tz=None) -> list[dict]:

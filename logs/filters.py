@@ -43,7 +43,7 @@ TIME_LAST = dt.datetime.combine(DAY_LAST, dt.time.min, tzinfo=UTC)
 STATUS_MIN, STATUS_MAX = 100, 599
 FLAG_ON = frozenset({"1", "true", "yes", "on"})
 FLAG_OFF = frozenset({"", "0", "false", "no", "off"})
-REVERSED = ("The range is reversed: it ends on {last}, before it starts on {first}. "
+REVERSED = ("The first day ({first}) is after the last day ({last}): the range is reversed. "
             "Pick a last day on or after the first.")
 OUT_OF_RANGE = f"is out of range: use a day from {DAY_FIRST} to {DAY_LAST}"
 
