@@ -1,6 +1,6 @@
 // Filter forms: the from/to dates show (and are sent) only for a custom range; a checklist
 // dropdown (<details data-checklist>) names what is ticked in its summary, clears with its
-// "Any" button, and closes on a click outside it or on Escape.
+// "Any" button, sends the form with its Apply, and closes on a click outside it or on Escape.
 (function () {
   "use strict";
   document.querySelectorAll("form.filters").forEach(function (form) {
@@ -39,6 +39,11 @@
         boxes.forEach(function (box) { box.checked = false; });
         sync();
       });
+    }
+    var apply = details.querySelector("[data-apply]");
+    if (apply && apply.form) {
+      // The list's own Apply (on a phone the open list covers the form's): sends the form.
+      apply.addEventListener("click", function () { apply.form.requestSubmit(); });
     }
     document.addEventListener("click", function (event) {
       if (details.open && !details.contains(event.target)) { details.open = false; }
