@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo
+	$(PY) manage.py demo --no-logins
 	@# last month's draft tallies, as the month-end beat task would have made them (idempotent)
 	$(PY) manage.py tally $$(TZ=Asia/Shanghai date -d "$$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%Y-%m) >/dev/null
 	./bin/run-all

@@ -20,12 +20,20 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
 
+class AnyYesNo(forms.NullBooleanSelect):
+    """Any, Yes, No (Django's says "Unknown" for no choice)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+
+
 class TallyFilterSet(django_filters.FilterSet):
     month = MonthFilter(field_name="month", label="Month", max_length=None)
     customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
                                                 empty_label="All customers")
     status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")
-    eligible = django_filters.BooleanFilter(label="Eligible")
+    eligible = django_filters.BooleanFilter(label="Eligible", widget=AnyYesNo)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue",
                                            widget=forms.CheckboxInput)
     open_question = django_filters.BooleanFilter(method="filter_open_question", label="Has open question",

@@ -177,8 +177,8 @@ def rate_vs_overload_figure(rows: list[dict]) -> go.Figure:
                    legend=dict(orientation="v", x=1, y=0.5))
 
 
-def failure_heatmap_figure(rows: list[dict]) -> go.Figure:
-    """Failure rate by hour of day (rows) against day of week, in Beijing time."""
+def failure_heatmap_figure(rows: list[dict], *, zone: str = "") -> go.Figure:
+    """Failure rate by hour of day (rows) against day of week; `zone` names the zone the hours are in."""
     fig = []
     if not any(r["calls"] for r in rows):
         return _layout(_empty(fig), height=360)
@@ -196,7 +196,7 @@ def failure_heatmap_figure(rows: list[dict]) -> go.Figure:
         hovertemplate="%{x} %{y}: %{z}% failed (%{text})<extra></extra>", hoverongaps=False,
     ))
     return _layout(fig, height=480, hovermode="closest", margin=dict(l=56, r=24, t=16, b=40),
-                   yaxis=dict(autorange="reversed", title="hour (Beijing time)", dtick=2))
+                   yaxis=dict(autorange="reversed", title=dict(text=f"hour ({zone})" if zone else "hour"), dtick=2))
 
 
 def spend_series(rows: list[dict], *, hourly: bool = False, tz=None) -> list[dict]:

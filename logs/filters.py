@@ -43,6 +43,8 @@ TIME_LAST = dt.datetime.combine(DAY_LAST, dt.time.min, tzinfo=UTC)
 STATUS_MIN, STATUS_MAX = 100, 599
 FLAG_ON = frozenset({"1", "true", "yes", "on"})
 FLAG_OFF = frozenset({"", "0", "false", "no", "off"})
+REVERSED = ("The first day ({first}) is after the last day ({last}): the range is reversed. "
+            "Pick a last day on or after the first.")
 OUT_OF_RANGE = f"is out of range: use a day from {DAY_FIRST} to {DAY_LAST}"
 
 
@@ -148,8 +150,22 @@ class FlagField(forms.Field):
         raise ValidationError(f"use 1 or 0 (or on/off), not {value!r}")
 
 
+class CategoryCheckboxes(forms.CheckboxSelectMultiple):
+    """One checkbox per category; codes sent repeated or separated by commas tick the same boxes."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+        if values is None:
+            return []
+        if isinstance(values, str):
+            values = [values]
+        return [part.strip() for raw in values for part in str(raw).split(",") if part.strip()]
+
+
 class CategoriesField(forms.MultipleChoiceField):
     """Category codes: repeated, or separated by commas; an unknown one is named."""
+
+    widget = CategoryCheckboxes
 
     def __init__(self, **kw):
         kw.setdefault("choices", Category.choices)
@@ -203,11 +219,18 @@ class RangeFilterForm(forms.Form):
     model = _text("Model")
     token_name = _text("API key")
 
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and first > last and data.get("range") in ("", None, RANGE_CUSTOM):
+            self.add_error("date_to", REVERSED.format(first=first.isoformat(), last=last.isoformat()))
+        return data
+
 
 class CallFilterForm(RangeFilterForm):
     """Every filter of calls (the Logs page's form; exports and the API parse with it too)."""
 
-    category = CategoriesField(label="Category", widget=forms.SelectMultiple(attrs={"size": 4}))
+    category = CategoriesField(label="Category")
     failed = FlagField(label="Failed only")
     http_status = StatusField(label="HTTP status")
     request_id = _text("Request ID")

@@ -56,3 +56,30 @@ def parse_day(text: str) -> dt.date:
 
 def billing_today() -> dt.date:
     return dt.datetime.now(billing_tz()).date()
+
+
+def utc_offset_label(tz, at: dt.datetime | None = None) -> str:
+    """A zone's offset from UTC at `at` (default now) as people write it: "UTC+8", "UTC−5", "UTC+5:30"."""
+    at = at or dt.datetime.now(UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    try:
+        offset = at.astimezone(tz).utcoffset() or dt.timedelta(0)
+    except OverflowError:
+        offset = dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "\u2212"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_label(tz, at: dt.datetime | None = None) -> str:
+    """A zone by name and offset, never an abbreviation like "CST": "Asia/Shanghai, UTC+8"."""
+    if isinstance(tz, str):
+        tz = ZoneInfo(tz)
+    name = getattr(tz, "key", None) or str(tz)
+    if name == "UTC":
+        return "UTC"
+    return f"{name}, {utc_offset_label(tz, at)}"

@@ -1,8 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from logs.views.auth import LogoutWithMessageView
+from nbaudit import views
+
+handler500 = views.server_error
+
 urlpatterns = [
+    path("favicon.ico", views.FaviconView.as_view()),
     path("admin/", admin.site.urls),
+    path("accounts/logout/", LogoutWithMessageView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("logs.api.urls")),
     path("billing/", include("billing.urls")),

@@ -456,9 +456,13 @@ def _call_override(*, tally: Tally, call, by, reason: str, exclude: bool) -> Tal
             customer_id=tally.customer_id, month=tally.month, call_id=call_id,
             defaults={"exclude": exclude, "reason": reason[:300], "by": by})
         before = tally_amount(tally)
+        # The audit trail in the order things happened: the staff decision, then the recompute
+        # it causes; the decision's row carries the amount the recompute gave.
+        ev = _event(tally, by=by, action="call excluded" if exclude else "call re-included",
+                    detail=f"{row.request_id}: {reason}", amount_before=before, status_before=tally.status)
         tally = tally_compute(customer=tally.customer, month=tally.month, by=by)
-        _event(tally, by=by, action="call excluded" if exclude else "call re-included",
-               detail=f"{row.request_id}: {reason}", amount_before=before, status_before=tally.status)
+        ev.amount_after, ev.status_after = tally_amount(tally), tally.status
+        ev.save(update_fields=["amount_after", "status_after"])
     return tally
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import HiddenInput
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -98,8 +99,13 @@ def _estimates(request, filterset, staff) -> list:
 
 
 def tally_list(request):
-    filterset = TallyFilterSet(request.GET or None, tallies_listed(request.user), request=request)
     staff = is_staff(request.user)
+    data = request.GET.copy()
+    # The list follows the customer picked at the top (staff), unless the filter names one.
+    picked = current_customer(request) if staff else None
+    if picked is not None and "customer" not in data:
+        data["customer"] = picked.slug
+    filterset = TallyFilterSet(data or None, tallies_listed(request.user), request=request)
     listed = keyset_list(request, filterset.qs, table_class=TallyTable, order=TALLY_ORDER, per_page=PER_PAGE,
                          noun="tally", nouns="tallies", drop=("run",))
     runs = tally_runs_shown(request.user, run_id=request.GET.get("run"))
@@ -124,7 +130,11 @@ def tally_run_status(request, pk: int):
 
 
 def tally_detail(request, pk: int):
-    tally = tally_get(request.user, pk)
+    return _detail(request, tally_get(request.user, pk))
+
+
+def _detail(request, tally, *, bound: dict | None = None, status: int = 200):
+    """The tally page; `bound`: a step's form as it was sent, with its errors beside its fields."""
     staff = is_staff(request.user)
     can_act = staff and tally.status == TallyStatus.DRAFT
     calls_fs = TallyCallFilterSet(request.GET or None, tally_calls(tally))
@@ -134,36 +144,56 @@ def tally_detail(request, pk: int):
     if can_act:
         call_form = TallyCallActionForm(initial={"request_id": request.GET.get("call", ""),
                                                  "action": request.GET.get("action", "exclude")})
+    forms = {
+        "approve_form": TallyApproveForm() if can_act else None,
+        "reject_form": TallyRejectForm() if can_act else None,
+        "credited_form": TallyCreditedForm() if staff and tally.status == TallyStatus.APPROVED else None,
+        "call_form": call_form,
+    }
+    forms.update({name: form for name, form in (bound or {}).items() if forms.get(name) is not None})
     return render(request, "billing/tally_detail.html", {
         "tally": tally, "figures": tally_as_dict(tally), "amount": svc.tally_amount(tally),
         "overdue": tally_is_overdue(tally), "staff": staff, "can_act": can_act,
         "calls_filter": calls_fs, **calls, "calls_table": calls["table"],
         "events": tally_events(tally),
-        "approve_form": TallyApproveForm() if can_act else None,
-        "reject_form": TallyRejectForm() if can_act else None,
-        "credited_form": TallyCreditedForm() if staff and tally.status == TallyStatus.APPROVED else None,
-        "call_form": call_form,
+        **forms,
         "today": billing_today(),
         "questions": tally_questions(tally),
         "question_form": QuestionForm(),
         "reply_form": ReplyForm(),
-    })
+    }, status=status)
 
 
-def _step(request, pk, form_class, run, done: str):
-    """Run one staff step from a POSTed form; errors come back as a message on the tally page."""
+def _field_for(form, message: str) -> str | None:
+    """The field a step's refusal is about (named in its words), so it shows beside that field."""
+    text = message.lower()
+    found = []
+    for name, field in form.fields.items():
+        if isinstance(field.widget, HiddenInput):
+            continue
+        for word in (name.replace("_", " "), str(field.label or "").lower()):
+            at = text.find(word) if word else -1
+            if at >= 0:
+                found.append((at, name))
+    return min(found)[1] if found else None  # the field named first
+
+
+def _step(request, pk, form_class, run, done: str, *, name: str):
+    """Run one staff step from a POSTed form. Done: back to the tally page with a message.
+    Refused: the page again (400) with the form as it was typed and the error beside its field."""
     tally = tally_get(request.user, pk)
     form = form_class(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-    else:
+    if form.is_valid():
         try:
             run(tally, form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            for message in exc.messages:
+                form.add_error(_field_for(form, message), message)
         else:
             messages.success(request, done)
-    return redirect("billing:tally", pk=pk)
+            return redirect("billing:tally", pk=pk)
+    messages.error(request, "Nothing was changed: see the error beside the field below.")
+    return _detail(request, tally_get(request.user, pk), bound={name: form}, status=400)
 
 
 @require_POST
@@ -171,14 +201,15 @@ def _step(request, pk, form_class, run, done: str):
 def tally_approve(request, pk: int):
     return _step(request, pk, TallyApproveForm,
                  lambda t, d: svc.tally_approve(tally=t, by=request.user, amount=d["amount"], reason=d["reason"]),
-                 "Tally approved.")
+                 "Tally approved.", name="approve_form")
 
 
 @require_POST
 @staff_required
 def tally_reject(request, pk: int):
     return _step(request, pk, TallyRejectForm,
-                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), "Tally rejected.")
+                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), "Tally rejected.",
+                 name="reject_form")
 
 
 @require_POST
@@ -186,7 +217,7 @@ def tally_reject(request, pk: int):
 def tally_credited(request, pk: int):
     return _step(request, pk, TallyCreditedForm,
                  lambda t, d: svc.tally_mark_credited(tally=t, by=request.user, reference=d["reference"]),
-                 "Tally marked credited.")
+                 "Tally marked credited.", name="credited_form")
 
 
 @require_POST
@@ -199,7 +230,7 @@ def tally_call_action(request, pk: int):
         step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include
         step(tally=tally, call=row.call_id, by=request.user, reason=data["reason"])
 
-    return _step(request, pk, TallyCallActionForm, run, "Call updated and tally recomputed.")
+    return _step(request, pk, TallyCallActionForm, run, "Call updated and tally recomputed.", name="call_form")
 
 
 @require_POST

@@ -6,6 +6,7 @@ import zoneinfo
 from django import forms
 
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
+from logs.timeutil import billing_tz, zone_label
 
 
 class ColumnsForm(forms.Form):
@@ -35,8 +36,10 @@ def _zones():
               "Europe/Berlin", "America/New_York", "America/Los_Angeles"]
     rest = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z not in common
                   and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
-    return [("", "Billing time zone (default)"), ("Common", [(z, z) for z in common]),
-            ("All", [(z, z) for z in rest])]
+    # Each zone by name and offset ("Asia/Shanghai, UTC+8"), never by an abbreviation.
+    return [("", f"Billing time zone ({zone_label(billing_tz())}, the default)"),
+            ("Common", [(z, zone_label(z)) for z in common]),
+            ("All", [(z, zone_label(z)) for z in rest])]
 
 
 class TimeZoneForm(forms.Form):

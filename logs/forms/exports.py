@@ -22,26 +22,29 @@ from logs.timeutil import billing_today
 class ExportForm(CallFilterForm):
     """The one filter schema (logs.filters), with a time range that must be given."""
 
-    range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
+    range = forms.ChoiceField(choices=[("", "Any time")] + RANGE_CHOICES, initial=RANGE_LAST_MONTH,
+                              required=False, label="Time range")
     notify = forms.BooleanField(required=False, label="Tell me when it is done")
     format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.XLSX, required=False,
                                label="File", widget=forms.RadioSelect)
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)
+        # "Today" is the user's today (the view passes it in the user's zone), as on the Logs page.
         self.today = today or billing_today()
 
     def clean(self):
         data = super().clean()
-        preset = data.get("range")
-        if not preset:
+        if self.errors:  # a reversed range is named beside its field by the schema
             return data
-        first, last = range_dates(preset, self.today, date_from=data.get("date_from"),
-                                  date_to=data.get("date_to"))
+        preset = data.get("range") or ""
+        if preset:
+            first, last = range_dates(preset, self.today, date_from=data.get("date_from"),
+                                      date_to=data.get("date_to"))
+        else:  # Any time
+            first = last = None
         if preset == RANGE_CUSTOM and (first is None or last is None):
             raise ValidationError("A custom range needs a first and a last day.")
-        if first and last and first > last:
-            raise ValidationError(f"The first day ({first}) is after the last day ({last}).")
         data["first"], data["last"] = first, last
         data["filters"] = filters_json(data)
         data["format"] = data.get("format") or ExportFormat.XLSX

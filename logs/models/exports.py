@@ -27,6 +27,8 @@ class ExportJob(Job):
     filters = models.JSONField(default=dict, blank=True)
     date_from = models.DateField(null=True, blank=True)
     date_to = models.DateField(null=True, blank=True)
+    tz = models.CharField(max_length=64, blank=True,
+                          help_text="The zone the days are cut in (the user's); empty: the billing zone.")
     file = models.CharField(max_length=500, blank=True, help_text="Path under the data folder.")
     filename = models.CharField(max_length=200, blank=True)
     size = models.BigIntegerField(null=True, blank=True)

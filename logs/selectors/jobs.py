@@ -169,9 +169,13 @@ def _export_detail(job) -> str:
     # The export's filters, worded as the export pages word them.
     from logs.tables.exports import _filters_text
 
-    who = job.customer.slug if job.customer_id else "all customers"
+    who = job.customer.display_name if job.customer_id else "all customers"
     extra = _filters_text(job)
-    return " · ".join(x for x in (who, f"{job.date_from} to {job.date_to}", extra, job.get_format_display()) if x)
+    if job.date_from is None and job.date_to is None:
+        days = "any time"
+    else:
+        days = f"{job.date_from or '…'} to {job.date_to or '…'}"
+    return " · ".join(x for x in (who, days, extra, job.get_format_display()) if x)
 
 
 def _ingest_visible(user) -> QuerySet:

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from logs.choices import Category, group_of
 from logs.money import usd
+from logs.timeutil import utc_offset_label
 
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 BADGE_OK, BADGE_WARN, BADGE_BAD = "badge-ok", "badge-warn", "badge-bad"
@@ -23,10 +24,12 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored time in the page's zone; one at the very end of the calendar (where the zone
     would pass year 9999) in UTC, marked so."""
     try:
-        return timezone.localtime(value).strftime(fmt)
+        local = timezone.localtime(value)
     except OverflowError:
         utc = value.astimezone(dt.timezone.utc)
-        return utc.strftime(fmt) if "%Z" in fmt else utc.strftime(fmt) + " UTC"
+        return utc.strftime(fmt.replace("%Z", "UTC")) if "%Z" in fmt else utc.strftime(fmt) + " UTC"
+    # %Z would print an abbreviation ("CST" is China's and Chicago's): the offset instead.
+    return local.strftime(fmt.replace("%Z", utc_offset_label(local.tzinfo, local)))
 
 
 def money(value, *, places: int | None = None) -> str:

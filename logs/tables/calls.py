@@ -12,7 +12,8 @@ from logs.models import Call
 from logs.tables.base import BaseTable, MoneyColumn, NumColumn, category_badge, local_time, money
 
 # Shown when the user has not chosen.
-DEFAULT_COLUMNS = ("created_at", "request_id", "model", "token_name", "category", "http_status",
+# The key columns first (time, request, what happened): on a phone the rest scroll into view.
+DEFAULT_COLUMNS = ("created_at", "request_id", "category", "model", "token_name", "http_status",
                    "images", "latency_ms", "charged_usd")
 ALWAYS = ("created_at", "request_id", "category")
 
@@ -20,11 +21,11 @@ ALWAYS = ("created_at", "request_id", "category")
 class CallTable(BaseTable):
     created_at = tables.Column(verbose_name="Time")
     request_id = tables.Column(verbose_name="Request ID")
+    category = tables.Column(verbose_name="Category / reason")
     customer = tables.Column(accessor="customer", verbose_name="Customer")
     model = tables.Column()
     family = tables.Column(verbose_name="Family")
     token_name = tables.Column(verbose_name="API key")
-    category = tables.Column(verbose_name="Category / reason")
     http_status = NumColumn(verbose_name="HTTP")
     images = NumColumn()
     drafts = NumColumn()

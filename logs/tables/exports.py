@@ -60,7 +60,10 @@ class ExportJobTable(BaseTable):
 
     def render_what(self, value, record):
         who = record.customer.display_name if record.customer_id else "all customers"
-        days = f"{record.date_from} to {record.date_to}"
+        if record.date_from is None and record.date_to is None:
+            days = "any time"
+        else:
+            days = f"{record.date_from or '…'} to {record.date_to or '…'}"
         extra = _filters_text(record)
         owner = f" · by {record.owner.username}" if self.show_owner else ""
         return format_html('<div class="mono">{}</div><div class="muted small">{} · {}{}{}</div>',

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs.forms.exports import ExportForm
@@ -34,13 +35,16 @@ def export_new(request):
     """The export dialog, as a page (GET) and its submission (POST, from the Logs page too)."""
     customer = current_customer(request)
     params = request.POST if request.method == "POST" else request.GET
-    form = ExportForm(request.POST) if request.method == "POST" else None
+    # One rule with the Logs page: days (and "Today") in the user's zone.
+    tz = getattr(request, "tz", None)
+    today = timezone.localdate(timezone=tz) if tz else None
+    form = ExportForm(request.POST, today=today) if request.method == "POST" else None
     if form is not None and form.is_valid():
         data = form.cleaned_data
         try:
             job = export_create(user=request.user, customer=customer, date_from=data["first"],
                                 date_to=data["last"], filters=data["filters"], notify=data.get("notify", False),
-                                fmt=data["format"])
+                                fmt=data["format"], tz=getattr(tz, "key", "") if tz else "")
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:

@@ -24,7 +24,7 @@ from logs.selectors.rollups import (
     rollups_failures_by_channel,
     rollups_latency,
 )
-from logs.timeutil import billing_tz
+from logs.timeutil import billing_tz, zone_label
 from logs.views.base import FilterStatusMixin
 
 HOURLY_UP_TO_DAYS = 2
@@ -80,13 +80,14 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
 
     For staff only, the failures by gateway channel too: customers never see a channel.
     """
-    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz())
+    # One rule: days and hours in the user's zone (the heatmap's too), named on the chart.
+    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=tz)
     latency_rows = rollups_latency(rows_qs)
     figures = {
         "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
         "errors": charts.error_mix_figure(period_rows),
         "share": charts.rate_vs_overload_figure(period_rows),
-        "heatmap": charts.failure_heatmap_figure(heat_rows),
+        "heatmap": charts.failure_heatmap_figure(heat_rows, zone=zone_label(tz or billing_tz())),
         "spend": charts.spend_figure(period_rows, hourly=hourly, tz=tz),
         "latency": charts.latency_figure(latency_rows),
     }

@@ -122,8 +122,17 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="load even if there are calls")
         parser.add_argument("--days", type=int, default=61)
         parser.add_argument("--scale", type=float, default=1.0, help="multiply the calls a day")
+        parser.add_argument("--no-logins", action="store_true",
+                            help="do not print the demo logins (bin/run-all prints them once the server answers)")
+        parser.add_argument("--logins", action="store_true", help="only print the demo logins")
+        parser.add_argument("--url", default=None, help="the address the logins are for (with --logins)")
 
     def handle(self, *args, **o):
+        if o["logins"]:  # only where the demo loaded them (a real database has none)
+            if User.objects.filter(username__in=[STAFF[0], CUSTOMER_USER[0]]).count() == 2:
+                self._print_logins(url=o.get("url"))
+            return
+        self._quiet_logins = o["no_logins"]
         self._logins()
         if Call.objects.exists() and not o["force"]:
             self.stdout.write("Demo data: the database has calls already; nothing loaded.")
@@ -177,9 +186,11 @@ class Command(BaseCommand):
         if not User.objects.filter(username=CUSTOMER_USER[0]).exists():
             customer_user_create(customer=acme, username=CUSTOMER_USER[0], password=CUSTOMER_USER[1])
 
-    def _print_logins(self):
+    def _print_logins(self, url=None):
+        if getattr(self, "_quiet_logins", False):
+            return
         self.stdout.write("")
-        self.stdout.write("  nbaudit demo logins (http://127.0.0.1:8000/):")
+        self.stdout.write(f"  nbaudit demo logins ({url or 'http://127.0.0.1:8000/'}):")
         self.stdout.write(f"    staff:    {STAFF[0]} / {STAFF[1]}")
         self.stdout.write(f"    customer: {CUSTOMER_USER[0]} / {CUSTOMER_USER[1]}  (sees Acme Studio only)")
         self.stdout.write("")

@@ -56,10 +56,13 @@ def _queue(job: ExportJob) -> None:
     transaction.on_commit(send)
 
 
-def export_create(*, user, customer: Customer | None, date_from: dt.date, date_to: dt.date,
+def export_create(*, user, customer: Customer | None, date_from: dt.date | None, date_to: dt.date | None,
                   filters: Mapping | None = None, kind: str = "calls", notify: bool = False,
-                  fmt: str = ExportFormat.XLSX) -> ExportJob:
+                  fmt: str = ExportFormat.XLSX, tz: str = "") -> ExportJob:
     """Record an export job for `user` and queue it (after commit).
+
+    Days are whole days in `tz` (a zone name: the user's; empty: the billing zone). Calls may be
+    exported over any time (no first and last day); other kinds need both.
 
     A customer's user exports its own customer only; staff may pass None for every customer.
     `notify`: tell the user when it ends (in the app, and by email where they have an address).
@@ -79,9 +82,9 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         if customer is not None and customer.pk != user.customer_id:
             raise PermissionDenied("You may export your own customer's calls only.")
         customer = user.customer
-    if date_from is None or date_to is None:
+    if (date_from is None or date_to is None) and kind not in ("", "calls"):
         raise ValidationError("An export needs a first and a last day.")
-    if date_from > date_to:
+    if date_from is not None and date_to is not None and date_from > date_to:
         raise ValidationError(f"The first day ({date_from}) is after the last day ({date_to}).")
     spec = export_kind(kind)
     if spec is None:
@@ -108,7 +111,7 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
             return pending
         job = ExportJob.objects.create(
             created_by=user, customer=customer, kind=kind, filters=clean, format=fmt,
-            date_from=date_from, date_to=date_to, status=JobStatus.QUEUED, filename=filename,
+            date_from=date_from, date_to=date_to, tz=str(tz or ""), status=JobStatus.QUEUED, filename=filename,
             notify_when_done=bool(notify),
         )
         job.existing = False

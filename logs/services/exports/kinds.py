@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 
 from logs.models import Call, Customer, ExportJob
 from logs.scoping import scope_calls
 from logs.selectors.calls import calls_filter
+from logs.timeutil import billing_tz
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,22 @@ def export_queryset(*, job: ExportJob):
         http_status=f.get("http_status"),
         request_id=f.get("request_id") or None,
         channel_id=f.get("channel"),
+        tz=job_tz(job),
     )
 
 
-def export_filename(*, customer: Customer | None, date_from: dt.date, date_to: dt.date) -> str:
+def export_filename(*, customer: Customer | None, date_from: dt.date | None, date_to: dt.date | None) -> str:
     who = customer.slug if customer is not None else "all"
-    return f"nbaudit-{who}-{date_from.isoformat()}-{date_to.isoformat()}.xlsx"
+    if date_from is None and date_to is None:
+        return f"nbaudit-{who}-all-time.xlsx"
+    first = date_from.isoformat() if date_from else "start"
+    last = date_to.isoformat() if date_to else "now"
+    return f"nbaudit-{who}-{first}-{last}.xlsx"
+
+
+def job_tz(job):
+    """The zone an export job's days are cut in: the user's when it was made, else the billing zone."""
+    try:
+        return ZoneInfo(job.tz) if getattr(job, "tz", "") else billing_tz()
+    except (ZoneInfoNotFoundError, ValueError):
+        return billing_tz()

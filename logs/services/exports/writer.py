@@ -34,8 +34,14 @@ from logs.models import Customer, ExportJob
 from logs.pagination import keyset_batches
 from logs.services.exports.columns import call_columns, column_header
 from logs.services.exports.filters import FILTER_KEYS
-from logs.services.exports.kinds import ExportKind, export_filename, export_kind, export_queryset
-from logs.timeutil import billing_tz
+from logs.services.exports.kinds import (
+    ExportKind,
+    export_filename,
+    export_kind,
+    export_queryset,
+    job_tz,
+)
+from logs.timeutil import billing_tz, zone_label
 
 BATCH = 5000               # rows per keyset query
 PROGRESS_SECONDS = 0.5     # progress (rows done, heartbeat) at least this often (target: 2 s)
@@ -172,7 +178,7 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     `progress(rows_done, rows_total)` is called at least every `progress_seconds` while
     writing (default for a saved job: record it on the row, stop if cancelled).
     """
-    if job.date_from is None or job.date_to is None:
+    if (job.date_from is None or job.date_to is None) and export_kind(job.kind) is not None:
         raise ValidationError("An export needs a first and a last day.")
     if progress is None and job.pk:
         from logs.services.exports.jobs import _job_progress
@@ -431,9 +437,9 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
     ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
     ws.append(["Customer", text(job.customer.display_name if job.customer_id else "all customers")])
-    ws.append(["First day", st.cell(job.date_from, st.day)])
-    ws.append(["Last day", st.cell(job.date_to, st.day)])
-    ws.append(["Days in", text(settings.NBAUDIT_BILLING_TZ)])
+    ws.append(["First day", st.cell(job.date_from, st.day) if job.date_from else text("any")])
+    ws.append(["Last day", st.cell(job.date_to, st.day) if job.date_to else text("any")])
+    ws.append(["Days in", text(zone_label(job_tz(job)))])
     for line in (kind.summary(job=job) if kind is not None and kind.summary else []):
         ws.append([text(v) if isinstance(v, str) else money(v) if isinstance(v, Decimal) else v for v in line])
     for key in FILTER_KEYS:
