@@ -10,3 +10,9 @@ class BillingConfig(AppConfig):
         from billing.exports import register
 
         register()
+        # Retention (logs) keeps a month's calls until its tallies are settled.
+        from billing.services.retention import tally_hold
+        from logs.services.retention import HOLDS
+
+        if tally_hold not in HOLDS:
+            HOLDS.append(tally_hold)

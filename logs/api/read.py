@@ -133,7 +133,7 @@ def call_one(request, token: ApiToken, request_id: str) -> JsonResponse:
         qs = scope_calls_for_token(token, request.GET.get("customer"))
     except Customer.DoesNotExist:
         return _error("no such customer", 404)
-    found = list(qs.select_related("customer").filter(request_id=request_id)[:11])
+    found = list(calls_filter(qs.select_related("customer"), request_id=request_id)[:11])
     if not found:
         return _error("no such call", 404)
     if len(found) > 1:

@@ -75,7 +75,11 @@ def calls_filter(
     if http_status is not None:
         qs = qs.filter(http_status=http_status)
     if request_id:
-        qs = qs.filter(request_id=request_id)
+        # Through the key table's (request_id, customer_id) primary key: the call table has no
+        # index on request_id (each one costs every ingested row).
+        from logs.models import CallKey
+
+        qs = qs.filter(pk__in=CallKey.objects.filter(request_id=request_id).values("call_id"))
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     return qs
