@@ -97,6 +97,9 @@ def month_drop(month: dt.date) -> int | None:
             row = cur.fetchone()
             if row is None:
                 return 0
+            # Deferred foreign-key checks of rows written earlier in this transaction run now
+            # (a table with pending trigger events cannot be dropped).
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             if row[0]:
                 how = "" if connection.in_atomic_block else " CONCURRENTLY"
                 cur.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name}{how}")
