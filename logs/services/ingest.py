@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.choices import Source
-from logs.models import Call, Customer, IngestBatch, IngestConflict
+from logs.models import Call, CallKey, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
     InputError,
@@ -172,7 +172,8 @@ class _Run:
             return
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(f"ANALYZE {Call._meta.db_table}")
+                # The key table too: the look-up of stored calls starts there (calls_by_key_sql).
+                cur.execute(f"ANALYZE {CallKey._meta.db_table}, {Call._meta.db_table}")
         except DatabaseError:  # not the table's owner: the statistics stay as they are
             log.info("ANALYZE %s not allowed; look-ups may be slow", Call._meta.db_table)
         self._analyzed_at = self._base + inserted
