@@ -130,8 +130,18 @@ def partitions_for(times, *, cur, known: set[dt.date]) -> None:
 
     `known` (the caller's, per run) holds months already seen to have one.
     """
+    times = list(times)
+    if not times:
+        return
     tz = billing_tz()
-    months = {t.astimezone(tz).date().replace(day=1) for t in times} - known
+    # Every month from the earliest call's to the latest's (a superset, without a look at each row).
+    month, last_month = (min(times).astimezone(tz).date().replace(day=1),
+                         max(times).astimezone(tz).date().replace(day=1))
+    months = set()
+    while month <= last_month:
+        months.add(month)
+        month = next_month(month)
+    months -= known
     if not months:
         return
     # Only a partition seen committed is remembered: one made now may roll back with the chunk.

@@ -91,7 +91,7 @@ def test_a_call_lands_in_its_billing_month_partition_made_on_demand(acme):
 
 
 @pytest.mark.postgres
-def test_a_call_far_outside_lands_in_the_default_partition_and_is_reported(acme):
+def test_a_call_far_outside_lands_in_the_default_partition_and_is_reported(acme, staff_client, alice, client):
     calls_ingest(source=io.BytesIO(_envelope("clock-error", dt.datetime(2024, 3, 5, tzinfo=UTC8))))
     call = Call.objects.get(request_id="clock-error")
     assert _partition_of(call.pk) == "logs_call_default"
@@ -102,6 +102,9 @@ def test_a_call_far_outside_lands_in_the_default_partition_and_is_reported(acme)
         call_command("partitions", stdout=out, stderr=err)
     assert exc.value.code == 1
     assert "logs_call_default" in out.getvalue() and "1 calls are in the default partition" in err.getvalue()
+    assert "1 calls are in the default partition" in staff_client.get("/logs/").content.decode()
+    client.force_login(alice)
+    assert "default partition" not in client.get("/logs/").content.decode()  # staff only
 
 
 @pytest.mark.postgres
