@@ -31,7 +31,14 @@ def keys_empty(apps, schema_editor):
 def partition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from logs.services.partitions import DEFAULT, TABLE, months_wanted, partition_ensure, partitions_ensure
+    from logs.services.partitions import (
+        DEFAULT,
+        TABLE,
+        indexes_create,
+        months_wanted,
+        partition_ensure,
+        partitions_ensure,
+    )
     from logs.timeutil import billing_tz
 
     call = apps.get_model("logs", "Call")
@@ -59,7 +66,9 @@ def partition(apps, schema_editor):
         for name in CALL_FKS:
             field = call._meta.get_field(name)
             ex(schema_editor._create_fk_sql(call, field, "_fk_%(to_table)s_%(to_column)s"))
-        ex(f"CREATE TABLE {DEFAULT} PARTITION OF {TABLE} DEFAULT")
+        ex(f"CREATE TABLE {DEFAULT} (LIKE {TABLE} INCLUDING DEFAULTS)")
+        indexes_create(DEFAULT, cur=cur)
+        ex(f"ALTER TABLE {TABLE} ATTACH PARTITION {DEFAULT} DEFAULT")
         # A partition for each month the stored calls have (where wanted), and the coming ones.
         cur.execute(f"SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE %s)::date FROM {TABLE}_plain",
                     [str(billing_tz())])

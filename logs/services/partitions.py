@@ -86,6 +86,7 @@ def partition_ensure(month: dt.date, *, cur=None) -> bool:
             return False
         start, end = month_range(month)
         cur.execute(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS)")
+        indexes_create(name, cur=cur)
         # Rows of this month that landed in the default partition move to their own.
         cur.execute(f"WITH moved AS (DELETE FROM {DEFAULT} WHERE created_at >= %s AND created_at < %s "
                     f"RETURNING *) INSERT INTO {name} SELECT * FROM moved", [start, end])
@@ -98,6 +99,25 @@ def partition_ensure(month: dt.date, *, cur=None) -> bool:
         cur.execute(f"ALTER TABLE {name} DROP CONSTRAINT {name}_bounds")
     log.info("partition %s made for %s .. %s", name, start, end)
     return True
+
+
+def indexes_create(name: str, *, cur) -> None:
+    """The call table's indexes on a table about to be attached, named `<table>_<index>` (a plan
+    then names the index it uses: `logs_call_p2026_05_call_cust_time_idx`). ATTACH adopts them;
+    the primary key's it makes itself (`<table>_pkey`)."""
+    cur.execute("SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+                [TABLE])
+    for index, definition in cur.fetchall():
+        head, sep, tail = definition.partition(f" ON ONLY public.{TABLE} ")
+        if not sep:
+            head, sep, tail = definition.partition(f" ON ONLY {TABLE} ")
+        if not sep:
+            continue  # not of the form expected: ATTACH makes this one, under its own name
+        kind = head.rsplit(" ", 1)[0]  # CREATE [UNIQUE] INDEX
+        full = f"{name}_{index}"
+        label = f'"{full}" ' if len(full) <= 63 else ""  # else PostgreSQL names it
+        cur.execute(f"{kind} {label}ON {name} {tail}")
 
 
 def months_wanted(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
