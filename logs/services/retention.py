@@ -1,8 +1,8 @@
 """Retention: calls of a billing month past NBAUDIT_RETENTION_MONTHS are dropped as a whole.
 
 NBAUDIT_RETENTION_MONTHS = N keeps the current billing month and the N before it; unset keeps
-everything. On PostgreSQL a month goes as its partition: DETACHed (CONCURRENTLY when not inside
-a transaction), its keys deleted from logs_callkey (so the request IDs can be ingested again,
+everything. On PostgreSQL a month goes as its partition: DETACHed in a short transaction of its own (waiting
+at most DETACH_LOCK_TIMEOUT for the call table's lock), then its keys deleted from logs_callkey (so the request IDs can be ingested again,
 into the default partition, where they are reported), then DROPped: never a DELETE of calls.
 On SQLite (development, demo) the month's calls and keys are DELETEd, with the same effect.
 
@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from logs.models import Call, CallKey
 from logs.services.partitions import (
@@ -38,6 +38,8 @@ from logs.services.partitions import (
 from logs.timeutil import month_range, next_month
 
 log = logging.getLogger(__name__)
+
+DETACH_LOCK_TIMEOUT = "5s"
 
 # Each: month -> why it must be kept (a sentence), or None. Registered by apps that need calls kept.
 HOLDS: list[Callable[[dt.date], str | None]] = []
@@ -89,26 +91,31 @@ def retention_plan(*, now: dt.datetime | None = None) -> dict:
 
 
 def month_drop(month: dt.date) -> int | None:
-    """Drop one billing month of calls; returns the calls dropped (PostgreSQL: the estimate)."""
+    """Drop one billing month of calls; returns how many calls went."""
     if is_partitioned():
         name = partition_name(month)
-        with connection.cursor() as cur:
-            cur.execute("SELECT relispartition, reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [name])
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", [name])
             row = cur.fetchone()
             if row is None:
                 return 0
-            # Deferred foreign-key checks of rows written earlier in this transaction run now
-            # (a table with pending trigger events cannot be dropped).
-            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             if row[0]:
-                how = "" if connection.in_atomic_block else " CONCURRENTLY"
-                cur.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name}{how}")
-            with transaction.atomic():
-                cur.execute(f"DELETE FROM {CallKey._meta.db_table} k USING {name} p "
-                            f"WHERE k.request_id = p.request_id AND k.customer_id = p.customer_id "
-                            f"AND k.call_id = p.id")
-                dropped = cur.rowcount
-                cur.execute(f"DROP TABLE {name}")
+                # DETACH takes an ACCESS EXCLUSIVE lock on the call table (CONCURRENTLY is not
+                # allowed with a default partition): wait at most DETACH_LOCK_TIMEOUT for running
+                # queries (a long export) rather than queue every page behind them; the next run
+                # tries again. Its own short transaction: the lock goes at its commit.
+                cur.execute("SET LOCAL lock_timeout = %s", [DETACH_LOCK_TIMEOUT])
+                # Deferred foreign-key checks of rows written earlier in this transaction run
+                # now (a table with pending trigger events cannot be detached or dropped).
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name}")
+        # Detached: no lock on the call table from here. A run stopped here is finished by the
+        # next one (the detached table is found by its name).
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {CallKey._meta.db_table} k USING {name} p "
+                        f"WHERE k.request_id = p.request_id AND k.customer_id = p.customer_id AND k.call_id = p.id")
+            dropped = cur.rowcount
+            cur.execute(f"DROP TABLE {name}")
         log.warning("retention: partition %s dropped (%s calls)", name, dropped)
         return dropped
     start, end = month_range(month)
@@ -126,7 +133,12 @@ def retention_run(*, dry_run: bool = False, now: dt.datetime | None = None) -> d
     plan["dropped"] = {}
     for month, reasons in plan["held"]:
         log.info("retention: %s held back: %s", month.strftime("%Y-%m"), "; ".join(reasons))
+    plan["failed"] = {}
     if not dry_run:
         for month in plan["due"]:
-            plan["dropped"][month] = month_drop(month)
+            try:
+                plan["dropped"][month] = month_drop(month)
+            except OperationalError as exc:  # the lock not had in time: the next run tries again
+                log.warning("retention: %s not dropped now: %s", month.strftime("%Y-%m"), exc)
+                plan["failed"][month] = str(exc).strip().splitlines()[0] if str(exc).strip() else "busy"
     return plan

@@ -18,5 +18,7 @@ class Command(BaseCommand):
         _plan_print(self.stdout, plan)
         for month, calls in plan["dropped"].items():
             self.stdout.write(f"dropped {month:%Y-%m} ({calls} calls)")
+        for month, why in plan["failed"].items():
+            self.stderr.write(f"not dropped now: {month:%Y-%m} ({why}); the next run tries again")
         if o["dry_run"] and plan["due"]:
             self.stdout.write("(dry run: nothing dropped)")
