@@ -200,3 +200,25 @@ def test_retention_holds_back_an_enrolled_customers_month_without_a_tally(acme, 
     plan = retention_plan()
     assert [m for m, _ in plan["held"]] == [month]
     assert "acme is enrolled and has no tally of the month yet" in plan["held"][0][1][0]
+
+
+def test_partitions_command_says_what_retention_would_do(acme, settings):
+    settings.NBAUDIT_PARTITIONS_FROM = _old_month(10)
+    settings.NBAUDIT_PLAN_START = _old_month(10)
+    month = _old_month(5)
+    calls_ingest(source=io.BytesIO(_envelope("cmd-1", month_range(month)[0] + dt.timedelta(days=2))))
+    from billing.models import Tally
+
+    Tally.objects.create(customer=acme, month=month, status="draft", eligible=True, due_date=month)
+    settings.NBAUDIT_RETENTION_MONTHS = 2
+    out = io.StringIO()
+    call_command("partitions", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["partitioned"] == (connection.vendor == "postgresql")
+    assert report["retention"]["due"] == []
+    assert report["retention"]["held"] == [
+        {"month": f"{month:%Y-%m}", "reasons": ["the tally of acme is draft, not credited yet"]}]
+    out = io.StringIO()
+    call_command("retention", "--dry-run", stdout=out)
+    assert f"held back:   {month:%Y-%m} (the tally of acme is draft, not credited yet)" in out.getvalue()
+    assert Call.objects.filter(request_id="cmd-1").exists()
