@@ -21,3 +21,9 @@ class BillingConfig(AppConfig):
         for kind, choices in (("ineligible_reason", IneligibleReason), ("recon_category", ReconCategory),
                               ("tally_status", TallyStatus), ("tally_call_status", TallyCallStatus)):
             label_kind_register(kind=kind, choices=choices)
+        # Retention (logs) keeps a month's calls until its tallies are settled.
+        from billing.services.retention import tally_hold
+        from logs.services.retention import HOLDS
+
+        if tally_hold not in HOLDS:
+            HOLDS.append(tally_hold)

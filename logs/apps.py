@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _partitions_ahead(sender, using="default", **kwargs):
+    """`migrate`: the call table's partitions for the coming months (PostgreSQL)."""
+    from django.db import connections
+
+    from logs.services.partitions import partitions_ensure
+
+    if connections[using].vendor == "postgresql" and using == "default":
+        partitions_ensure()
 
 
 class LogsConfig(AppConfig):
     name = "logs"
     verbose_name = "Call logs"
+
+    def ready(self):
+        post_migrate.connect(_partitions_ahead, sender=self, dispatch_uid="logs.partitions_ahead")

@@ -6,9 +6,16 @@ def nbaudit(request):
     months in the billing zone, each named by name and offset ("Asia/Shanghai, UTC+8")."""
     billing = billing_tz()
     tz = getattr(request, "tz", None) or billing
-    return {
+    context = {
         "page_tz": zone_label(tz),
         "billing_tz": zone_label(billing),
         "page_tz_name": getattr(tz, "key", str(tz)),
         "billing_tz_name": billing.key,
     }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        # Calls in the default partition, and retention's plan (cached: logs.selectors.partitions).
+        from logs.selectors.partitions import storage_warnings
+
+        context["storage_warnings"] = storage_warnings()
+    return context

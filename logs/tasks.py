@@ -68,3 +68,13 @@ def jobs_reap() -> dict:
     result = exports_reap()
     result["ingests_failed"] = ingests_reap()
     return result
+
+
+@shared_task(name="logs.tasks.calls_partitions")
+def calls_partitions() -> None:
+    """Beat, daily: the call table's partitions for the coming months, then retention's drops."""
+    from logs.services.partitions import partitions_ensure
+    from logs.services.retention import retention_run
+
+    partitions_ensure()
+    retention_run()

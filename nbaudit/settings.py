@@ -155,6 +155,12 @@ NBAUDIT_EXPORT_MAX_ROWS = int(os.environ.get("NBAUDIT_EXPORT_MAX_ROWS", "1048575
 NBAUDIT_EXPORT_TTL_DAYS = int(os.environ.get("NBAUDIT_EXPORT_TTL_DAYS", "7"))
 NBAUDIT_HOLIDAYS = env_dates("NBAUDIT_HOLIDAYS")
 NBAUDIT_PLAN_START = datetime.date(2026, 5, 1)
+# Calls: billing months kept (the current month and this many before it; empty: all), and, on
+# PostgreSQL, monthly partitions made this many months ahead and on demand from this month on
+# (a call outside lands in the default partition and is reported: `manage.py partitions`).
+NBAUDIT_RETENTION_MONTHS = int(os.environ["NBAUDIT_RETENTION_MONTHS"]) if os.environ.get("NBAUDIT_RETENTION_MONTHS") else None
+NBAUDIT_PARTITIONS_AHEAD = int(os.environ.get("NBAUDIT_PARTITIONS_AHEAD", "3"))
+NBAUDIT_PARTITIONS_FROM = datetime.date.fromisoformat(os.environ.get("NBAUDIT_PARTITIONS_FROM", "2025-01") + "-01")
 NBAUDIT_PLAN_MIN_SPEND = Decimal(os.environ.get("NBAUDIT_PLAN_MIN_SPEND", "1000"))
 NBAUDIT_PLAN_REPEAT_LIMIT = int(os.environ.get("NBAUDIT_PLAN_REPEAT_LIMIT", "3"))
 NBAUDIT_PLAN_DUE_BUSINESS_DAYS = 5
@@ -215,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=0, day_of_month=1),  # in CELERY_TIMEZONE (UTC+8)
     },
     "exports-expire": {"task": "logs.tasks.exports_expire", "schedule": crontab(minute=15)},
+    # Partitions for the coming months, then retention (a month past NBAUDIT_RETENTION_MONTHS).
+    "calls-partitions": {"task": "logs.tasks.calls_partitions", "schedule": crontab(minute=45, hour=3)},
     "jobs-reap": {"task": "logs.tasks.jobs_reap", "schedule": 60.0},
     "reconciliations-reap": {"task": "billing.tasks.reconciliations_reap", "schedule": 60.0},
     "tally-runs-reap": {"task": "billing.tasks.tally_runs_reap", "schedule": 60.0},

@@ -38,7 +38,10 @@ class ReconciliationItem(models.Model):
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="items")
     request_id = models.CharField(max_length=200)
     category = models.CharField(max_length=24, choices=ReconCategory.choices)
-    call = models.ForeignKey("logs.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database-level foreign key: the call table is partitioned on PostgreSQL (logs migration
+    # 0003), and a call dropped by retention leaves its id here (the item keeps its own figures).
+    call = models.ForeignKey("logs.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_constraint=False)
     local_category = models.CharField(max_length=16, blank=True)
     platform_category = models.CharField(max_length=16, blank=True)
     charges = models.IntegerField(default=0, help_text="Platform records of this request ID.")

@@ -71,7 +71,8 @@ class TallyOverride(models.Model):
 
     customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
-    call = models.ForeignKey("logs.Call", on_delete=models.CASCADE, related_name="+")
+    # No database-level foreign key: the call table is partitioned on PostgreSQL (logs migration 0003).
+    call = models.ForeignKey("logs.Call", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     exclude = models.BooleanField(help_text="True: excluded by staff; False: re-included.")
     reason = models.CharField(max_length=300)
     by = models.ForeignKey("logs.User", null=True, on_delete=models.SET_NULL, related_name="+")

@@ -19,7 +19,7 @@ from logs.models import ApiToken, Call, Customer
 from logs.money import fmt6
 from logs.pagination import BadCursor, keyset_page
 from logs.scoping import scope_calls_for_token
-from logs.selectors.calls import LIST_DEFER, calls_filter
+from logs.selectors.calls import LIST_DEFER, calls_filter, calls_with_request_id
 from logs.timeutil import billing_tz
 
 DEFAULT_LIMIT = 100
@@ -133,7 +133,7 @@ def call_one(request, token: ApiToken, request_id: str) -> JsonResponse:
         qs = scope_calls_for_token(token, request.GET.get("customer"))
     except Customer.DoesNotExist:
         return _error("no such customer", 404)
-    found = list(qs.select_related("customer").filter(request_id=request_id)[:11])
+    found = list(calls_with_request_id(qs.select_related("customer"), request_id)[:11])
     if not found:
         return _error("no such call", 404)
     if len(found) > 1:

@@ -1,12 +1,33 @@
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from logs.choices import BillingMode, Category, Family, LogType, Source
 from logs.money import money_field
 
 
+class CallQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Calls and their keys (`CallKey`) in one transaction: a key already taken fails it all."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError("Call.objects.bulk_create: conflicts are decided on CallKey (logs.services.calls_copy)")
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            made = super().bulk_create(objs, *args, **kwargs)
+            CallKey.objects.using(self.db).bulk_create(
+                [CallKey(customer_id=c.customer_id, request_id=c.request_id, call_id=c.pk, created_at=c.created_at)
+                 for c in made], batch_size=kwargs.get("batch_size"))
+        return made
+
+
 class Call(models.Model):
-    """One call to a model: one row per (customer, request ID)."""
+    """One call to a model: one row per (customer, request ID), held by its `CallKey`.
+
+    On PostgreSQL the table is partitioned by billing month of `created_at` (migration 0003,
+    `logs.services.partitions`): its primary key there is (id, created_at), and no unique index
+    can hold (customer, request ID) across months, so the key table does.
+    """
+
+    objects = CallQuerySet.as_manager()
 
     # No index of its own: every call index starts with customer (the unique key included).
     customer = models.ForeignKey("logs.Customer", on_delete=models.PROTECT, related_name="calls", db_index=False)
@@ -54,9 +75,7 @@ class Call(models.Model):
     ingested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["customer", "request_id"], name="call_customer_request_uniq"),
-        ]
+        # Each index is justified in docs/scaling.md (Index set) by the query that uses it.
         indexes = [
             # keyset paging: (created_at, id) descending, per customer and for staff
             models.Index(fields=["customer", "-created_at", "-id"], name="call_cust_time_idx"),
@@ -76,9 +95,40 @@ class Call(models.Model):
     def __str__(self):
         return f"{self.customer_id}/{self.request_id}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or self._state.db, savepoint=False):
+            super().save(*args, **kwargs)
+            CallKey.objects.using(self._state.db).create(
+                customer_id=self.customer_id, request_id=self.request_id, call_id=self.pk, created_at=self.created_at)
+
     @property
     def failed(self) -> bool:
         return self.category != Category.SUCCESS
+
+
+class CallKey(models.Model):
+    """(customer, request ID) -> its call: the one unique key of calls, across every month.
+
+    A partitioned table's unique index must include the partition key (created_at), so the
+    same request ID at two times could land in two months' partitions; this narrow table is the
+    key instead, written in the same transaction as the call (`Call.save`, `Call.objects.
+    bulk_create`, the ingest's `logs.services.calls_copy.calls_insert`). Its primary key is
+    (request_id, customer_id): the ingest's and the request-ID filter's look-up, with or without
+    a customer. `created_at` is the call's, so a join to the call reads one partition.
+    No database-level foreign keys (PostgreSQL cannot reference a partitioned table by id alone).
+    """
+
+    pk = models.CompositePrimaryKey("request_id", "customer_id")
+    request_id = models.CharField(max_length=200)
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, db_index=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    created_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.customer_id}/{self.request_id} -> {self.call_id}"
 
 
 # Latency buckets for the percentiles on rollups: upper bounds in ms (the last is open).
@@ -109,8 +159,8 @@ class HourlyRollup(models.Model):
     del _i
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "hour"], name="rollup_cust_hour_idx"),
-                   models.Index(fields=["hour"], name="rollup_hour_idx"),
+        # (customer, hour) alone is not indexed apart: the covering index below has the same key.
+        indexes = [models.Index(fields=["hour"], name="rollup_hour_idx"),
                    # The Overview's reads, index-only on PostgreSQL: (customer, hour) covering
                    # what the charts sum (dashboard).
                    models.Index(fields=["customer", "hour"], name="rollup_overview_idx",

@@ -48,11 +48,25 @@ PREFIX_END = chr(0x10FFFF)
 def request_id_prefix(qs: QuerySet, prefix: str) -> QuerySet:
     """The calls whose request ID starts with `prefix` (a whole ID finds its call).
 
-    A range, request_id >= prefix AND request_id < prefix + U+10FFFF, so the (customer,
-    request_id) index of calls is walked from the prefix on (LIKE could not use it under a
-    non-C collation); the LIKE kept beside it only re-checks the rows the range found.
+    Through the key table (`CallKey`, primary key (request_id, customer_id)): the call table
+    has no index on request_id, since each one costs every ingested row. A range,
+    request_id >= prefix AND request_id < prefix + U+10FFFF, walks that key from the prefix on
+    (LIKE could not use it under a non-C collation); the LIKE kept beside it only re-checks the
+    keys the range found.
     """
-    return qs.filter(request_id__gte=prefix, request_id__lt=prefix + PREFIX_END, request_id__startswith=prefix)
+    from logs.models import CallKey
+
+    keys = CallKey.objects.filter(request_id__gte=prefix, request_id__lt=prefix + PREFIX_END,
+                                  request_id__startswith=prefix)
+    return qs.filter(pk__in=keys.values("call_id"))
+
+
+def calls_with_request_id(qs: QuerySet, request_id: str) -> QuerySet:
+    """The calls whose request ID is exactly `request_id` (one per customer at most), through
+    the key table's primary key."""
+    from logs.models import CallKey
+
+    return qs.filter(pk__in=CallKey.objects.filter(request_id=request_id).values("call_id"))
 
 
 def calls_filter(

@@ -1,4 +1,10 @@
-"""PostgreSQL: writing new calls with COPY (the values bulk_create would write), for the ingest."""
+"""The ingest's insert target: new calls and their keys (CallKey), and the look-up of stored calls
+by key. PostgreSQL writes with COPY (the values bulk_create would write), SQLite with bulk_create.
+
+The unique key of a call is its CallKey row (logs.models.calls): a key already taken, by an
+earlier ingest or a concurrent one, fails the chunk's transaction with an IntegrityError, which
+the ingest handles as it always has (halves, then single records, retried once).
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,17 +14,79 @@ from collections.abc import Iterable
 from django.db import connection
 from django.utils import timezone
 
-from logs.models import Call
+from logs.models import Call, CallKey
+from logs.services.partitions import partitions_for
 
 
-def calls_copy(*, rows: Iterable[dict], batch_id: int) -> None:
+def calls_insert(*, rows: list[dict], batch, copy: bool, partitions: set | None = None) -> None:
+    """Store new calls (dicts of Call fields, without id) and their keys, in the caller's transaction.
+
+    `partitions` (PostgreSQL): the caller's set of months known to have a partition, kept across
+    chunks; a month without one gets it first where it is wanted (logs.services.partitions).
+    """
+    if not rows:
+        return
+    if not copy:
+        Call.objects.bulk_create([Call(batch=batch, **f) for f in rows], batch_size=1000)
+        return
+    with connection.cursor() as cur:
+        if partitions is not None:
+            partitions_for([f["created_at"] for f in rows], cur=cur, known=partitions)
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"{Call._meta.db_table}_id_seq", len(rows)])
+        ids = [r[0] for r in cur.fetchall()]
+    for f, pk in zip(rows, ids):
+        f["id"] = pk
+    try:
+        # The keys first: a key already taken fails the chunk before its calls are written.
+        keys_copy(rows=rows)
+        calls_copy(rows=rows, batch_id=batch.pk)
+    finally:
+        for f in rows:
+            f.pop("id", None)
+
+
+def keys_copy(*, rows: Iterable[dict]) -> None:
+    """PostgreSQL: the keys of new calls (with their ids) in one COPY."""
+    table = CallKey._meta.db_table
+    with connection.wrap_database_errors, connection.cursor() as cur, \
+            cur.cursor.copy(f"COPY {table} (request_id, customer_id, call_id, created_at) FROM STDIN") as copy:
+        lines = []
+        for f in rows:
+            lines.append(f"{_copy_text(f['request_id'])}\t{f['customer_id']}\t{f['id']}\t"
+                         f"{_copy_datetime(f['created_at'])}")
+            if len(lines) >= 10000:
+                copy.write("\n".join(lines) + "\n")
+                lines = []
+        if lines:
+            copy.write("\n".join(lines) + "\n")
+
+
+def calls_by_key_sql(columns: str) -> str:
+    """PostgreSQL: the stored calls of one customer's request IDs (%s: customer, list of IDs).
+
+    Through the key table: one probe of its primary key per ID, then the call by (id, created_at),
+    which reads one partition.
+    """
+    return (f"SELECT {columns} FROM {Call._meta.db_table} WHERE (id, created_at) IN "
+            f"(SELECT call_id, created_at FROM {CallKey._meta.db_table} "
+            f"WHERE customer_id = %s AND request_id = ANY(%s))")
+
+
+def calls_by_key(*, customer_id: int, request_ids):
+    """The stored calls of one customer's request IDs, as a queryset (both databases)."""
+    keys = CallKey.objects.filter(customer_id=customer_id, request_id__in=request_ids)
+    return Call.objects.filter(pk__in=keys.values("call_id"))
+
+
+def calls_copy(*, rows: Iterable[dict], batch_id: int, with_id: bool = True) -> None:
     """The new calls of a chunk (dicts of Call fields) in one COPY.
 
     Rows are formatted here as COPY text (one converter per column, chosen once from the
     field's type) and sent in blocks of about a megabyte. A value the table cannot hold fails
     the COPY with the database's DataError (the ingest then finds the row that did).
     """
-    fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
+    # The id too (with_id): calls_insert took it from the sequence, for the call's key.
+    fields = [f for f in Call._meta.concrete_fields if with_id or not f.primary_key]
     defaults = {}
     keys = []
     for field in fields:

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from logs.choices import Source
-from logs.models import Call, Customer, IngestBatch, IngestConflict
+from logs.models import Call, CallKey, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
     InputError,
@@ -30,7 +30,7 @@ from logs.parsers import (
     open_source,
 )
 from logs.pricing import Catalog, expected_charge
-from logs.services.calls_copy import calls_copy
+from logs.services.calls_copy import calls_by_key, calls_by_key_sql, calls_insert
 from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
 from logs.services.merge import (
     COMPARED,
@@ -76,6 +76,7 @@ class _Run:
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
+        self.partitions: set = set()  # PostgreSQL: months seen to have a partition (calls_insert)
 
     def customer_for(self, slug: str) -> Customer:
         cust = self.customers.get(slug)
@@ -171,7 +172,8 @@ class _Run:
             return
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(f"ANALYZE {Call._meta.db_table}")
+                # The key table too: the look-up of stored calls starts there (calls_by_key_sql).
+                cur.execute(f"ANALYZE {CallKey._meta.db_table}, {Call._meta.db_table}")
         except DatabaseError:  # not the table's owner: the statistics stay as they are
             log.info("ANALYZE %s not allowed; look-ups may be slow", Call._meta.db_table)
         self._analyzed_at = self._base + inserted
@@ -181,8 +183,7 @@ class _Run:
         existing: dict[tuple[int, str], dict] = {}
         names = ("id",) + STORED
         if self.copy:
-            sql = (f"SELECT id, request_id, {', '.join(stored_columns('postgresql'))} FROM {Call._meta.db_table} "
-                   f"WHERE customer_id = %s AND request_id = ANY(%s)")
+            sql = calls_by_key_sql(f"id, request_id, {', '.join(stored_columns('postgresql'))}")
             with connection.cursor() as cur:
                 for cid, recs in by_customer.items():
                     cur.execute(sql, [cid, list({r.fields["request_id"] for r in recs})])
@@ -192,7 +193,7 @@ class _Run:
             return existing
         for cid, recs in by_customer.items():
             ids = list({r.fields["request_id"] for r in recs})
-            for call in Call.objects.filter(customer_id=cid, request_id__in=ids):
+            for call in calls_by_key(customer_id=cid, request_ids=ids):
                 stored = {k: getattr(call, k) for k in names}
                 stored["prompt"] = PRESENT if call.prompt else ""
                 stored["response"] = PRESENT if call.response is not None else None
@@ -271,11 +272,7 @@ class _Run:
                              "prompt": PRESENT if stored.prompt else "",
                              "response": PRESENT if stored.response is not None else None}
         if new:
-            if self.copy:
-                calls_copy(rows=new.values(), batch_id=self.batch.pk)
-            else:
-                objs = [Call(batch=self.batch, **f) for f in new.values()]
-                Call.objects.bulk_create(objs, batch_size=1000)
+            calls_insert(rows=list(new.values()), batch=self.batch, copy=self.copy, partitions=self.partitions)
             categories = self.categories
             for f in new.values():
                 categories[f["category"]] += 1

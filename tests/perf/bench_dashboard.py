@@ -173,6 +173,9 @@ def main() -> None:
             t1 = time.perf_counter()
             cur.execute(rollups_sql())
             t2 = time.perf_counter()
+            # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
+            cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
+                        "SELECT request_id, customer_id, id, created_at FROM logs_call ON CONFLICT DO NOTHING")
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
             cur.execute("SELECT count(*) FROM logs_hourlyrollup")

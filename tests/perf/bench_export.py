@@ -119,6 +119,9 @@ def fill(bench_url: str, rows: int) -> dict:
         conn.execute(FILL, {"customer": ids["globex"], "prefix": "other-", "rows": other,
                             "step": month_seconds / (other + 1)})
         conn.commit()
+        # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
+        conn.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
+                     "SELECT request_id, customer_id, id, created_at FROM logs_call ON CONFLICT DO NOTHING")
         conn.execute("ANALYZE logs_call")
         conn.commit()
         return {"seconds": round(time.perf_counter() - t0, 1), "rows": rows, "other_rows": other}

@@ -119,6 +119,9 @@ def main() -> None:
             if connection.vendor == "postgresql":
                 cur.execute(platform_sql(n), {"c": customer.pk, "start": START})
                 cur.execute(conflicts_sql(n), {"c": customer.pk, "start": START})
+                # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
+                cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
+                            "SELECT request_id, customer_id, id, created_at FROM logs_call ON CONFLICT DO NOTHING")
                 cur.execute("ANALYZE logs_call")
                 cur.execute("ANALYZE logs_ingestconflict")
             else:

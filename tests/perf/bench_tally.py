@@ -98,6 +98,9 @@ def build(sizes: list[int]) -> list:
             cur.execute(INSERT, {"cid": c.pk, "start": start, "span": span, "n": n})
         print(f"  inserted {n:>9,} calls for {c.slug} in {time.perf_counter() - t0:6.1f} s", flush=True)
     with connection.cursor() as cur:
+        # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
+        cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
+                    "SELECT request_id, customer_id, id, created_at FROM logs_call ON CONFLICT DO NOTHING")
         cur.execute("ANALYZE logs_call")
     return customers
 

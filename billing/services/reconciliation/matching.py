@@ -111,7 +111,8 @@ platform AS (
            f.n, f.first_ch, f.total,
            COALESCE({_money_sql('c.expected_usd')}, x.expected)
     FROM conflict_charges f
-    LEFT JOIN logs_call c ON c.customer_id = %(customer)s AND c.request_id = f.request_id
+    LEFT JOIN logs_callkey k ON k.customer_id = %(customer)s AND k.request_id = f.request_id
+    LEFT JOIN logs_call c ON c.id = k.call_id AND c.created_at = k.created_at
     LEFT JOIN {stage.extra} x ON x.call_id = c.id
     WHERE c.id IS NULL OR NOT ({c_in_period})
 ),

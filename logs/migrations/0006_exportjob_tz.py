@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logs', '0004_apitoken_read_only'),
+        ('logs', '0005_apitoken_read_only'),
     ]
 
     operations = [

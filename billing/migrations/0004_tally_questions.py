@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_tally_run'),
+        ('billing', '0003_tally_run'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

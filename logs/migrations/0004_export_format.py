@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logs', '0002_seed_catalog'),
+        ('logs', '0003_call_partitions'),
     ]
 
     operations = [
