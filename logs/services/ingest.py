@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from logs.choices import Source
+from logs.choices import BillingMode, Source
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
@@ -42,10 +42,12 @@ from logs.services.merge import (
     reclassify,
     stored_columns,
 )
-from logs.services.rollups import RollupDelta, rollups_apply
+from logs.services.readahead import ReadAhead
+from logs.services.rollups import RollupDelta, rollups_add_calls, rollups_apply
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
+_UNSEEN = object()
 
 # What the database (or its driver, on the way in) raises for a chunk it cannot store.
 _REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
@@ -53,6 +55,8 @@ _REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
 CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
+ROLLUPS_IN_SQL = True  # with COPY, the new calls' rollups are summed by the database (False: in Python)
+READ_AHEAD = True      # the input is read and classified in a thread, a chunk ahead of the one stored
 FORMATS = ("auto", "calls", "gateway")
 # A running batch records progress (heartbeat_at) after every chunk; one silent this long lost
 # its worker and is failed by logs.tasks.jobs_reap.
@@ -76,6 +80,8 @@ class _Run:
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
+        self._prices: dict = {}   # (family, model, route, UTC hour) -> the catalog's price
+        self._charges: dict = {}  # a per-request price's charge by what it reads
 
     def customer_for(self, slug: str) -> Customer:
         cust = self.customers.get(slug)
@@ -87,16 +93,37 @@ class _Run:
         return cust
 
     def price(self, fields: dict) -> None:
-        price = self.catalog.find(family=fields.get("family") or None, model=fields["model"],
-                                  route=fields.get("route"), at=fields["created_at"])
+        family, at = fields.get("family") or None, fields["created_at"]
+        # The catalog is dated by the billing day: looked up once per (model, route, UTC hour) for
+        # an hour that lies inside one billing day (every hour, in a zone of whole-hour offsets).
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        key = (family, fields["model"], fields.get("route"), hour)
+        price = self._prices.get(key, _UNSEEN)
+        if price is _UNSEEN:
+            price = self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=at)
+            end = hour + dt.timedelta(minutes=59, seconds=59, microseconds=999999)
+            if price == self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=hour) \
+                    == self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=end):
+                if len(self._prices) > 100_000:
+                    self._prices.clear()
+                self._prices[key] = price
         fields["billing_mode"] = price.billing_mode if price else ""
-        fields["expected_usd"] = expected_charge(
-            price, family=fields.get("family") or None, category=fields["category"],
+        args = dict(
+            family=family, category=fields["category"],
             http_status=fields.get("http_status"), group_ratio=fields.get("group_ratio"),
             prompt_tokens=fields.get("prompt_tokens"), output_tokens=fields.get("output_tokens"),
             thoughts_tokens=fields.get("thoughts_tokens"), image_tokens=fields.get("image_tokens"),
             images=fields.get("images") or 0, image_size=fields.get("image_size"),
         )
+        if price is not None and price.billing_mode == BillingMode.PER_REQUEST:
+            # A per-request charge reads only the category, the status and the group ratio.
+            charge_key = (id(price), args["category"], args["http_status"], args["group_ratio"])
+            charge = self._charges.get(charge_key, _UNSEEN)
+            if charge is _UNSEEN:
+                charge = self._charges[charge_key] = expected_charge(price, **args)
+            fields["expected_usd"] = charge
+            return
+        fields["expected_usd"] = expected_charge(price, **args)
 
     # -- a chunk of records --------------------------------------------------------------
     def apply(self, records: list[Record]) -> None:
@@ -271,15 +298,26 @@ class _Run:
                              "prompt": PRESENT if stored.prompt else "",
                              "response": PRESENT if stored.response is not None else None}
         if new:
-            if self.copy:
-                calls_copy(rows=new.values(), batch_id=self.batch.pk)
-            else:
-                objs = [Call(batch=self.batch, **f) for f in new.values()]
-                Call.objects.bulk_create(objs, batch_size=1000)
             categories = self.categories
-            for f in new.values():
-                categories[f["category"]] += 1
-                delta.add(f)
+            if self.copy and ROLLUPS_IN_SQL:
+                # The new calls' rollups are summed by the database from the rows just stored:
+                # this batch's calls past the highest id before the COPY.
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Call._meta.db_table}")
+                    after = cur.fetchone()[0]
+                calls_copy(rows=new.values(), batch_id=self.batch.pk)
+                for f in new.values():
+                    categories[f["category"]] += 1
+                rollups_add_calls(customer_ids={key[0] for key in new},
+                                  calls=Call.objects.filter(batch_id=self.batch.pk, id__gt=after))
+            else:
+                if self.copy:
+                    calls_copy(rows=new.values(), batch_id=self.batch.pk)
+                else:
+                    Call.objects.bulk_create([Call(batch=self.batch, **f) for f in new.values()], batch_size=1000)
+                for f in new.values():
+                    categories[f["category"]] += 1
+                    delta.add(f)
             self.counts["inserted"] += len(new)
         for call in changed.values():
             call.save()
@@ -327,6 +365,7 @@ def calls_ingest(
         )
     else:
         job_claim(job=batch, only_from=None)
+    reader = None
     try:
         zone = _zone(tz)
         head = stream.read(65536)
@@ -346,6 +385,8 @@ def calls_ingest(
         batch.source = kind
         pending: list[Record] = []
         seen = 0
+        if READ_AHEAD:
+            rows = reader = ReadAhead(rows, run.chunk)
         for item in rows:
             seen += 1
             if isinstance(item, Record):
@@ -374,6 +415,8 @@ def calls_ingest(
         exc.batch = batch  # the failed batch, for a caller that answers with it (the push API)
         raise
     finally:
+        if reader is not None:
+            reader.close()  # the reading thread stops before its stream is closed
         if close:
             stream.close()
     batch.rows = seen
