@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from logs.choices import BillingMode, Source
+from logs.choices import Source
 from logs.models import Call, Customer, IngestBatch, IngestConflict
 from logs.models.jobs import JobStatus
 from logs.parsers import (
@@ -47,7 +47,6 @@ from logs.services.rollups import RollupDelta, rollups_add_calls, rollups_apply
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
-_UNSEEN = object()
 
 # What the database (or its driver, on the way in) raises for a chunk it cannot store.
 _REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
@@ -80,8 +79,6 @@ class _Run:
         self.copy = COPY_ENABLED and connection.vendor == "postgresql"
         self.chunk = CHUNK_COPY if self.copy else CHUNK
         self._analyzed_at: int | None = None  # calls in the table at the last ANALYZE
-        self._prices: dict = {}   # (family, model, route, UTC hour) -> the catalog's price
-        self._charges: dict = {}  # a per-request price's charge by what it reads
 
     def customer_for(self, slug: str) -> Customer:
         cust = self.customers.get(slug)
@@ -93,37 +90,16 @@ class _Run:
         return cust
 
     def price(self, fields: dict) -> None:
-        family, at = fields.get("family") or None, fields["created_at"]
-        # The catalog is dated by the billing day: looked up once per (model, route, UTC hour) for
-        # an hour that lies inside one billing day (every hour, in a zone of whole-hour offsets).
-        hour = at.replace(minute=0, second=0, microsecond=0)
-        key = (family, fields["model"], fields.get("route"), hour)
-        price = self._prices.get(key, _UNSEEN)
-        if price is _UNSEEN:
-            price = self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=at)
-            end = hour + dt.timedelta(minutes=59, seconds=59, microseconds=999999)
-            if price == self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=hour) \
-                    == self.catalog.find(family=family, model=fields["model"], route=fields.get("route"), at=end):
-                if len(self._prices) > 100_000:
-                    self._prices.clear()
-                self._prices[key] = price
+        price = self.catalog.find(family=fields.get("family") or None, model=fields["model"],
+                                  route=fields.get("route"), at=fields["created_at"])
         fields["billing_mode"] = price.billing_mode if price else ""
-        args = dict(
-            family=family, category=fields["category"],
+        fields["expected_usd"] = expected_charge(
+            price, family=fields.get("family") or None, category=fields["category"],
             http_status=fields.get("http_status"), group_ratio=fields.get("group_ratio"),
             prompt_tokens=fields.get("prompt_tokens"), output_tokens=fields.get("output_tokens"),
             thoughts_tokens=fields.get("thoughts_tokens"), image_tokens=fields.get("image_tokens"),
             images=fields.get("images") or 0, image_size=fields.get("image_size"),
         )
-        if price is not None and price.billing_mode == BillingMode.PER_REQUEST:
-            # A per-request charge reads only the category, the status and the group ratio.
-            charge_key = (id(price), args["category"], args["http_status"], args["group_ratio"])
-            charge = self._charges.get(charge_key, _UNSEEN)
-            if charge is _UNSEEN:
-                charge = self._charges[charge_key] = expected_charge(price, **args)
-            fields["expected_usd"] = charge
-            return
-        fields["expected_usd"] = expected_charge(price, **args)
 
     # -- a chunk of records --------------------------------------------------------------
     def apply(self, records: list[Record]) -> None:

@@ -19,7 +19,7 @@ class ReadAhead:
 
     def __init__(self, items: Iterable, size: int):
         self._items, self._size = items, max(size // 4, 1)
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._queue: queue.Queue = queue.Queue(maxsize=3)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="ingest-read", daemon=True)
         self._thread.start()
