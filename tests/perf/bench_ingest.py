@@ -16,9 +16,18 @@ unless --keep), migrates it, then:
   (a) COPY of the file into a plain table of text columns (psycopg 3, streamed);
   (b) `calls_ingest` of the file into the empty call table, in a fresh subprocess, whose peak
       RSS (ru_maxrss) is the memory figure; the baseline RSS after `django.setup()` is shown too;
-  (c) a second `calls_ingest` of the same file (idempotency: 0 inserted), also a subprocess.
+  (c) a second `calls_ingest` of the same file (idempotency: 0 inserted), also a subprocess; its
+      ratio to (b) is the re-ingest figure (target: at most 2x).
 
-Without DATABASE_URL it runs on a throwaway SQLite file instead (no COPY, no ratio): the demo path.
+Each ingest also prints the CPU seconds of both ends (the ingest process and its PostgreSQL
+backend, read from /proc: the server is local), and (b) their sum against the bare COPY's: on a
+machine shared with other work the wall-clock ratio swings several times over, the CPU one far
+less. The COPY is timed again after the ingest and the best of all is used.
+`--no-read-ahead` and `--rollups-in-python` turn off the read-ahead thread and the rollups summed
+in SQL (A/B runs); `--profile` writes a cProfile of (b) (main thread only: add --no-read-ahead).
+
+Without DATABASE_URL, or with --sqlite, it runs on a throwaway SQLite file instead (no COPY, no
+ratio): the demo path.
 """
 from __future__ import annotations
 
