@@ -250,8 +250,13 @@ def _money(d: Decimal, label: str, value: Any) -> Decimal:
     return d.quantize(SIX, rounding=ROUND_HALF_UP)
 
 
+_PLAIN_DOLLARS = re.compile(r"\$[0-9]{1,7}(\.[0-9]{1,12})?")
+
+
 def parse_amount(value: Any, label: str) -> Decimal | None:
     """US dollars (`$0.050000`, `＄0.05`, `0.05`) at 6 places, 0 to 1,000,000; None when empty."""
+    if type(value) is str and _PLAIN_DOLLARS.fullmatch(value):  # the common case: what read_amount reads
+        return _money(Decimal(value[1:]), label, value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return _money(_decimal(value, label, "a number"), label, value)

@@ -71,9 +71,14 @@ def calls_by_rollup_key(*, customer_id: int, start: dt.datetime | None = None, e
         calls = calls.filter(created_at__gte=start)
     if end is not None:
         calls = calls.filter(created_at__lt=end)
+    return calls_grouped_by_rollup_key(calls)
+
+
+def calls_grouped_by_rollup_key(calls, *lead: str):
+    """These calls grouped as rollups group them (see `calls_by_rollup_key`), by `lead` fields first."""
     return (
         calls.annotate(h=TruncHour("created_at", tzinfo=UTC))
-        .values("h", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
+        .values(*lead, "h", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
         .annotate(
             n=Count("id"),
             imgs=Coalesce(Sum("images"), Value(0), output_field=IntegerField()),

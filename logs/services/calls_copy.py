@@ -18,17 +18,18 @@ from logs.models import Call, CallKey
 from logs.services.partitions import partitions_for
 
 
-def calls_insert(*, rows: list[dict], batch, copy: bool, partitions: set | None = None) -> None:
+def calls_insert(*, rows: list[dict], batch, copy: bool, partitions: set | None = None) -> tuple[int, int] | None:
     """Store new calls (dicts of Call fields, without id) and their keys, in the caller's transaction.
+    Returns the (lowest, highest) id given on the COPY path (None on the ORM path).
 
     `partitions` (PostgreSQL): the caller's set of months known to have a partition, kept across
     chunks; a month without one gets it first where it is wanted (logs.services.partitions).
     """
     if not rows:
-        return
+        return None
     if not copy:
         Call.objects.bulk_create([Call(batch=batch, **f) for f in rows], batch_size=1000)
-        return
+        return None
     with connection.cursor() as cur:
         if partitions is not None:
             partitions_for([f["created_at"] for f in rows], cur=cur, known=partitions)
@@ -43,6 +44,7 @@ def calls_insert(*, rows: list[dict], batch, copy: bool, partitions: set | None 
     finally:
         for f in rows:
             f.pop("id", None)
+    return min(ids), max(ids)
 
 
 def keys_copy(*, rows: Iterable[dict]) -> None:
@@ -95,15 +97,19 @@ def calls_copy(*, rows: Iterable[dict], batch_id: int, with_id: bool = True) -> 
         defaults[key] = field.get_default()
     defaults["batch_id"], defaults["ingested_at"] = batch_id, timezone.now()
     fixed = {"batch_id", "ingested_at"}
-    plan = list(zip(keys, [_copy_converter(field) for field in fields]))
+    converters = [_copy_converter(field) for field in fields]
     columns = ", ".join(f'"{f.column}"' for f in fields)
+    formatters: dict[tuple, object] = {}
     with connection.wrap_database_errors, connection.cursor() as cur, \
             cur.cursor.copy(f"COPY {Call._meta.db_table} ({columns}) FROM STDIN") as copy:
         lines: list[str] = []
         size = 0
         for f in rows:
-            row = defaults | f if not fixed & f.keys() else {**f, **{k: defaults[k] for k in fixed}}
-            line = "\t".join([conv(row[key]) for key, conv in plan])
+            shape = tuple(f)
+            line_of = formatters.get(shape)
+            if line_of is None:
+                line_of = formatters[shape] = _line_formatter(keys, converters, defaults, set(shape) - fixed)
+            line = line_of(f)
             lines.append(line)
             size += len(line)
             if size > 1 << 20:
@@ -113,12 +119,31 @@ def calls_copy(*, rows: Iterable[dict], batch_id: int, with_id: bool = True) -> 
             copy.write("\n".join(lines) + "\n")
 
 
+def _line_formatter(keys: list[str], converters: list, defaults: dict, given: set[str]):
+    """f(row) -> the COPY line of a row dict holding exactly the keys `given` (the rest: defaults).
+
+    A chunk's rows mostly hold the same keys, so a line is formatted by one function made for
+    them: a default column is its text, computed once; a given one is its converter's call.
+    """
+    parts, env = [], {}
+    for i, (key, conv) in enumerate(zip(keys, converters)):
+        if key in given:
+            env[f"c{i}"] = conv
+            parts.append(f"c{i}(f[{key!r}])")
+        else:
+            env[f"d{i}"] = conv(defaults[key])
+            parts.append(f"d{i}")
+    code = f"def line(f):\n    return '\\t'.join(({', '.join(parts)},))\n"
+    exec(code, env)  # noqa: S102  (the code is made here, from the model's field names)
+    return env["line"]
+
+
 def _copy_text(value) -> str:
     """A value as a field of COPY's text format."""
     if value is None:
         return "\\N"
     value = str(value)
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+    if "\\" in value or not value.isprintable():  # \t, \n, \r are not printable
         return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return value
 

@@ -42,7 +42,8 @@ from logs.services.merge import (
     reclassify,
     stored_columns,
 )
-from logs.services.rollups import RollupDelta, rollups_apply
+from logs.services.readahead import ReadAhead
+from logs.services.rollups import RollupDelta, rollups_add_calls, rollups_apply
 from logs.timeutil import billing_tz
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ _REFUSED = (DatabaseError, OverflowError, ArithmeticError, UnicodeError)
 CHUNK = 2000           # records per transaction (SQLite)
 CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COPY
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
+ROLLUPS_IN_SQL = True  # with COPY, the new calls' rollups are summed by the database (False: in Python)
+READ_AHEAD = True      # the input is read and classified in a thread, a chunk ahead of the one stored
 FORMATS = ("auto", "calls", "gateway")
 # A running batch records progress (heartbeat_at) after every chunk; one silent this long lost
 # its worker and is failed by logs.tasks.jobs_reap.
@@ -272,11 +275,20 @@ class _Run:
                              "prompt": PRESENT if stored.prompt else "",
                              "response": PRESENT if stored.response is not None else None}
         if new:
-            calls_insert(rows=list(new.values()), batch=self.batch, copy=self.copy, partitions=self.partitions)
             categories = self.categories
-            for f in new.values():
-                categories[f["category"]] += 1
-                delta.add(f)
+            rows = list(new.values())
+            ids = calls_insert(rows=rows, batch=self.batch, copy=self.copy, partitions=self.partitions)
+            if ids is not None and ROLLUPS_IN_SQL:
+                # The new calls' rollups are summed by the database from the rows just stored
+                # (this batch's calls of the ids the COPY gave).
+                for f in rows:
+                    categories[f["category"]] += 1
+                rollups_add_calls(customer_ids={key[0] for key in new},
+                                  calls=Call.objects.filter(batch_id=self.batch.pk, id__gte=ids[0], id__lte=ids[1]))
+            else:
+                for f in rows:
+                    categories[f["category"]] += 1
+                    delta.add(f)
             self.counts["inserted"] += len(new)
         for call in changed.values():
             call.save()
@@ -324,6 +336,7 @@ def calls_ingest(
         )
     else:
         job_claim(job=batch, only_from=None)
+    reader = None
     try:
         zone = _zone(tz)
         head = stream.read(65536)
@@ -343,6 +356,8 @@ def calls_ingest(
         batch.source = kind
         pending: list[Record] = []
         seen = 0
+        if READ_AHEAD:
+            rows = reader = ReadAhead(rows, run.chunk)
         for item in rows:
             seen += 1
             if isinstance(item, Record):
@@ -371,6 +386,8 @@ def calls_ingest(
         exc.batch = batch  # the failed batch, for a caller that answers with it (the push API)
         raise
     finally:
+        if reader is not None:
+            reader.close()  # the reading thread stops before its stream is closed
         if close:
             stream.close()
     batch.rows = seen

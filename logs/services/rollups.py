@@ -24,7 +24,13 @@ from django.db.models import F
 
 from logs.choices import Category
 from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
-from logs.selectors.rollups import ROLLUP_KEY, ROLLUP_VALUES, calls_by_rollup_key, rollup_status
+from logs.selectors.rollups import (
+    ROLLUP_KEY,
+    ROLLUP_VALUES,
+    calls_by_rollup_key,
+    calls_grouped_by_rollup_key,
+    rollup_status,
+)
 from logs.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -196,6 +202,45 @@ def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | N
             f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
             f"SELECT {', '.join(select)} FROM ({sql}) q",
             [customer_id, str(Category.SUCCESS), *params],
+        )
+        return max(cur.rowcount, 0)
+
+
+def rollups_add_calls(*, customer_ids: Iterable[int], calls) -> int:
+    """Add new calls to the rollups in the database, inside the caller's transaction (PostgreSQL).
+
+    `calls` is a queryset of Call rows just inserted and not yet counted (an ingest's chunk), of
+    these customers. Under their rollup lock, one statement groups the calls as
+    `calls_by_rollup_key` does, takes the stored rows of the same keys away and inserts the
+    sums: what `RollupDelta` and `rollups_apply` compute in Python, without a row passing
+    through Python. Returns rows written.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return 0
+    rollups_lock(customer_ids=ids)
+    qn = connection.ops.quote_name
+    table = qn(HourlyRollup._meta.db_table)
+    keys = ["customer_id", "hour", "family", "model", "token_name", "image_size", "category", "http_status",
+            "channel_id"]
+    figures = ["calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *_BUCKETS]
+    select = ["q.customer_id", "q.h", "q.family", "q.model", "q.token_name", "q.image_size", "q.category",
+              "CASE WHEN q.category = %s THEN NULL ELSE q.http_status END", "q.channel_id", "q.n", "q.imgs",
+              "COALESCE(q.charged, 0)", "q.lat_n", "COALESCE(q.lat_sum, 0)", *[f"q.{b}" for b in _BUCKETS]]
+    same = " AND ".join(f"r.{qn(k)} IS NOT DISTINCT FROM k.{qn(k)}" if k in ("http_status", "channel_id")
+                        else f"r.{qn(k)} = k.{qn(k)}" for k in keys)
+    key_list = ", ".join(qn(k) for k in keys)
+    cols = ", ".join(qn(c) for c in (*keys, *figures))
+    sums = ", ".join([qn(k) for k in keys] + [f"SUM({qn(f)})" for f in figures])
+    sql, params = calls_grouped_by_rollup_key(calls, "customer_id").query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH d ({cols}) AS (SELECT {', '.join(select)} FROM ({sql}) q), "
+            f"old AS (DELETE FROM {table} r USING (SELECT DISTINCT {key_list} FROM d) k WHERE {same} "
+            f"RETURNING {', '.join(f'r.{qn(c)}' for c in (*keys, *figures))}) "
+            f"INSERT INTO {table} ({cols}) "
+            f"SELECT {sums} FROM (SELECT * FROM d UNION ALL SELECT * FROM old) u GROUP BY {key_list}",
+            [str(Category.SUCCESS), *params],
         )
         return max(cur.rowcount, 0)
 

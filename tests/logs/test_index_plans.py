@@ -193,7 +193,8 @@ def test_logs_filter_by_request_id_goes_through_the_key(table):
     used = {n.get("Index Name") for n in _nodes(plan)}
     assert "logs_callkey_pkey" in used, used
     assert not {n.get("Relation Name") for n in _nodes(plan) if n["Node Type"] == "Seq Scan"} - _empty()
-    assert [c.request_id for c in qs] == [rid]
+    found = [c.request_id for c in qs]  # a prefix: the ID itself and the longer ones it starts
+    assert rid in found and all(r.startswith(rid) for r in found), found
 
 
 def test_tally_selection_reads_one_partition_by_index(table):
