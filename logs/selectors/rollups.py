@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,6 +29,10 @@ from logs.selectors.calls import days_model_key_filter
 from logs.timeutil import billing_tz
 
 FACETS_TTL = 300
+# A rollup write queues one warming of its customers' default Overview this many seconds later;
+# more writes meanwhile (an ingest's chunks) join it.
+WARM_DELAY = 5
+_log = logging.getLogger("logs.overview")
 UTC = dt.timezone.utc
 # The columns that identify a rollup row (with its customer).
 ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
@@ -158,6 +164,25 @@ def rollup_version_token(*, customer_id: int | None) -> str:
     return "all" + hashlib.sha1(repr(pairs).encode()).hexdigest()
 
 
+EPOCH_KEY = "nbaudit:overview:epoch"
+
+
+def overview_cache_epoch() -> str:
+    """A random mark of this database's figures: rollup versions restart in a new database (a
+    fresh `migrate`, a test run) while a shared cache may outlive it; `overview_cache_reset` (after
+    each migrate) draws a new one, and a lost one is drawn again: both only make misses."""
+    epoch = cache.get(EPOCH_KEY)
+    if epoch is None:
+        cache.add(EPOCH_KEY, secrets.token_hex(8), None)
+        epoch = cache.get(EPOCH_KEY, "")
+    return epoch
+
+
+def overview_cache_reset(**kwargs) -> None:
+    """Forget every cached Overview figure (a post_migrate receiver: the database may be new)."""
+    cache.set(EPOCH_KEY, secrets.token_hex(8), None)
+
+
 def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callable[[], object]):
     """What `compute` makes of the rollups in `qs`, cached until those customers' rollups change.
 
@@ -171,7 +196,8 @@ def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callab
         sql, params = qs.query.sql_with_params()
     except EmptyResultSet:  # nothing to read (an invalid filter): nothing worth keeping
         return compute()
-    digest = hashlib.sha1(repr((OVERVIEW_CACHE_SCHEMA, token, sql, params, parts)).encode()).hexdigest()
+    epoch = overview_cache_epoch()
+    digest = hashlib.sha1(repr((OVERVIEW_CACHE_SCHEMA, epoch, token, sql, params, parts)).encode()).hexdigest()
     key = f"nbaudit:overview:{digest}"
     hit = cache.get(key)
     if hit is not None:
@@ -179,6 +205,30 @@ def rollups_cached(*, customer_id: int | None, qs, parts: tuple, compute: Callab
     value = compute()
     cache.set(key, value, getattr(settings, "NBAUDIT_OVERVIEW_CACHE_SECONDS", 3600))
     return value
+
+
+def overview_warm_soon(customer_ids) -> list[int]:
+    """Queue the warming of these customers' default Overview (after their rollups changed),
+    unless one is already queued. Call it after commit. Returns the customers queued."""
+    if not getattr(settings, "NBAUDIT_OVERVIEW_WARM", False) or \
+            settings.CACHES["default"]["BACKEND"].endswith("DummyCache"):
+        return []
+    pending = [cid for cid in sorted(set(customer_ids)) if cache.add(f"nbaudit:warm:{cid}", 1, 300)]
+    if pending:
+        from logs.tasks import overview_warm
+
+        try:
+            overview_warm.apply_async(args=[pending], countdown=WARM_DELAY)
+        except Exception:  # noqa: BLE001 - no broker: the pages are computed on their first visit
+            cache.delete_many([f"nbaudit:warm:{cid}" for cid in pending])
+            _log.warning("could not queue the Overview warming of customers %s", pending, exc_info=True)
+            return []
+    return pending
+
+
+def overview_warm_taken(customer_ids) -> None:
+    """The worker starts warming: a rollup write from now on queues another warming."""
+    cache.delete_many([f"nbaudit:warm:{cid}" for cid in customer_ids])
 
 
 def rollups_hourly(qs) -> list[dict]:

@@ -2,6 +2,8 @@
 
 What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
 rollup query, the zone and the customers' rollup version: a rollup write shows at once.
+`overview_warm` computes the default pages ahead (the worker, after a rollup write), so the
+first visitor after an ingest is served from the cache too.
 """
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from logs import charts
 from logs.filtersets import RollupFilterSet
-from logs.models import HourlyRollup
+from logs.models import HourlyRollup, User
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
     overview_rows,
@@ -95,3 +99,48 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
         "share": charts.rate_vs_overload(period_rows),
         "figures": {name: figure_json(fig) for name, fig in figures.items()},
     }
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name) if name else billing_tz()
+    except (ZoneInfoNotFoundError, ValueError):
+        return billing_tz()
+
+
+def overview_warm(*, customer_ids) -> int:
+    """Compute and cache the default Overview (no filter) of these customers' users, and staff's
+    "all customers" one, once per time zone their users see them in. Returns the pages computed.
+
+    It runs the page's own code for one user per (customer, zone), so the figures are filed under
+    the very key that user's next request reads (tenancy included: the key is the scoped query).
+    """
+    factory = RequestFactory()
+    url = reverse("logs:overview")
+    active = User.objects.filter(is_active=True)
+    users = _first_per(active.filter(customer_id__in=list(customer_ids), is_staff=False)
+                       .order_by("customer_id", "time_zone", "pk"), ("customer_id", "time_zone"))
+    users += _first_per(active.filter(is_staff=True).order_by("time_zone", "pk"), ("time_zone",))
+    done = 0
+    for user in users:
+        request = factory.get(url)
+        request.user, request.session = user, {}
+        request.tz = _zone(user.time_zone)
+        view = OverviewView()
+        view.setup(request)
+        with timezone.override(request.tz):
+            view.get_context_data()
+        done += 1
+    return done
+
+
+def _first_per(qs, fields: tuple) -> list:
+    seen, out = set(), []
+    for user in qs:
+        key = tuple(getattr(user, f) for f in fields)
+        if key not in seen:
+            seen.add(key)
+            out.append(user)
+    return out

@@ -80,13 +80,13 @@ def _rollup_rows(customer_ids: list[int], days: int, now: dt.datetime):
                         for _ in range(n):
                             lat[rnd.randrange(2, 9)] += 1
                         price = "0.050000" if family == "pro" else "0.067000"
-                        yield (hour, cid, family, model, token, size, "success", None, n, n,
-                               f"{float(price) * n:.6f}", n, n * 20000, *lat)
+                        yield (hour, cid, family, model, token, size, "success", None, 1 + rnd.randrange(4),
+                               n, n, f"{float(price) * n:.6f}", n, n * 20000, *lat)
             for category, status in FAILURES:
                 family, model = MODELS[rnd.randrange(3)]
                 n = rnd.randint(1, 3)
-                yield (hour, cid, family, model, TOKENS[rnd.randrange(4)], "1K", category, status, n, 0,
-                       "0.000000", 0, 0, *([0] * nb))
+                yield (hour, cid, family, model, TOKENS[rnd.randrange(4)], "1K", category, status,
+                       1 + rnd.randrange(4), n, 0, "0.000000", 0, 0, *([0] * nb))
 
 
 def child(args) -> None:
@@ -108,7 +108,7 @@ def child(args) -> None:
                  for k in range(args.customers)]
     fields = [f for f in HourlyRollup._meta.concrete_fields if not f.primary_key]
     columns = ["hour", "customer_id", "family", "model", "token_name", "image_size", "category", "http_status",
-               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields()]
+               "channel_id", "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields()]
     assert sorted(columns) == sorted(f.column for f in fields)
     rows = _rollup_rows([c.pk for c in customers], args.days, dt.datetime.now(dt.timezone.utc))
     count = 0
@@ -162,10 +162,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env: dict) -> tuple[subprocess.Popen, int]:
+def server_cmd(server: str, port: int) -> list[str]:
+    """`bin/run-all`'s web server (gunicorn, its default workers and threads), or runserver."""
+    if server == "runserver":
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return [str(Path(sys.executable).with_name("gunicorn")), "nbaudit.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", os.environ.get("NBAUDIT_WEB_WORKERS", "3"), "--threads",
+            os.environ.get("NBAUDIT_WEB_THREADS", "4"), "--worker-class", "gthread", "--log-level", "warning"]
+
+
+def serve(env: dict, server: str = "gunicorn") -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(server_cmd(server, port), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -239,7 +248,7 @@ def report(label: str, run: dict) -> tuple[float, float]:
     hit = [r[0] for r in res if not r[1]]
     errors = sum(1 for r in res if not r[2])
     p95 = _p(ms, 95)
-    print(f"  {label:<24} {len(res):5d} {errors:4d} {_p(ms, 50):8.0f} {p95:8.0f} {max(ms):8.0f} "
+    print(f"  {label:<28} {len(res):5d} {errors:4d} {_p(ms, 50):8.0f} {p95:8.0f} {max(ms):8.0f} "
           f"{_p(miss, 95):9.0f} {_p(hit, 95):8.0f} {len(res) / run['wall']:7.1f}")
     return p95, _p(hit, 95)
 
@@ -254,6 +263,8 @@ def main() -> int:
     p.add_argument("--days", type=int, default=35)
     p.add_argument("--customers", type=int, default=16)
     p.add_argument("--redis", help="also run with this Redis cache (NBAUDIT_CACHE_URL)")
+    p.add_argument("--server", choices=["gunicorn", "runserver", "both"], default="gunicorn",
+                   help="gunicorn as bin/run-all starts it (default), runserver (one process, as before)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -279,26 +290,29 @@ def main() -> int:
             info = prepare(db, bench_url, data_dir, args)
             print(f"{db}: {info['rollup_rows']:,} rollup rows ({args.customers} customers, {args.days} days) "
                   f"in {info['seconds']:.0f} s; {args.clients} clients")
-            print(f"  {'cache':<24} {'reqs':>5} {'errs':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+            print(f"  {'server, cache':<28} {'reqs':>5} {'errs':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
                   f"{'miss p95':>9} {'hit p95':>8} {'req/s':>7}")
-            modes = [("off (dummy://)", "dummy://", args.requests_uncached), ("on (in memory)", None, args.requests)]
+            modes = [("off (dummy://)", "dummy://", args.requests_uncached), ("on (files)", None, args.requests)]
             if args.redis:
                 modes.append(("on (redis)", args.redis, args.requests))
-            for label, cache, requests in modes:
-                if cache and cache.startswith("redis"):
-                    import redis
+            servers = ["runserver", "gunicorn"] if args.server == "both" else [args.server]
+            for server in servers:
+                for label, cache, requests in modes:
+                    if cache and cache.startswith("redis"):
+                        import redis
 
-                    redis.Redis.from_url(cache).flushdb()
-                proc, port = serve(_env(db, bench_url, data_dir, cache))
-                try:
-                    run = load(port, info["cookie"], info["sessions"], clients=args.clients, requests=requests,
-                               deadline_s=args.deadline)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=10)
-                p95, hit95 = report(label, run)
-                if cache != "dummy://":
-                    worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
+                        redis.Redis.from_url(cache).flushdb()
+                    shutil.rmtree(Path(data_dir) / "cache", ignore_errors=True)
+                    proc, port = serve(_env(db, bench_url, data_dir, cache), server)
+                    try:
+                        run = load(port, info["cookie"], info["sessions"], clients=args.clients,
+                                   requests=requests, deadline_s=args.deadline)
+                    finally:
+                        proc.terminate()
+                        proc.wait(timeout=10)
+                    p95, hit95 = report(f"{server}, {label}", run)
+                    if cache != "dummy://" and server == servers[-1]:
+                        worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
         finally:
             if not os.environ.get("NBAUDIT_BENCH_KEEP"):
                 shutil.rmtree(data_dir, ignore_errors=True)
