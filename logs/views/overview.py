@@ -21,11 +21,9 @@ from logs.filtersets import RollupFilterSet
 from logs.models import HourlyRollup, User
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
-    overview_rows,
+    overview_sums,
     rollup_facets_for,
     rollups_cached,
-    rollups_failures_by_channel,
-    rollups_latency,
 )
 from logs.timeutil import billing_tz
 from logs.views.base import FilterStatusMixin
@@ -82,8 +80,8 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
 
     For staff only, the failures by gateway channel too: customers never see a channel.
     """
-    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz())
-    latency_rows = rollups_latency(rows_qs)
+    sums = overview_sums(rows_qs, tz=tz, hourly=hourly, heat_tz=billing_tz(), channels=staff)
+    period_rows, heat_rows, latency_rows = sums["periods"], sums["heat"], sums["latency"]
     figures = {
         "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
         "errors": charts.error_mix_figure(period_rows),
@@ -93,7 +91,7 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
         "latency": charts.latency_figure(latency_rows),
     }
     if staff:
-        figures["channels"] = charts.channel_failures_figure(rollups_failures_by_channel(rows_qs))
+        figures["channels"] = charts.channel_failures_figure(sums["channels"])
     return {
         "totals": charts.totals(period_rows),
         "share": charts.rate_vs_overload(period_rows),

@@ -8,14 +8,16 @@ postgres://postgres@127.0.0.1:5432/postgres, in a throwaway database NBAUDIT_BEN
 default nbaudit_bench_overview), a child process migrates a fresh database and writes hourly
 rollups for `--customers` customers over `--days` days (about 66 rows per customer and hour:
 3 models x 4 keys x 5 sizes delivered, plus failures; as from some 200 calls an hour), one
-user and session per customer. Then `manage.py runserver --noreload` (threaded, DEBUG off)
-serves it on 127.0.0.1, and `--clients` threads, one user each, request the Overview
+user and session per customer. Then a server (DEBUG off) serves it on 127.0.0.1, and `--clients` threads, one user each, request the Overview
 `--requests` times each, cycling through four URLs (default 30 days, 7 days, 30 days of one
 model, today), all at once. Runs are bounded: at most --deadline seconds each.
 
-Each database is run with the cache off (NBAUDIT_CACHE_URL=dummy://: every request reads
-the rollups, as before the cache) and on (the default in-memory cache; with --redis, also
-Redis). Printed per run: requests, errors, p50 / p95 / max in ms over all requests, and
+The server is gunicorn as `bin/run-all` starts it (--server runserver: the single
+`runserver` process of before; both: each). Each database is run with the cache off
+(NBAUDIT_CACHE_URL=dummy://: every request reads the rollups), on (the default: files under
+the data folder, shared by the processes; with --redis, also Redis), and on after warming (what
+the worker does after a rollup write: logs.views.overview.overview_warm, the default page of
+each customer and staff's, computed ahead; the other three URLs still miss once per user). Printed per run: requests, errors, p50 / p95 / max in ms over all requests, and
 p95 of cache misses (each user's first request of a URL) and hits (the rest) apart.
 Target: p95 under 500 ms with 16 clients.
 """
@@ -253,6 +255,63 @@ def report(label: str, run: dict) -> tuple[float, float]:
     return p95, _p(hit, 95)
 
 
+def api_during_ingest(db: str, url: str | None, data_dir: str, rows: int, clients: int = 4) -> None:
+    """The read API's latency while `manage.py ingest` writes `rows` calls (bench_ingest's export)."""
+    from bench_ingest import write_export
+
+    env = _env(db, url, data_dir)
+    out = subprocess.run([sys.executable, __file__, "--api-token"], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit("making the API token failed")
+    raw = out.stdout.strip().splitlines()[-1]
+    file = Path(data_dir) / "ingest.csv"
+    write_export(file, rows)
+    proc, port = serve(env)
+    times: list[float] = []
+    errors = [0]
+    stop = threading.Event()
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while not stop.is_set():
+            t = time.perf_counter()
+            try:
+                conn.request("GET", "/api/v1/calls?limit=50", headers={"Authorization": f"Bearer {raw}"})
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            times.append((time.perf_counter() - t) * 1000)
+            errors[0] += not ok
+            time.sleep(0.05)
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    try:
+        for t in threads:
+            t.start()
+        t0 = time.perf_counter()
+        ing = subprocess.run([sys.executable, "manage.py", "ingest", str(file)], env=env, cwd=ROOT,
+                             capture_output=True, text=True)
+        took = time.perf_counter() - t0
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(timeout=10)
+    if ing.returncode:
+        sys.stderr.write(ing.stderr[-2000:])
+    print(f"  read API during a {rows:,}-row ingest ({took:.0f} s{', FAILED' if ing.returncode else ''}), "
+          f"{clients} clients: {len(times)} requests, {errors[0]} errors, p50 {_p(times, 50):.0f} ms, "
+          f"p95 {_p(times, 95):.0f} ms, worst {max(times, default=float('nan')):.0f} ms")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
@@ -266,9 +325,32 @@ def main() -> int:
     p.add_argument("--server", choices=["gunicorn", "runserver", "both"], default="gunicorn",
                    help="gunicorn as bin/run-all starts it (default), runserver (one process, as before)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--api-token", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--api-rows", type=int, default=200_000,
+                   help="SQLite: rows ingested while 4 clients read the API (0: skip)")
     args = p.parse_args()
     if args.child:
         child(args)
+        return 0
+    if args.api_token:
+        import django
+
+        django.setup()
+        from logs.models import Customer
+        from logs.services.tokens import apitoken_create
+
+        acme, _ = Customer.objects.get_or_create(slug="acme", defaults={"name": "Acme"})
+        print(apitoken_create(customer=acme, name="bench")[1])
+        return 0
+    if args.warm:
+        import django
+
+        django.setup()
+        from logs.models import Customer
+        from logs.views.overview import overview_warm
+
+        print(overview_warm(customer_ids=list(Customer.objects.values_list("pk", flat=True))))
         return 0
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -292,17 +374,27 @@ def main() -> int:
                   f"in {info['seconds']:.0f} s; {args.clients} clients")
             print(f"  {'server, cache':<28} {'reqs':>5} {'errs':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
                   f"{'miss p95':>9} {'hit p95':>8} {'req/s':>7}")
-            modes = [("off (dummy://)", "dummy://", args.requests_uncached), ("on (files)", None, args.requests)]
+            modes = [("off (dummy://)", "dummy://", args.requests_uncached, False),
+                     ("on (files)", None, args.requests, False), ("on (files), warmed", None, args.requests, True)]
             if args.redis:
-                modes.append(("on (redis)", args.redis, args.requests))
+                modes += [("on (redis)", args.redis, args.requests, False),
+                          ("on (redis), warmed", args.redis, args.requests, True)]
             servers = ["runserver", "gunicorn"] if args.server == "both" else [args.server]
             for server in servers:
-                for label, cache, requests in modes:
+                for label, cache, requests, warm in modes:
                     if cache and cache.startswith("redis"):
                         import redis
 
                         redis.Redis.from_url(cache).flushdb()
                     shutil.rmtree(Path(data_dir) / "cache", ignore_errors=True)
+                    if warm:  # what the worker does after an ingest: the default pages computed ahead
+                        t = time.perf_counter()
+                        out = subprocess.run([sys.executable, __file__, "--warm"], env=_env(db, bench_url, data_dir, cache),
+                                             cwd=ROOT, capture_output=True, text=True)
+                        if out.returncode:
+                            sys.stderr.write(out.stderr)
+                            raise SystemExit("warming failed")
+                        print(f"  (warmed {out.stdout.strip()} default pages in {time.perf_counter() - t:.1f} s)")
                     proc, port = serve(_env(db, bench_url, data_dir, cache), server)
                     try:
                         run = load(port, info["cookie"], info["sessions"], clients=args.clients,
@@ -313,6 +405,8 @@ def main() -> int:
                     p95, hit95 = report(f"{server}, {label}", run)
                     if cache != "dummy://" and server == servers[-1]:
                         worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
+            if db == "sqlite" and args.api_rows:
+                api_during_ingest(db, bench_url, data_dir, args.api_rows)
         finally:
             if not os.environ.get("NBAUDIT_BENCH_KEEP"):
                 shutil.rmtree(data_dir, ignore_errors=True)
