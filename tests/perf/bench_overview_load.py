@@ -312,7 +312,8 @@ def api_during_ingest(db: str, url: str | None, data_dir: str, rows: int, client
         sys.stderr.write(ing.stderr[-2000:])
     print(f"  read API during a {rows:,}-row ingest ({took:.0f} s{', FAILED' if ing.returncode else ''}), "
           f"{clients} clients: {len(times)} requests, {errors[0]} errors, p50 {_p(times, 50):.0f} ms, "
-          f"p95 {_p(times, 95):.0f} ms, worst {max(times, default=float('nan')):.0f} ms")
+          f"p95 {_p(times, 95):.0f} ms, worst {max(times, default=float('nan')):.0f} ms; "
+          f"{sum(t > 1000 for t in times)} over 1 s; load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:
@@ -330,6 +331,7 @@ def main() -> int:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--api-token", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--only-api", action="store_true", help="only the read API during a SQLite ingest")
     p.add_argument("--api-rows", type=int, default=200_000,
                    help="SQLite: rows ingested while 4 clients read the API (0: skip)")
     args = p.parse_args()
@@ -371,6 +373,13 @@ def main() -> int:
                 print(f"postgres: skipped ({exc.__class__.__name__}: {exc})")
                 continue
             bench_url = _bench_url(url, name)
+        if args.only_api:
+            if db == "sqlite":
+                subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=_env(db, None, data_dir), cwd=ROOT,
+                               check=True)
+                api_during_ingest(db, None, data_dir, args.api_rows or 100_000)
+            shutil.rmtree(data_dir, ignore_errors=True)
+            continue
         try:
             info = prepare(db, bench_url, data_dir, args)
             print(f"{db}: {info['rollup_rows']:,} rollup rows ({args.customers} customers, {args.days} days) "
