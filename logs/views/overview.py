@@ -29,6 +29,8 @@ from logs.timeutil import billing_tz
 from logs.views.base import FilterStatusMixin
 
 HOURLY_UP_TO_DAYS = 2
+# The pages `overview_warm` computes ahead: the default (last 30 days) and the quicker presets.
+WARM_RANGES = ("", "today", "7d")
 
 
 def _plain(value):
@@ -108,9 +110,10 @@ def _zone(name: str):
         return billing_tz()
 
 
-def overview_warm(*, customer_ids) -> int:
-    """Compute and cache the default Overview (no filter) of these customers' users, and staff's
-    "all customers" one, once per time zone their users see them in. Returns the pages computed.
+def overview_warm(*, customer_ids, ranges=WARM_RANGES) -> int:
+    """Compute and cache the Overview of these customers' users, and staff's "all customers" one,
+    for each range preset of `ranges` ("": the default page) with no other filter, once per time
+    zone their users see them in. Returns the pages computed.
 
     It runs the page's own code for one user per (customer, zone), so the figures are filed under
     the very key that user's next request reads (tenancy included: the key is the scoped query).
@@ -123,14 +126,15 @@ def overview_warm(*, customer_ids) -> int:
     users += _first_per(active.filter(is_staff=True).order_by("time_zone", "pk"), ("time_zone",))
     done = 0
     for user in users:
-        request = factory.get(url)
-        request.user, request.session = user, {}
-        request.tz = _zone(user.time_zone)
-        view = OverviewView()
-        view.setup(request)
-        with timezone.override(request.tz):
-            view.get_context_data()
-        done += 1
+        for preset in ranges:
+            request = factory.get(url, {"range": preset} if preset else {})
+            request.user, request.session = user, {}
+            request.tz = _zone(user.time_zone)
+            view = OverviewView()
+            view.setup(request)
+            with timezone.override(request.tz):
+                view.get_context_data()
+            done += 1
     return done
 
 
