@@ -18,3 +18,7 @@ class LogsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_partitions_ahead, sender=self, dispatch_uid="logs.partitions_ahead")
+        from logs.selectors.rollups import overview_cache_reset
+
+        # A migrated database may be a new one whose rollup versions restart: cached figures go.
+        post_migrate.connect(overview_cache_reset, sender=self, dispatch_uid="logs.overview_cache_reset")

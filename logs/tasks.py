@@ -13,6 +13,16 @@ def ingest_run(batch_id: int) -> None:
     ingest_batch_run(batch_id=batch_id)
 
 
+@shared_task(name="logs.tasks.overview_warm", ignore_result=True)
+def overview_warm(customer_ids: list[int]) -> int:
+    """Compute the default Overview pages of these customers (and staff's) into the shared cache."""
+    from logs.selectors.rollups import overview_warm_taken
+    from logs.views.overview import overview_warm as warm
+
+    overview_warm_taken(customer_ids)
+    return warm(customer_ids=customer_ids)
+
+
 # --- exports -------------------------------------------------------------------------------
 
 _export_log = logging.getLogger("logs.exports")

@@ -130,19 +130,27 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- cache ----------------------------------------------------------------------------
-# The Overview's figures, keyed by the rollup version they were read at (never stale). Default:
-# in memory, per process. NBAUDIT_CACHE_URL=redis://host:6379/1 shares one cache between web
-# processes; dummy:// turns caching off.
+# The Overview's figures, keyed by the rollup version they were read at (never stale), shared by
+# every web process and the worker (which warms them after a rollup write). Default: files under
+# the data folder (the embedded default runs several web processes: a per-process cache would
+# miss in each). NBAUDIT_CACHE_URL=redis://host:6379/1 (production: a DB of its own, not the
+# broker's, since clearing a cache empties its DB); locmem:// one process only (the test suite);
+# dummy:// turns caching off.
 _cache_url = os.environ.get("NBAUDIT_CACHE_URL", "")
 if _cache_url.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
                           "KEY_PREFIX": "nbaudit"}}
 elif _cache_url.startswith("dummy:"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-else:
+elif _cache_url.startswith("locmem:"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nbaudit",
                           "OPTIONS": {"MAX_ENTRIES": 2000}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 5000}}}
 NBAUDIT_OVERVIEW_CACHE_SECONDS = int(os.environ.get("NBAUDIT_OVERVIEW_CACHE_SECONDS", "3600"))
+# After a rollup write the worker computes the default Overview pages ahead (logs.tasks.overview_warm).
+NBAUDIT_OVERVIEW_WARM = env_bool("NBAUDIT_OVERVIEW_WARM", True)
 
 # --- time and money ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

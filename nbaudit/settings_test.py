@@ -13,3 +13,9 @@ from nbaudit.settings import *  # noqa: E402,F403  (the key above must be set fi
 
 # Hashing a password the production way takes about half a second; the suite makes hundreds.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# One process, emptied before each test (tests/conftest.py): not the data folder's files.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nbaudit-test",
+                      "OPTIONS": {"MAX_ENTRIES": 2000}}}
+# No Overview warming after each rollup write (its own tests turn it on).
+NBAUDIT_OVERVIEW_WARM = False

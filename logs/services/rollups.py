@@ -18,6 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -29,6 +30,7 @@ from logs.selectors.rollups import (
     ROLLUP_VALUES,
     calls_by_rollup_key,
     calls_grouped_by_rollup_key,
+    overview_warm_soon,
     rollup_status,
 )
 from logs.timeutil import UTC
@@ -55,10 +57,13 @@ def rollups_lock(*, customer_ids: Iterable[int]) -> None:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("rollups_lock needs a transaction: it holds the lock until commit")
-    for cid in sorted(set(customer_ids)):
+    cids = sorted(set(customer_ids))
+    for cid in cids:
         if not RollupVersion.objects.filter(customer_id=cid).update(version=F("version") + 1):
             RollupVersion.objects.bulk_create([RollupVersion(customer_id=cid)], ignore_conflicts=True)
             RollupVersion.objects.filter(customer_id=cid).update(version=F("version") + 1)
+    if cids:  # the default Overview of these customers, computed ahead by the worker
+        transaction.on_commit(partial(overview_warm_soon, cids))
 
 
 class RollupDelta:

@@ -2,6 +2,8 @@
 
 What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
 rollup query, the zone and the customers' rollup version: a rollup write shows at once.
+`overview_warm` computes the default pages ahead (the worker, after a rollup write), so the
+first visitor after an ingest is served from the cache too.
 """
 from __future__ import annotations
 
@@ -9,25 +11,27 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
 from logs import charts
 from logs.filtersets import RollupFilterSet
-from logs.models import HourlyRollup
+from logs.models import HourlyRollup, User
 from logs.panels import overview_panels
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
-    overview_rows,
+    overview_sums,
     rollup_facets_for,
     rollups_cached,
-    rollups_failures_by_channel,
-    rollups_latency,
 )
 from logs.timeutil import billing_tz, zone_label
 from logs.views.base import FilterStatusMixin
 
 HOURLY_UP_TO_DAYS = 2
+# The pages `overview_warm` computes ahead: the default (last 30 days) and the quicker presets.
+WARM_RANGES = ("", "today", "7d")
 
 
 def _plain(value):
@@ -81,8 +85,8 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
     For staff only, the failures by gateway channel too: customers never see a channel.
     """
     # One rule: days and hours in the user's zone (the heatmap's too), named on the chart.
-    period_rows, heat_rows = overview_rows(rows_qs, tz=tz, hourly=hourly, heat_tz=tz)
-    latency_rows = rollups_latency(rows_qs)
+    sums = overview_sums(rows_qs, tz=tz, hourly=hourly, heat_tz=tz, channels=staff)
+    period_rows, heat_rows, latency_rows = sums["periods"], sums["heat"], sums["latency"]
     figures = {
         "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),
         "errors": charts.error_mix_figure(period_rows),
@@ -92,9 +96,56 @@ def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
         "latency": charts.latency_figure(latency_rows),
     }
     if staff:
-        figures["channels"] = charts.channel_failures_figure(rollups_failures_by_channel(rows_qs))
+        figures["channels"] = charts.channel_failures_figure(sums["channels"])
     return {
         "totals": charts.totals(period_rows),
         "share": charts.rate_vs_overload(period_rows),
         "figures": {name: figure_json(fig) for name, fig in figures.items()},
     }
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name) if name else billing_tz()
+    except (ZoneInfoNotFoundError, ValueError):
+        return billing_tz()
+
+
+def overview_warm(*, customer_ids, ranges=WARM_RANGES) -> int:
+    """Compute and cache the Overview of these customers' users, and staff's "all customers" one,
+    for each range preset of `ranges` ("": the default page) with no other filter, once per time
+    zone their users see them in. Returns the pages computed.
+
+    It runs the page's own code for one user per (customer, zone), so the figures are filed under
+    the very key that user's next request reads (tenancy included: the key is the scoped query).
+    """
+    factory = RequestFactory()
+    url = reverse("logs:overview")
+    active = User.objects.filter(is_active=True)
+    users = _first_per(active.filter(customer_id__in=list(customer_ids), is_staff=False)
+                       .order_by("customer_id", "time_zone", "pk"), ("customer_id", "time_zone"))
+    users += _first_per(active.filter(is_staff=True).order_by("time_zone", "pk"), ("time_zone",))
+    done = 0
+    for user in users:
+        for preset in ranges:
+            request = factory.get(url, {"range": preset} if preset else {})
+            request.user, request.session = user, {}
+            request.tz = _zone(user.time_zone)
+            view = OverviewView()
+            view.setup(request)
+            with timezone.override(request.tz):
+                view.get_context_data()
+            done += 1
+    return done
+
+
+def _first_per(qs, fields: tuple) -> list:
+    seen, out = set(), []
+    for user in qs:
+        key = tuple(getattr(user, f) for f in fields)
+        if key not in seen:
+            seen.add(key)
+            out.append(user)
+    return out

@@ -8,16 +8,24 @@ postgres://postgres@127.0.0.1:5432/postgres, in a throwaway database NBAUDIT_BEN
 default nbaudit_bench_overview), a child process migrates a fresh database and writes hourly
 rollups for `--customers` customers over `--days` days (about 66 rows per customer and hour:
 3 models x 4 keys x 5 sizes delivered, plus failures; as from some 200 calls an hour), one
-user and session per customer. Then `manage.py runserver --noreload` (threaded, DEBUG off)
-serves it on 127.0.0.1, and `--clients` threads, one user each, request the Overview
-`--requests` times each, cycling through four URLs (default 30 days, 7 days, 30 days of one
-model, today), all at once. Runs are bounded: at most --deadline seconds each.
+user and session per customer. Then a server (DEBUG off) serves it on 127.0.0.1, and
+`--clients` threads, one user each, request the Overview `--requests` times each, cycling
+through four URLs (default 30 days, 7 days, 30 days of one model, today), all at once. Runs
+are bounded: at most --deadline seconds each.
 
-Each database is run with the cache off (NBAUDIT_CACHE_URL=dummy://: every request reads
-the rollups, as before the cache) and on (the default in-memory cache; with --redis, also
-Redis). Printed per run: requests, errors, p50 / p95 / max in ms over all requests, and
-p95 of cache misses (each user's first request of a URL) and hits (the rest) apart.
-Target: p95 under 500 ms with 16 clients.
+The server is gunicorn as `bin/run-all` starts it (--server runserver: the single
+`runserver` process of before; both: each). Each database is run with the cache off
+(NBAUDIT_CACHE_URL=dummy://: every request reads the rollups), on (the default: files under
+the data folder, shared by the processes; with --redis, also Redis), and on after warming (what
+the worker does after a rollup write: logs.views.overview.overview_warm, the default page and
+the today and 7-day presets of each customer and of staff, computed ahead; the model-filtered
+URL still misses once per user).
+Printed per run: requests, errors, p50 / p95 / max in ms over all requests, and the p95 of
+each user's first request of a URL (a miss unless warmed) and of the rest (hits) apart, the
+load average, and the server's CPU ms per request (its processes' CPU time: what the load
+average of a shared machine does not change).
+Target: p95 under 500 ms with 16 clients. Then, on SQLite, the read API's latency (4 clients)
+while `manage.py ingest` writes --api-rows calls.
 """
 from __future__ import annotations
 
@@ -80,13 +88,13 @@ def _rollup_rows(customer_ids: list[int], days: int, now: dt.datetime):
                         for _ in range(n):
                             lat[rnd.randrange(2, 9)] += 1
                         price = "0.050000" if family == "pro" else "0.067000"
-                        yield (hour, cid, family, model, token, size, "success", None, n, n,
-                               f"{float(price) * n:.6f}", n, n * 20000, *lat)
+                        yield (hour, cid, family, model, token, size, "success", None, 1 + rnd.randrange(4),
+                               n, n, f"{float(price) * n:.6f}", n, n * 20000, *lat)
             for category, status in FAILURES:
                 family, model = MODELS[rnd.randrange(3)]
                 n = rnd.randint(1, 3)
-                yield (hour, cid, family, model, TOKENS[rnd.randrange(4)], "1K", category, status, n, 0,
-                       "0.000000", 0, 0, *([0] * nb))
+                yield (hour, cid, family, model, TOKENS[rnd.randrange(4)], "1K", category, status,
+                       1 + rnd.randrange(4), n, 0, "0.000000", 0, 0, *([0] * nb))
 
 
 def child(args) -> None:
@@ -108,7 +116,7 @@ def child(args) -> None:
                  for k in range(args.customers)]
     fields = [f for f in HourlyRollup._meta.concrete_fields if not f.primary_key]
     columns = ["hour", "customer_id", "family", "model", "token_name", "image_size", "category", "http_status",
-               "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields()]
+               "channel_id", "calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields()]
     assert sorted(columns) == sorted(f.column for f in fields)
     rows = _rollup_rows([c.pk for c in customers], args.days, dt.datetime.now(dt.timezone.utc))
     count = 0
@@ -162,10 +170,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env: dict) -> tuple[subprocess.Popen, int]:
+def server_cmd(server: str, port: int) -> list[str]:
+    """`bin/run-all`'s web server (gunicorn, its default workers and threads), or runserver."""
+    if server == "runserver":
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return [str(Path(sys.executable).with_name("gunicorn")), "nbaudit.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", os.environ.get("NBAUDIT_WEB_WORKERS", "3"), "--threads",
+            os.environ.get("NBAUDIT_WEB_THREADS", "4"), "--worker-class", "gthread", "--log-level", "warning"]
+
+
+def serve(env: dict, server: str = "gunicorn") -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(server_cmd(server, port), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -232,6 +249,14 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the waited-for children: the server's processes once it has stopped."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def report(label: str, run: dict) -> tuple[float, float]:
     res = run["results"]
     ms = [r[0] for r in res]
@@ -239,9 +264,68 @@ def report(label: str, run: dict) -> tuple[float, float]:
     hit = [r[0] for r in res if not r[1]]
     errors = sum(1 for r in res if not r[2])
     p95 = _p(ms, 95)
-    print(f"  {label:<24} {len(res):5d} {errors:4d} {_p(ms, 50):8.0f} {p95:8.0f} {max(ms):8.0f} "
-          f"{_p(miss, 95):9.0f} {_p(hit, 95):8.0f} {len(res) / run['wall']:7.1f}")
+    print(f"  {label:<28} {len(res):5d} {errors:4d} {_p(ms, 50):8.0f} {p95:8.0f} {max(ms):8.0f} "
+          f"{_p(miss, 95):9.0f} {_p(hit, 95):8.0f} {len(res) / run['wall']:7.1f} {os.getloadavg()[0]:5.1f} "
+          f"{run.get('cpu', 0) * 1000 / max(len(res), 1):8.0f}")
     return p95, _p(hit, 95)
+
+
+def api_during_ingest(db: str, url: str | None, data_dir: str, rows: int, clients: int = 4) -> None:
+    """The read API's latency while `manage.py ingest` writes `rows` calls (bench_ingest's export)."""
+    from bench_ingest import write_export
+
+    env = _env(db, url, data_dir)
+    out = subprocess.run([sys.executable, __file__, "--api-token"], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit("making the API token failed")
+    raw = out.stdout.strip().splitlines()[-1]
+    file = Path(data_dir) / "ingest.csv"
+    write_export(file, rows)
+    proc, port = serve(env)
+    times: list[float] = []
+    errors = [0]
+    stop = threading.Event()
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while not stop.is_set():
+            t = time.perf_counter()
+            try:
+                conn.request("GET", "/api/v1/calls?limit=50", headers={"Authorization": f"Bearer {raw}"})
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            times.append((time.perf_counter() - t) * 1000)
+            errors[0] += not ok
+            time.sleep(0.05)
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    try:
+        for t in threads:
+            t.start()
+        t0 = time.perf_counter()
+        ing = subprocess.run([sys.executable, "manage.py", "ingest", str(file)], env=env, cwd=ROOT,
+                             capture_output=True, text=True)
+        took = time.perf_counter() - t0
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(timeout=10)
+    if ing.returncode:
+        sys.stderr.write(ing.stderr[-2000:])
+    print(f"  read API during a {rows:,}-row ingest ({took:.0f} s{', FAILED' if ing.returncode else ''}), "
+          f"{clients} clients: {len(times)} requests, {errors[0]} errors, p50 {_p(times, 50):.0f} ms, "
+          f"p95 {_p(times, 95):.0f} ms, worst {max(times, default=float('nan')):.0f} ms; "
+          f"{sum(t > 1000 for t in times)} over 1 s; load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:
@@ -254,10 +338,36 @@ def main() -> int:
     p.add_argument("--days", type=int, default=35)
     p.add_argument("--customers", type=int, default=16)
     p.add_argument("--redis", help="also run with this Redis cache (NBAUDIT_CACHE_URL)")
+    p.add_argument("--server", choices=["gunicorn", "runserver", "both"], default="gunicorn",
+                   help="gunicorn as bin/run-all starts it (default), runserver (one process, as before)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--api-token", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--only-api", action="store_true", help="only the read API during a SQLite ingest")
+    p.add_argument("--api-rows", type=int, default=200_000,
+                   help="SQLite: rows ingested while 4 clients read the API (0: skip)")
     args = p.parse_args()
     if args.child:
         child(args)
+        return 0
+    if args.api_token:
+        import django
+
+        django.setup()
+        from logs.models import Customer
+        from logs.services.tokens import apitoken_create
+
+        acme, _ = Customer.objects.get_or_create(slug="acme", defaults={"name": "Acme"})
+        print(apitoken_create(customer=acme, name="bench")[1])
+        return 0
+    if args.warm:
+        import django
+
+        django.setup()
+        from logs.models import Customer
+        from logs.views.overview import overview_warm
+
+        print(overview_warm(customer_ids=list(Customer.objects.values_list("pk", flat=True))))
         return 0
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -275,35 +385,61 @@ def main() -> int:
                 print(f"postgres: skipped ({exc.__class__.__name__}: {exc})")
                 continue
             bench_url = _bench_url(url, name)
+        if args.only_api:
+            if db == "sqlite":
+                subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=_env(db, None, data_dir), cwd=ROOT,
+                               check=True)
+                api_during_ingest(db, None, data_dir, args.api_rows or 100_000)
+            shutil.rmtree(data_dir, ignore_errors=True)
+            continue
         try:
             info = prepare(db, bench_url, data_dir, args)
             print(f"{db}: {info['rollup_rows']:,} rollup rows ({args.customers} customers, {args.days} days) "
                   f"in {info['seconds']:.0f} s; {args.clients} clients")
-            print(f"  {'cache':<24} {'reqs':>5} {'errs':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-                  f"{'miss p95':>9} {'hit p95':>8} {'req/s':>7}")
-            modes = [("off (dummy://)", "dummy://", args.requests_uncached), ("on (in memory)", None, args.requests)]
+            print(f"  {'server, cache':<28} {'reqs':>5} {'errs':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+                  f"{'1st p95':>9} {'hit p95':>8} {'req/s':>7} {'load':>5} {'cpu/req':>8}")
+            modes = [("off (dummy://)", "dummy://", args.requests_uncached, False),
+                     ("on (files)", None, args.requests, False), ("on (files), warmed", None, args.requests, True)]
             if args.redis:
-                modes.append(("on (redis)", args.redis, args.requests))
-            for label, cache, requests in modes:
-                if cache and cache.startswith("redis"):
-                    import redis
+                modes += [("on (redis)", args.redis, args.requests, False),
+                          ("on (redis), warmed", args.redis, args.requests, True)]
+            servers = ["runserver", "gunicorn"] if args.server == "both" else [args.server]
+            for server in servers:
+                for label, cache, requests, warm in modes:
+                    if cache and cache.startswith("redis"):
+                        import redis
 
-                    redis.Redis.from_url(cache).flushdb()
-                proc, port = serve(_env(db, bench_url, data_dir, cache))
-                try:
-                    run = load(port, info["cookie"], info["sessions"], clients=args.clients, requests=requests,
-                               deadline_s=args.deadline)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=10)
-                p95, hit95 = report(label, run)
-                if cache != "dummy://":
-                    worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
+                        redis.Redis.from_url(cache).flushdb()
+                    shutil.rmtree(Path(data_dir) / "cache", ignore_errors=True)
+                    if warm:  # what the worker does after an ingest: the default pages computed ahead
+                        t = time.perf_counter()
+                        out = subprocess.run([sys.executable, __file__, "--warm"], env=_env(db, bench_url, data_dir, cache),
+                                             cwd=ROOT, capture_output=True, text=True)
+                        if out.returncode:
+                            sys.stderr.write(out.stderr)
+                            raise SystemExit("warming failed")
+                        print(f"  (warmed {out.stdout.strip()} default pages in {time.perf_counter() - t:.1f} s)")
+                    before = _children_cpu()
+                    proc, port = serve(_env(db, bench_url, data_dir, cache), server)
+                    try:
+                        run = load(port, info["cookie"], info["sessions"], clients=args.clients,
+                                   requests=requests, deadline_s=args.deadline)
+                    finally:
+                        proc.terminate()
+                        proc.wait(timeout=30)
+                    run["cpu"] = _children_cpu() - before
+                    p95, hit95 = report(f"{server}, {label}", run)
+                    if cache != "dummy://" and server == servers[-1]:
+                        worst, worst_hit = max(worst, p95), max(worst_hit, hit95)
+            if db == "sqlite" and args.api_rows:
+                api_during_ingest(db, bench_url, data_dir, args.api_rows)
         finally:
             if not os.environ.get("NBAUDIT_BENCH_KEEP"):
                 shutil.rmtree(data_dir, ignore_errors=True)
                 if db == "postgres":
                     pg_drop(url, name)
+    if args.only_api:
+        return 0
     print(f"worst Overview p95 with the cache on: {worst:.0f} ms over all requests, {worst_hit:.0f} ms once "
           f"cached (target < 500 with {args.clients} clients)")
     return 0
