@@ -2,6 +2,11 @@ from alerts.selectors import unread_count
 
 
 def bell(request):
-    """The unread count of the bell in the navigation (an indexed count of one user's rows)."""
+    """The unread count of the bell in the navigation (an indexed count of one user's rows),
+    counted once per request however many templates of the page render with its context."""
     user = getattr(request, "user", None)
-    return {"unread_notifications": unread_count(user) if user is not None else 0}
+    if user is None:
+        return {"unread_notifications": 0}
+    if not hasattr(request, "_unread_notifications"):
+        request._unread_notifications = unread_count(user)
+    return {"unread_notifications": request._unread_notifications}

@@ -10,8 +10,9 @@ from tests.logs.rollups.test_cache import NOCACHE, _recent, _rollup_reads, _show
 pytestmark = pytest.mark.django_db
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "warm-test"}}
 # Reads: session, user, customer, facets (2), rollup version, the rollup sums (3 on SQLite, 4 on
-# PostgreSQL, one more for staff), the unread-notification count (transaction statements aside).
-MAX_QUERIES = 11
+# PostgreSQL, one more for staff), the unread-notification count (transaction statements aside),
+# and billing's month-to-date estimate panel uncached (its overrides, rollup sums and tally: 3).
+MAX_QUERIES = 14
 
 
 @pytest.fixture
@@ -89,7 +90,11 @@ def test_an_overview_reads_rollups_only_in_a_few_queries(client, people, setting
     assert url != "/" or resp.context["totals"]["calls"] > 0
     sqls = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     assert not [s for s in sqls if '"logs_call"' in s]
-    assert len(sqls) <= MAX_QUERIES, sqls
+    # Staff's Overview also ranks the customers (billing's panel): uncached, its month-to-date
+    # estimate reads 3 small rows per customer with calls (version, overrides, tally) beside its
+    # 5 shared reads; cached (as served), it is 3 queries whatever the number of customers.
+    bound = MAX_QUERIES + (5 + 3 * 2 if who == "sam" else 0)
+    assert len(sqls) <= bound, "\n".join(s[:160] for s in sqls)
 
 
 def test_a_new_database_never_reads_the_figures_of_the_old_one(client, people, locmem):
