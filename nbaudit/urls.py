@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from logs.views.account import set_language
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # the language switch: Django's set_language, which also keeps the choice on the user
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("logs.api.urls")),
     path("billing/", include("billing.urls")),

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
 from gateways.secrets import secret_shown
@@ -9,8 +10,8 @@ DEFAULT_QUOTA_PER_UNIT = 500_000
 
 
 class GatewayKind(models.TextChoices):
-    DB = "db", "Database (DSN)"
-    HTTP = "http", "Admin HTTP API"
+    DB = "db", _("Database (DSN)")
+    HTTP = "http", _("Admin HTTP API")
 
 
 class GatewaySource(models.Model):

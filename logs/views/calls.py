@@ -6,9 +6,12 @@ import json
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView
 
-from logs.choices import Category, group_of
+from logs.choices import GROUP_LABELS, Category, group_of
+from logs.classify.reasons import reason_text
 from logs.coverage import coverage_of
 from logs.filtersets import CallFilterSet
 from logs.forms.dashboard import ColumnsForm
@@ -79,7 +82,7 @@ def elide_images(value, _key=None):
         is_image = any(k in value for k in ("mimeType", "mime_type"))
         for k, v in value.items():
             if k == "data" and is_image and isinstance(v, int) and not isinstance(v, bool):
-                out[k] = f"<image data: {v:,} characters, elided>"
+                out[k] = _("<image data: %(n)s characters, elided>") % {"n": f"{v:,}"}
             else:
                 out[k] = elide_images(v, k)
         return out
@@ -87,8 +90,8 @@ def elide_images(value, _key=None):
         return [elide_images(v) for v in value]
     if isinstance(value, str) and len(value) > ELIDE_OVER:
         if value.lstrip().lower().startswith("data:image/") or _key == "data":
-            return f"<image data: {len(value):,} characters, elided>"
-        return value[:ELIDE_OVER] + f"… <{len(value) - ELIDE_OVER:,} more characters>"
+            return _("<image data: %(n)s characters, elided>") % {"n": f"{len(value):,}"}
+        return value[:ELIDE_OVER] + "… " + _("<%(n)s more characters>") % {"n": f"{len(value) - ELIDE_OVER:,}"}
     return value
 
 
@@ -97,6 +100,26 @@ def response_pretty(response) -> str:
         return ""
     return json.dumps(elide_images(response), indent=2, ensure_ascii=False)
 
+
+# The labels of a call's stored fields on its page (the field names stay in the API and exports).
+FIELD_LABELS = {
+    "id": gettext_lazy("ID"), "customer": gettext_lazy("customer"), "request_id": gettext_lazy("request ID"),
+    "request_id_synthetic": gettext_lazy("request ID made up (none in the export)"),
+    "created_at": gettext_lazy("time"), "model": gettext_lazy("model"), "family": gettext_lazy("family"),
+    "token_name": gettext_lazy("API key (token)"), "route": gettext_lazy("route"), "group": gettext_lazy("group"),
+    "source": gettext_lazy("source"), "log_type": gettext_lazy("log type"), "http_status": gettext_lazy("HTTP status"),
+    "finish_reason": gettext_lazy("finish reason"), "block_reason": gettext_lazy("block reason"),
+    "finish_message": gettext_lazy("finish message"), "error_text": gettext_lazy("error text"),
+    "prompt_tokens": gettext_lazy("prompt tokens"), "output_tokens": gettext_lazy("output tokens"),
+    "thoughts_tokens": gettext_lazy("thinking tokens"), "total_tokens": gettext_lazy("total tokens"),
+    "image_tokens": gettext_lazy("image tokens"), "images": gettext_lazy("images"), "drafts": gettext_lazy("drafts"),
+    "image_size": gettext_lazy("image size"), "latency_ms": gettext_lazy("latency (ms)"),
+    "charged_usd": gettext_lazy("charged (USD)"), "group_ratio": gettext_lazy("group ratio"),
+    "billing_mode": gettext_lazy("billing mode"), "expected_usd": gettext_lazy("expected (USD)"),
+    "category": gettext_lazy("category"), "reason": gettext_lazy("reason"), "channel_id": gettext_lazy("channel"),
+    "prompt_fingerprint": gettext_lazy("prompt fingerprint"), "batch": gettext_lazy("ingest batch"),
+    "ingested_at": gettext_lazy("ingested at"),
+}
 
 # Stored, but not the customer's to see: the gateway hides its upstream channels from its users too.
 STAFF_ONLY_FIELDS = ("channel_id",)
@@ -117,7 +140,11 @@ def field_rows(call: Call, *, staff: bool = False) -> list[tuple[str, object]]:
             value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
         elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
             value = local_time(value, "%Y-%m-%d %H:%M:%S %Z")
-        rows.append((str(f.verbose_name), value))
+        elif f.name == "reason" and value:
+            value = reason_text(value)
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        rows.append((str(FIELD_LABELS.get(f.name, f.verbose_name)), value))
     return rows
 
 
@@ -142,6 +169,7 @@ class CallDetailView(DetailView):
         ctx.update(
             fields=field_rows(call, staff=is_staff(self.request.user)), response_text=response_pretty(call.response),
             covered=covered, coverage_reason=why, group=group_of(call.category),
+            group_label=GROUP_LABELS.get(group_of(call.category), ""), reason_text=reason_text(call.reason),
             is_success=call.category == Category.SUCCESS, charge_diff=diff,
             conflicts=list(conflicts[:20]),
         )

@@ -1,0 +1,18 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("logs", "0002_seed_catalog"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                blank=True, max_length=16,
+                help_text="Language of pages, exports and emails (en, zh-hans); empty: the browser's."),
+        ),
+    ]
