@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall, TallyEvent, TallyOverride
@@ -39,7 +40,7 @@ from logs.pricing import Catalog
 from logs.timeutil import billing_today, month_first, month_range, next_month
 
 FROZEN = (TallyStatus.APPROVED, TallyStatus.REJECTED, TallyStatus.CREDITED)
-REPEATED_REASON = "repeated request: the same prompt already had {limit} covered failures earlier this month"
+REPEATED_REASON = gettext_noop("repeated request: the same prompt already had {limit} covered failures earlier this month")
 
 
 class TallyError(ValidationError):

@@ -1,8 +1,8 @@
 import datetime as dt
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gateways.secrets import secret_shown
 

@@ -6,8 +6,7 @@ import json
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.generic import DetailView
 
 from logs.choices import GROUP_LABELS, Category, group_of

@@ -220,7 +220,7 @@ def test_call_page(client, alice, acme):
     assert "Counts for reimbursement" in html and "Covered:" in html
     assert "$0.050000" in html and "as expected" in html
     assert re.search(r"Drafts \(thinking images\)</dt><dd>1</dd>", html)
-    for label in ("Request id", "Token name", "Finish reason", "Latency ms", "Ingested at"):
+    for label in ("Request ID", "API key (token)", "Finish reason", "Latency (ms)", "Ingested at"):
         assert f"<dt>{label}</dt>" in html, label
 
 
