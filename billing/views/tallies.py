@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from billing.choices import TallyStatus
@@ -35,6 +37,7 @@ from billing.selectors import (
 )
 from billing.services import tally as svc
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
+from logs.choices import Category, Family
 from logs.scoping import is_staff
 from logs.services.exports import export_create
 from logs.timeutil import billing_today, next_month
@@ -47,9 +50,36 @@ def staff_required(view):
     @wraps(view)
     def wrapped(request, *args, **kw):
         if not is_staff(request.user):
-            raise PermissionDenied("Only staff may act on tallies.")
+            raise PermissionDenied(_("Only staff may act on tallies."))
         return view(request, *args, **kw)
     return wrapped
+
+
+# The steps of a tally's audit trail (TallyEvent.action codes), as a person reads them.
+ACTION_LABELS = {"computed": gettext_lazy("computed"), "approved": gettext_lazy("approved"),
+                 "rejected": gettext_lazy("rejected"), "credited": gettext_lazy("credited"),
+                 "call excluded": gettext_lazy("call excluded"), "call re-included": gettext_lazy("call re-included")}
+
+
+def _label(choices, code) -> str:
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code or ""
+
+
+def _events(tally) -> list:
+    events = list(tally_events(tally))
+    for e in events:
+        e.action_label = ACTION_LABELS.get(e.action, e.action)
+        e.status_before_label = _label(TallyStatus, e.status_before)
+        e.status_after_label = _label(TallyStatus, e.status_after)
+    return events
+
+
+def _breakdown(tally) -> list:
+    return [{**b, "family_label": _label(Family, b.get("family")), "category_label": _label(Category, b.get("category"))}
+            for b in (tally.breakdown or [])]
 
 
 def _errors(exc: ValidationError) -> str:
@@ -87,7 +117,8 @@ def tally_detail(request, pk: int):
         "tally": tally, "figures": tally_as_dict(tally), "amount": svc.tally_amount(tally),
         "overdue": tally_is_overdue(tally), "staff": staff, "can_act": can_act,
         "calls_filter": calls_fs, **calls, "calls_table": calls["table"],
-        "events": tally_events(tally),
+        "events": _events(tally), "breakdown": _breakdown(tally),
+        "month_label": date_format(tally.month, "YEAR_MONTH_FORMAT"),
         "approve_form": TallyApproveForm() if can_act else None,
         "reject_form": TallyRejectForm() if can_act else None,
         "credited_form": TallyCreditedForm() if staff and tally.status == TallyStatus.APPROVED else None,
@@ -117,14 +148,14 @@ def _step(request, pk, form_class, run, done: str):
 def tally_approve(request, pk: int):
     return _step(request, pk, TallyApproveForm,
                  lambda t, d: svc.tally_approve(tally=t, by=request.user, amount=d["amount"], reason=d["reason"]),
-                 "Tally approved.")
+                 _("Tally approved."))
 
 
 @require_POST
 @staff_required
 def tally_reject(request, pk: int):
     return _step(request, pk, TallyRejectForm,
-                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), "Tally rejected.")
+                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), _("Tally rejected."))
 
 
 @require_POST
@@ -132,7 +163,7 @@ def tally_reject(request, pk: int):
 def tally_credited(request, pk: int):
     return _step(request, pk, TallyCreditedForm,
                  lambda t, d: svc.tally_mark_credited(tally=t, by=request.user, reference=d["reference"]),
-                 "Tally marked credited.")
+                 _("Tally marked credited."))
 
 
 @require_POST
@@ -141,11 +172,11 @@ def tally_call_action(request, pk: int):
     def run(tally, data):
         row = tally_call_find(tally, data["request_id"])
         if row is None or row.call_id is None:
-            raise svc.TallyError(f"No covered call {data['request_id']!r} in this tally.")
+            raise svc.TallyError(_("No covered call %(id)r in this tally.") % {"id": data["request_id"]})
         step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include
         step(tally=tally, call=row.call_id, by=request.user, reason=data["reason"])
 
-    return _step(request, pk, TallyCallActionForm, run, "Call updated and tally recomputed.")
+    return _step(request, pk, TallyCallActionForm, run, _("Call updated and tally recomputed."))
 
 
 @require_POST
@@ -160,16 +191,18 @@ def tally_compute_now(request):
     if customer is not None:
         tally = svc.tally_compute(customer=customer, month=month, by=request.user)
         if tally.status != TallyStatus.DRAFT:
-            messages.info(request, f"This tally is {tally.status}: it is frozen and was not recomputed.")
+            messages.info(request, _("This tally is %(status)s: it is frozen and was not recomputed.") % {
+                "status": tally.get_status_display()})
         else:
-            messages.success(request, f"Tally of {customer.slug} for {month:%Y-%m} computed.")
+            messages.success(request, _("Tally of %(customer)s for %(month)s computed.") % {
+                "customer": customer.slug, "month": date_format(month, "YEAR_MONTH_FORMAT")})
         return redirect("billing:tally", pk=tally.pk)
     from billing.tasks import tally_compute_now as task
 
     user_id = request.user.pk
     transaction.on_commit(lambda: task.delay(f"{month:%Y-%m}", None, user_id))
-    messages.success(request, f"Tallies of every enrolled customer for {month:%Y-%m} queued; "
-                              "they appear here when computed.")
+    messages.success(request, _("Tallies of every enrolled customer for %(month)s queued; "
+                                "they appear here when computed.") % {"month": date_format(month, "YEAR_MONTH_FORMAT")})
     return redirect(reverse("billing:tallies") + f"?month={month:%Y-%m}")
 
 
@@ -185,5 +218,5 @@ def tally_export(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("billing:tally", pk=pk)
-    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    messages.success(request, _("Export queued: %(file)s. Download it here when it is done.") % {"file": job.filename})
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
