@@ -4,6 +4,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 
@@ -25,7 +26,7 @@ class CustomerSwitchForm(forms.Form):
 
     def __init__(self, *args, customers=(), **kw):
         super().__init__(*args, **kw)
-        self.fields["customer"].choices = [("", "All customers")] + [
+        self.fields["customer"].choices = [("", _("All customers"))] + [
             (str(c.pk), c.display_name) for c in customers
         ]
 
@@ -35,12 +36,12 @@ def _zones():
               "Europe/Berlin", "America/New_York", "America/Los_Angeles"]
     rest = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z not in common
                   and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
-    return [("", "Billing time zone (default)"), ("Common", [(z, z) for z in common]),
-            ("All", [(z, z) for z in rest])]
+    return [("", _("Billing time zone (default)")), (_("Common"), [(z, z) for z in common]),
+            (_("All"), [(z, z) for z in rest])]
 
 
 class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(choices=(), required=False, label="Show times in")
+    time_zone = forms.ChoiceField(choices=(), required=False, label=_("Show times in"))
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)

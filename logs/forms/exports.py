@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from logs.filters import (
     RANGE_CHOICES,
@@ -21,8 +22,8 @@ from logs.timeutil import billing_today
 class ExportForm(CallFilterForm):
     """The one filter schema (logs.filters), with a time range that must be given."""
 
-    range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label="Time range")
-    notify = forms.BooleanField(required=False, label="Tell me when it is done")
+    range = forms.ChoiceField(choices=RANGE_CHOICES, initial=RANGE_LAST_MONTH, label=_("Time range"))
+    notify = forms.BooleanField(required=False, label=_("Tell me when it is done"))
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)
@@ -36,9 +37,10 @@ class ExportForm(CallFilterForm):
         first, last = range_dates(preset, self.today, date_from=data.get("date_from"),
                                   date_to=data.get("date_to"))
         if preset == RANGE_CUSTOM and (first is None or last is None):
-            raise ValidationError("A custom range needs a first and a last day.")
+            raise ValidationError(_("A custom range needs a first and a last day."))
         if first and last and first > last:
-            raise ValidationError(f"The first day ({first}) is after the last day ({last}).")
+            raise ValidationError(_("The first day (%(first)s) is after the last day (%(last)s).") % {
+                "first": first, "last": last})
         data["first"], data["last"] = first, last
         data["filters"] = filters_json(data)
         return data
