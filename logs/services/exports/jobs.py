@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from logs.languages import language_code, language_for
 from logs.models import Customer, ExportJob
 from logs.models.jobs import JobStatus
 from logs.scoping import is_staff
@@ -57,11 +58,13 @@ def _queue(job: ExportJob) -> None:
 
 
 def export_create(*, user, customer: Customer | None, date_from: dt.date, date_to: dt.date,
-                  filters: Mapping | None = None, kind: str = "calls", notify: bool = False) -> ExportJob:
+                  filters: Mapping | None = None, kind: str = "calls", notify: bool = False,
+                  language: str | None = None) -> ExportJob:
     """Record an export job for `user` and queue it (after commit).
 
     A customer's user exports its own customer only; staff may pass None for every customer.
     `notify`: tell the user when it ends (in the app, and by email where they have an address).
+    `language`: of the header row and Summary sheet; default the user's own, else the request's.
     """
     if not user or not user.is_authenticated:
         raise PermissionDenied("Log in to export.")
@@ -90,7 +93,7 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
         job = ExportJob.objects.create(
             created_by=user, customer=customer, kind=kind or "calls", filters=clean,
             date_from=date_from, date_to=date_to, status=JobStatus.QUEUED, filename=filename,
-            notify_when_done=bool(notify),
+            notify_when_done=bool(notify), language=language_code(language) if language else language_for(user),
         )
         _queue(job)
     return job

@@ -8,6 +8,7 @@ an error (`=…`, `+…`, `-…`, `@…`, `#N/A`) is written as inert text.
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import threading
@@ -19,14 +20,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from logs.choices import Category
+from logs.choices import REQUEST_ERROR, Category
+from logs.classify.reasons import reason_text
+from logs.languages import CHINESE, ENGLISH, language_code
 from logs.models import Customer, ExportJob
 from logs.pagination import keyset_batches
 from logs.services.exports.filters import FILTER_KEYS
@@ -106,42 +110,73 @@ class _Styles:
         return value
 
 
-# (header, field, width, type) of the Calls sheet. Types: time, text, int, money, customer, failed.
+# (header, field, width, type) of the Calls sheet. Types: time, text, int, money, customer, failed,
+# logtype, reason. Headers are msgids, written in the job's language; in Chinese, a column the
+# gateway's own export has is named as there (GATEWAY_ZH, formats.md), so that nbaudit's import
+# reads a Chinese export back (a call again is a duplicate).
+CALL_COLUMNS = [
+    (gettext_noop("Time (%(tz)s)"), "created_at", 20, "time"),
+    (gettext_noop("Request ID"), "request_id", 30, "text"),
+    (gettext_noop("Customer"), "customer_id", 14, "customer"),
+    (gettext_noop("Model"), "model", 28, "text"),
+    (gettext_noop("Token name"), "token_name", 16, "text"),
+    (gettext_noop("Type"), "category", 8, "logtype"),
+    (gettext_noop("HTTP status"), "http_status", 8, "int"),
+    (gettext_noop("Category"), "category", 15, "text"),
+    (gettext_noop("Failed"), "category", 8, "failed"),
+    (gettext_noop("Reason"), "reason", 40, "reason"),
+    (gettext_noop("Finish reason"), "finish_reason", 16, "text"),
+    (gettext_noop("Finish message"), "finish_message", 30, "text"),
+    (gettext_noop("Error"), "error_text", 40, "text"),
+    (gettext_noop("Images"), "images", 7, "int"),
+    (gettext_noop("Image size"), "image_size", 8, "text"),
+    (gettext_noop("Prompt tokens"), "prompt_tokens", 9, "int"),
+    (gettext_noop("Output tokens"), "output_tokens", 9, "int"),
+    (gettext_noop("Thoughts tokens"), "thoughts_tokens", 9, "int"),
+    (gettext_noop("Total tokens"), "total_tokens", 9, "int"),
+    (gettext_noop("Latency (ms)"), "latency_ms", 9, "int"),
+    (gettext_noop("Billing mode"), "billing_mode", 11, "text"),
+    (gettext_noop("Charged (USD)"), "charged_usd", 14, "money"),
+    (gettext_noop("Expected (USD)"), "expected_usd", 14, "money"),
+]
+PROMPT_COLUMN = (gettext_noop("Prompt"), "prompt", 50, "text")
+# The gateway export's own Chinese names (formats.md, section B): interface, not translations.
+# 花费 is a cost in US dollars; 详情 the details (an error row's error text); 用户 the customer.
+GATEWAY_ZH = {
+    "created_at": "时间", "request_id": "请求ID", "customer_id": "用户", "model": "模型", "token_name": "令牌",
+    "logtype": "类型", "prompt_tokens": "提示", "output_tokens": "补全", "charged_usd": "花费",
+    "error_text": "详情",
+}
+# The Type column's values: the gateway's log types (a request error is an error row).
+LOG_TYPE_VALUES = {ENGLISH: ("consume", "error"), CHINESE: ("消费", "错误")}
+
+
+def _header(msgid: str, field: str, kind: str) -> str:
+    if translation.get_language() == CHINESE:
+        named = GATEWAY_ZH.get("logtype" if kind == "logtype" else field)
+        if named:
+            return named
+    return gettext(msgid) % {"tz": settings.NBAUDIT_BILLING_TZ} if "%(tz)s" in msgid else gettext(msgid)
+
+
 def _columns(*, with_prompt: bool) -> list[tuple[str, str, int, str]]:
-    tzname = settings.NBAUDIT_BILLING_TZ
-    cols = [
-        (f"Time ({tzname})", "created_at", 20, "time"),
-        ("Request ID", "request_id", 30, "text"),
-        ("Customer", "customer_id", 14, "customer"),
-        ("Model", "model", 28, "text"),
-        ("Token name", "token_name", 16, "text"),
-        ("HTTP status", "http_status", 8, "int"),
-        ("Category", "category", 15, "text"),
-        ("Failed", "category", 8, "failed"),
-        ("Reason", "reason", 40, "text"),
-        ("Finish reason", "finish_reason", 16, "text"),
-        ("Finish message", "finish_message", 30, "text"),
-        ("Error", "error_text", 40, "text"),
-        ("Images", "images", 7, "int"),
-        ("Image size", "image_size", 8, "text"),
-        ("Prompt tokens", "prompt_tokens", 9, "int"),
-        ("Output tokens", "output_tokens", 9, "int"),
-        ("Thoughts tokens", "thoughts_tokens", 9, "int"),
-        ("Total tokens", "total_tokens", 9, "int"),
-        ("Latency (ms)", "latency_ms", 9, "int"),
-        ("Billing mode", "billing_mode", 11, "text"),
-        ("Charged (USD)", "charged_usd", 14, "money"),
-        ("Expected (USD)", "expected_usd", 14, "money"),
-    ]
-    if with_prompt:
-        cols.append(("Prompt", "prompt", 50, "text"))
-    return cols
+    """The Calls sheet's columns, headers in the active language."""
+    cols = CALL_COLUMNS + ([PROMPT_COLUMN] if with_prompt else [])
+    return [(_header(h, field, kind), field, width, kind) for h, field, width, kind in cols]
 
 
-def export_headers(*, with_prompt: bool | None = None) -> list[str]:
+def export_headers(*, with_prompt: bool | None = None, language: str = ENGLISH) -> list[str]:
     if with_prompt is None:
         with_prompt = settings.NBAUDIT_STORE_PROMPTS
-    return [c[0] for c in _columns(with_prompt=with_prompt)]
+    with translation.override(language_code(language)):
+        return [c[0] for c in _columns(with_prompt=with_prompt)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _reason_in(reason: str, language: str) -> str:
+    """A stored reason in `language` (reasons repeat: read once per language)."""
+    with translation.override(language):
+        return reason_text(reason)
 
 
 # --- the sheets' rows -----------------------------------------------------------------------
@@ -151,12 +186,12 @@ class _Plan:
     the pages of rows, their number when known, and whether rows are calls (totals kept)."""
 
     def __init__(self, *, job: ExportJob, kind: ExportKind | None, batch: int):
-        self.kind, self.sheet, self.extra = kind, "Calls", None
+        self.kind, self.sheet, self.extra = kind, gettext("Calls"), None
         if kind is not None and kind.rows is not None:
-            cols = [(c[0], c[1], c[2] if len(c) > 2 else "text") for c in kind.columns]
+            cols = [(gettext(c[0]), c[1], c[2] if len(c) > 2 else "text") for c in kind.columns]
             self.headers, self.widths = [c[0] for c in cols], [c[1] for c in cols]
             self.spec = [(c[2], i) for i, c in enumerate(cols)]
-            self.sheet, self.calls = kind.sheet, False
+            self.sheet, self.calls = gettext(kind.sheet), False
             self.pages = kind.rows(job=job, batch=batch)
             self.total = kind.count(job=job) if kind.count else None
             return
@@ -166,9 +201,10 @@ class _Plan:
         for c in cols[1:]:
             if c[1] not in fields:
                 fields.append(c[1])
-        self.headers = [c[0] for c in cols] + [h for h, _ in extra_cols]
+        self.headers = [c[0] for c in cols] + [gettext(h) for h, _ in extra_cols]
         self.widths = [c[2] for c in cols] + [w for _, w in extra_cols]
         self.spec = [("time", 0)] + [(c[3], fields.index(c[1])) for c in cols[1:]]
+        self.fields = fields
         self.i_cat, self.i_model = fields.index("category"), fields.index("model")
         self.i_charged, self.i_expected = fields.index("charged_usd"), fields.index("expected_usd")
         if extra_cols:
@@ -188,9 +224,16 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     `out_path`: where to put the file (default: the export folder, named after the job).
     `progress(rows_done, rows_total)` is called at least every `progress_seconds` while
     writing (default for a saved job: record it on the row, stop if cancelled).
+    Headers, sheet names and the Summary are in the job's language (English when it has none).
     """
+    with translation.override(language_code(job.language)):
+        return _export_write(job=job, out_path=out_path, progress=progress, batch=batch,
+                             progress_seconds=progress_seconds)
+
+
+def _export_write(*, job: ExportJob, out_path, progress, batch: int, progress_seconds: float) -> dict:
     if job.date_from is None or job.date_to is None:
-        raise ValidationError("An export needs a first and a last day.")
+        raise ValidationError(gettext("An export needs a first and a last day."))
     if progress is None and job.pk:
         from logs.services.exports.jobs import _job_progress
 
@@ -201,6 +244,8 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     plan = _Plan(job=job, kind=job_kind, batch=batch)
     spec, total, calls = plan.spec, plan.total, plan.calls
     slugs = dict(Customer.objects.values_list("pk", "slug")) if calls else {}
+    language = translation.get_language()
+    consume, error = LOG_TYPE_VALUES.get(language, LOG_TYPE_VALUES[ENGLISH])
 
     if out_path is None:
         name = job.filename or export_filename(customer=job.customer, date_from=job.date_from,
@@ -267,6 +312,10 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
                         out.append(text_cell(slugs.get(value, str(value))))
                     elif kind == "failed":
                         out.append(value != Category.SUCCESS)
+                    elif kind == "logtype":
+                        out.append(error if value in REQUEST_ERROR else consume)
+                    elif kind == "reason":
+                        out.append(text_cell(_reason_in(value, language)) if value != "" else None)
                     elif kind == "day":
                         out.append(make(value, styles.day))
                     else:
@@ -349,11 +398,18 @@ def _discard(wb) -> None:
                 pass
 
 
+def _category_label(code: str) -> str:
+    try:
+        return str(Category(code).label)
+    except ValueError:
+        return code
+
+
 def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: list[str], by_category: dict,
              by_model: dict, tz, calls: bool) -> None:
     """The Summary sheet: what was exported (range, filters, the kind's lines) and, for calls,
     their counts and totals."""
-    ws = wb.create_sheet("Summary")
+    ws = wb.create_sheet(gettext("Summary"))
     st = _Styles(ws)
     ws.column_dimensions["A"].width = 28
     for letter in "BCD":
@@ -367,39 +423,45 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
         return st.cell(v, st.money)
     filters = job.filters or {}
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
-    ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
-    ws.append(["Customer", text(job.customer.slug if job.customer_id else "all customers")])
-    ws.append(["First day", st.cell(job.date_from, st.day)])
-    ws.append(["Last day", st.cell(job.date_to, st.day)])
-    ws.append(["Days in", text(settings.NBAUDIT_BILLING_TZ)])
+    ws.append([bold(gettext(kind.title) if kind is not None else gettext("nbaudit export of calls"))])
+    ws.append([gettext("Customer"), text(job.customer.slug if job.customer_id else gettext("all customers"))])
+    ws.append([gettext("First day"), st.cell(job.date_from, st.day)])
+    ws.append([gettext("Last day"), st.cell(job.date_to, st.day)])
+    ws.append([gettext("Days in"), text(settings.NBAUDIT_BILLING_TZ)])
+    ws.append([gettext("Times in"), text(settings.NBAUDIT_BILLING_TZ)])
     for line in (kind.summary(job=job) if kind is not None and kind.summary else []):
+        line = list(line)
+        if line and isinstance(line[0], str):
+            line[0] = gettext(line[0])  # a kind's labels are msgids (billing/exports.py)
         ws.append([text(v) if isinstance(v, str) else v for v in line])
     for key in FILTER_KEYS:
         value = filters.get(key)
         if value in (None, "", [], False):
             continue
-        shown = ", ".join(value) if isinstance(value, list) else ("yes" if value is True else value)
-        ws.append([f"Filter: {key}", text(shown) if isinstance(shown, str) else shown])
+        shown = ", ".join(value) if isinstance(value, list) else (gettext("yes") if value is True else value)
+        ws.append([gettext("Filter: %(key)s") % {"key": key}, text(shown) if isinstance(shown, str) else shown])
     if kind is None and not any(filters.get(k) for k in FILTER_KEYS):
-        ws.append(["Filters", "none"])
-    ws.append(["Generated", st.cell(generated, st.date)])
-    ws.append(["Call sheets" if calls else f"{sheets[0]} sheets", text(", ".join(sheets))])
+        ws.append([gettext("Filters"), gettext("none")])
+    ws.append([gettext("Generated"), st.cell(generated, st.date)])
+    ws.append([gettext("Call sheets") if calls else gettext("%(sheet)s sheets") % {"sheet": sheets[0]},
+               text(", ".join(sheets))])
     if not calls:
         return
     ws.append([])
     charged = sum((v[1] for v in by_category.values()), Decimal(0))
     expected = sum((v[2] for v in by_category.values()), Decimal(0))
     failed = sum(v[0] for k, v in by_category.items() if k != Category.SUCCESS)
-    ws.append([bold("Totals"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
-    ws.append(["All calls", done, money(charged), money(expected)])
-    ws.append(["Failed calls", failed])
+    heads = [bold(gettext("Calls")), bold(gettext("Charged (USD)")), bold(gettext("Expected (USD)"))]
+    ws.append([bold(gettext("Totals")), *heads])
+    ws.append([gettext("All calls"), done, money(charged), money(expected)])
+    ws.append([gettext("Failed calls"), failed])
     ws.append([])
-    ws.append([bold("By category"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
+    ws.append([bold(gettext("By category")), *heads, bold(gettext("Category"))])
     for cat in sorted(by_category, key=lambda k: (-by_category[k][0], k)):
         n, c, e = by_category[cat]
-        ws.append([text(cat), n, money(c), money(e)])
+        ws.append([text(cat), n, money(c), money(e), text(_category_label(cat))])
     ws.append([])
-    ws.append([bold("By model"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
+    ws.append([bold(gettext("By model")), *heads])
     for model in sorted(by_model, key=lambda k: (-by_model[k][0], k)):
         n, c, e = by_model[model]
         ws.append([text(model), n, money(c), money(e)])

@@ -160,7 +160,7 @@ def test_a_customer_sees_its_own_tallies_read_only(acme_client, acme_tally, othe
     assert "globex" not in html and "Compute now" not in html
     r = acme_client.get(reverse("billing:tally", args=[acme_tally.pk]))
     html = r.content.decode()
-    assert r.status_code == 200 and "$0.15" in html and "draft" in html
+    assert r.status_code == 200 and "$0.15" in html and "Draft" in html
     assert "Approve" not in html and "Reject" not in html and "call-action" not in html
 
 

@@ -15,4 +15,11 @@ class Migration(migrations.Migration):
                 blank=True, max_length=16,
                 help_text="Language of pages, exports and emails (en, zh-hans); empty: the browser's."),
         ),
+        migrations.AddField(
+            model_name="exportjob",
+            name="language",
+            field=models.CharField(
+                blank=True, max_length=16,
+                help_text="The requester's language: the header row and Summary sheet (en, zh-hans)."),
+        ),
     ]
