@@ -47,6 +47,10 @@ def page_url(request, drop: Sequence[str] = (), **cursor) -> str:
     return f"?{query}" if query else "?"
 
 
+def plural_of(noun: str) -> str:
+    return noun + "s"
+
+
 def keyset_list(request, qs, *, table_class, order: Sequence[str] = NEWEST_FIRST, per_page: int = 50,
                 table_kwargs: dict | None = None, noun: str = "row", nouns: str | None = None,
                 drop: Sequence[str] = ()) -> dict:
@@ -69,7 +73,7 @@ def keyset_list(request, qs, *, table_class, order: Sequence[str] = NEWEST_FIRST
         "per_page": page.per_page,
         "per_page_choices": PER_PAGE_CHOICES,
         "noun": gettext(noun),
-        "nouns": gettext(nouns or f"{noun}s"),
+        "nouns": gettext(nouns or plural_of(noun)),
         "pager_labels": NEWEST_LABELS if order[0].startswith("-") else FIRST_LABELS,
     }
 
