@@ -25,7 +25,7 @@ class TallyFilterSet(django_filters.FilterSet):
     month = MonthFilter(field_name="month", label=_("Month"), max_length=None)
     customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label=_("Customer"),
                                                 empty_label=_("All customers"))
-    status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label=_("Any status"))
+    status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label=_("Any status"), label=_("Status"))
     eligible = django_filters.BooleanFilter(label=_("Eligible"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"),
                                            widget=forms.CheckboxInput)
@@ -50,9 +50,10 @@ class TallyFilterSet(django_filters.FilterSet):
 
 
 class TallyCallFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TallyCallStatus.choices, empty_label=_("Any status"))
+    status = django_filters.ChoiceFilter(choices=TallyCallStatus.choices, empty_label=_("Any status"),
+                                         label=_("Status"))
     category = django_filters.ChoiceFilter(choices=[(c.value, c.label) for c in Category],
-                                           empty_label=_("Any category"))
+                                           empty_label=_("Any category"), label=_("Category"))
     request_id = django_filters.CharFilter(label=_("Request ID"))
 
     class Meta:
@@ -62,7 +63,7 @@ class TallyCallFilterSet(django_filters.FilterSet):
 
 class ItemFilterSet(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(
-        choices=ReconCategory.choices, widget=forms.SelectMultiple,
+        choices=ReconCategory.choices, widget=forms.SelectMultiple, label=_("Category"),
         help_text=_("Empty: every difference (matches left out)."))
     request_id = django_filters.CharFilter(label=_("Request ID"))
 

@@ -29,7 +29,8 @@ class MonthField(forms.CharField):
 class TallyComputeForm(forms.Form):
     month = MonthField(label=_("Month"))
     customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("slug"), required=False,
-                                      to_field_name="slug", empty_label=_("every enrolled customer"))
+                                      to_field_name="slug", empty_label=_("every enrolled customer"),
+                                      label=_("Customer"))
 
 
 class TallyApproveForm(forms.Form):

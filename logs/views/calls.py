@@ -6,6 +6,7 @@ import json
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.generic import DetailView
 
@@ -135,8 +136,8 @@ def field_rows(call: Call, *, staff: bool = False) -> list[tuple[str, object]]:
             value = call.customer.display_name + f" ({call.customer.slug})"
         elif f.name == "batch":
             value = f"#{value}" if value else ""
-        elif f.choices and value:
-            value = f"{getattr(call, f'get_{f.name}_display')()} ({value})"
+        elif f.choices and value:  # the label, and the code (interface) as data
+            value = format_html('{} <span class="mono">({})</span>', getattr(call, f"get_{f.name}_display")(), value)
         elif hasattr(value, "tzinfo") and value is not None and f.get_internal_type() == "DateTimeField":
             value = local_time(value, "%Y-%m-%d %H:%M:%S %Z")
         elif f.name == "reason" and value:

@@ -58,7 +58,7 @@ def test_chinese_export_has_the_gateway_headers_and_a_chinese_summary(acme_calls
     labels = [r[0] for r in sheets["汇总"] if r and r[0]]
     assert "客户" in labels and "首日" in labels and "全部调用" in labels
     # reasons are shown in Chinese, category codes stay codes
-    assert any("输出 token" in str(r[header.index("判定依据")]) for r in rows)
+    assert any("输出 token" in str(r[header.index("原因")]) for r in rows)
     assert {r[header.index("类别")] for r in rows} <= {c.category for c in Call.objects.all()}
 
 
