@@ -10,6 +10,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import plotly.graph_objects as go
+from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from logs.choices import FAILED_GENERATION, REQUEST_ERROR, Category
@@ -60,6 +61,15 @@ def _layout(fig, **kw) -> go.Figure:
         layout["annotations"] = [annotation]
         layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
     return _figure(fig, layout)
+
+
+def _date_axis(*, hourly: bool = False) -> dict:
+    """A time axis; in Chinese its ticks read 11月5日 (plotly's own are English: "Nov 5")."""
+    axis = dict(type="date")
+    if translation.get_language() == "zh-hans":
+        axis.update(tickformat="%H:%M\n%-m月%-d日" if hourly else "%-m月%-d日\n%Y年",
+                    hoverformat="%Y年%-m月%-d日 %H:%M" if hourly else "%Y年%-m月%-d日")
+    return axis
 
 
 def _label(value) -> str:
@@ -115,7 +125,7 @@ def calls_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
         rates.append(round(100 * failed / total, 2) if total else None)
     fig.append(dict(type="scatter", x=xs, y=rates, name=gettext("Failure rate (%)"), yaxis="y2", mode="lines+markers",
                     line=dict(color="#111827", width=2), marker=dict(size=5)))
-    return _layout(fig, barmode="stack", xaxis=dict(type="date"),
+    return _layout(fig, barmode="stack", xaxis=_date_axis(hourly=hourly),
             yaxis=dict(title=gettext("calls"), rangemode="tozero"),
             yaxis2=dict(title=gettext("failure rate %"), overlaying="y", side="right", rangemode="tozero",
                         range=[0, max([r for r in rates if r is not None] + [1]) * 1.1],
@@ -233,7 +243,7 @@ def spend_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
                              else None for s in series],
                     name=gettext("Cost per delivered image (US$)"), yaxis="y2", mode="lines+markers",
                     line=dict(color="#c2410c", width=2), hovertemplate="$%{y:,.4f}"))
-    return _layout(fig, xaxis=dict(type="date"), yaxis=dict(title=gettext("US$"), rangemode="tozero", tickprefix="$"),
+    return _layout(fig, xaxis=_date_axis(hourly=hourly), yaxis=dict(title=gettext("US$"), rangemode="tozero", tickprefix="$"),
             yaxis2=dict(title=gettext("US$ per image"), overlaying="y", side="right", rangemode="tozero",
                         tickprefix="$", showgrid=False))
 

@@ -13,6 +13,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from logs.choices import Family
 from logs.filters import (  # noqa: F401  (the range presets, for forms that offer them)
@@ -48,10 +49,10 @@ class RangeFilterMixin(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kw)
         self.tz = tz
         self.today = today or dt.datetime.now(tz or dt.timezone.utc).date()
-        self._set_choices("model", [("", "Any model")]
-                          + [("Families", [(f.value, f.label) for f in Family])]
-                          + ([("Models", [(m, m) for m in models])] if models else []))
-        self._set_choices("token_name", [("", "Any key")] + [(t, t) for t in tokens])
+        self._set_choices("model", [("", gettext("Any model"))]
+                          + [(gettext("Families"), [(f.value, f.label) for f in Family])]
+                          + ([(gettext("Models"), [(m, m) for m in models])] if models else []))
+        self._set_choices("token_name", [("", gettext("Any key"))] + [(t, t) for t in tokens])
 
     def _set_choices(self, name, choices):
         current = self.data.get(name) if self.data else None

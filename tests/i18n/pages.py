@@ -33,7 +33,8 @@ ENGLISH_WORDS = [
     "Inserted", "Duplicates", "Rejected", "Source", "Format", "File", "Upload", "Recent batches",
     "Times in", "billing months", "Reimbursement", "Charge", "Difference", "Raw response",
     "Every stored field", "Close", "Tell me", "Custom dates", "Failed only", "Any category",
-    "Error mix", "Latency", "Draft", "Approved", "Queued", "Running", "Done",
+    "Error mix", "Latency", "Draft", "Approved", "Queued", "Running", "Done", "Any model", "Any key",
+    "Families", "Models",
 ]
 
 # Text inside these is data, not the UI's words: ids, codes, raw responses, select values.
@@ -122,16 +123,22 @@ def world() -> dict:
                                        figures={"rate": "0.5"})
     Notification.objects.create(user=alice, title="acme-fails", body="")
     source = GatewaySource.objects.create(name="gw-main", kind="db", dsn="env:GW_DSN")
-    return dict(acme=acme, alice=alice, boss=boss, batch=batch, call=call, tally=tally, job=job, recon=recon,
+    last = max(c.created_at for c in Call.objects.filter(customer=acme)).astimezone(f.UTC8).date()
+    return dict(acme=acme, alice=alice, boss=boss, first_day=month, last_day=last, batch=batch, call=call, tally=tally, job=job, recon=recon,
                 rule=rule, incident=incident, source=source,
                 data=["Acme Studio", "acme", "alice", "boss", "acme-fails", "gw-main", "local.csv",
                       "nbaudit-acme.xlsx", "calls.ndjson"])
 
 
+def days_query(w) -> str:
+    return f"?range=custom&date_from={w['first_day']}&date_to={w['last_day']}"
+
+
 # (name, url of the world): what a customer's user reads, and staff on top of it.
 CUSTOMER_PAGES = [
     ("overview", lambda w: reverse("logs:overview")),
-    ("overview, last month", lambda w: reverse("logs:overview") + "?range=last_month"),
+    ("overview, the data's days", lambda w: reverse("logs:overview") + days_query(w)),
+    ("logs, the data's days", lambda w: reverse("logs:calls") + days_query(w)),
     ("logs", lambda w: reverse("logs:calls")),
     ("call", lambda w: reverse("logs:call", args=[w["call"].pk])),
     ("tasks", lambda w: reverse("logs:tasks")),
