@@ -28,10 +28,27 @@ EVENT_ACTIONS = {"opened": gettext_noop("opened"), "notified": gettext_noop("not
                  "acknowledged": gettext_noop("acknowledged"), "muted": gettext_noop("muted")}
 
 
+# The figures an incident keeps (keys of alerts.conditions), as a person reads them.
+FIGURE_LABELS = {
+    "rate": gettext_noop("rate"), "matching": gettext_noop("matching calls"), "calls": gettext_noop("calls"),
+    "window_minutes": gettext_noop("window (minutes)"), "spend_usd": gettext_noop("spend (USD)"),
+    "today_usd": gettext_noop("today (USD)"), "average_usd": gettext_noop("daily average (USD)"),
+    "days": gettext_noop("days"), "lag_minutes": gettext_noop("lag (minutes)"), "error": gettext_noop("error"),
+    "month": gettext_noop("month"), "credit_usd": gettext_noop("credit (USD)"), "status": gettext_noop("status"),
+    "due_date": gettext_noop("due date"), "days_overdue": gettext_noop("days overdue"),
+    "reconciliation": gettext_noop("reconciliation"), "overcharged_usd": gettext_noop("over-charged (USD)"),
+}
+
+
+def figures_shown(figures) -> list:
+    return [(_(FIGURE_LABELS[k]) if k in FIGURE_LABELS else k, v) for k, v in (figures or {}).items()]
+
+
 def _events(incident) -> list:
     events = list(incident.events.select_related("by"))
     for e in events:
         e.action_label = _(EVENT_ACTIONS[e.action]) if e.action in EVENT_ACTIONS else e.action
+        e.figures_shown = figures_shown(e.figures)
     return events
 
 
@@ -110,6 +127,7 @@ def incident_detail(request, pk: int):
     deliveries = DeliveryTable(Delivery.objects.filter(incident=incident)[:LIST_MAX]) if is_staff(request.user) else None
     return render(request, "alerts/incident.html", {
         "incident": incident, "events": _events(incident), "mute_form": MuteForm(),
+        "figures": figures_shown(incident.figures),
         "deliveries": deliveries})
 
 

@@ -120,7 +120,7 @@ def world() -> dict:
                            threshold="0.2")
     incident = Incident.objects.create(rule=rule, customer=acme, subject=f"customer:{acme.pk}",
                                        opened_at=dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc),
-                                       figures={"rate": "0.5"})
+                                       figures={"rate": "0.5", "matching": 5, "calls": 10, "window_minutes": 60})
     Notification.objects.create(user=alice, title="acme-fails", body="")
     source = GatewaySource.objects.create(name="gw-main", kind="db", dsn="env:GW_DSN")
     last = max(c.created_at for c in Call.objects.filter(customer=acme)).astimezone(f.UTC8).date()
