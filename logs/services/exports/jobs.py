@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from logs.languages import language_code, language_for
 from logs.models import Customer, ExportJob
@@ -67,22 +68,23 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date, date_t
     `language`: of the header row and Summary sheet; default the user's own, else the request's.
     """
     if not user or not user.is_authenticated:
-        raise PermissionDenied("Log in to export.")
+        raise PermissionDenied(gettext("Log in to export."))
     if not is_staff(user):
         if not user.customer_id:
-            raise PermissionDenied("This account is linked to no customer.")
+            raise PermissionDenied(gettext("This account is linked to no customer."))
         if customer is not None and customer.pk != user.customer_id:
-            raise PermissionDenied("You may export your own customer's calls only.")
+            raise PermissionDenied(gettext("You may export your own customer's calls only."))
         customer = user.customer
     if date_from is None or date_to is None:
-        raise ValidationError("An export needs a first and a last day.")
+        raise ValidationError(gettext("An export needs a first and a last day."))
     if date_from > date_to:
-        raise ValidationError(f"The first day ({date_from}) is after the last day ({date_to}).")
+        raise ValidationError(gettext("The first day (%(first)s) is after the last day (%(last)s).") % {
+            "first": date_from, "last": date_to})
     spec = export_kind(kind)
     if spec is None:
         clean = export_filters_clean(filters or {})
         if "channel" in clean and not is_staff(user):  # the gateway hides its channels from its users
-            raise PermissionDenied("Channels are for staff.")
+            raise PermissionDenied(gettext("Channels are for staff."))
         filename = export_filename(customer=customer, date_from=date_from, date_to=date_to)
     else:
         clean = spec.clean(filters=dict(filters or {}), user=user, customer=customer)
