@@ -299,8 +299,8 @@ STEP_WORDS = {"approve": gettext_noop("approve"), "reject": gettext_noop("reject
 def _require_status(tally: Tally, *allowed: str, doing: str) -> None:
     if tally.status not in allowed:
         raise TallyError(gettext("Cannot %(doing)s a tally that is %(status)s; it must be %(allowed)s.") % {
-            "doing": gettext(STEP_WORDS.get(doing, doing)), "status": TallyStatus(tally.status).label,
-            "allowed": gettext(" or ").join(str(TallyStatus(a).label) for a in allowed)})
+            "doing": gettext(STEP_WORDS.get(doing, doing)), "status": str(TallyStatus(tally.status).label).lower(),
+            "allowed": gettext(" or ").join(str(TallyStatus(a).label).lower() for a in allowed)})
 
 
 def _reason(text: str | None, what: str) -> str:
