@@ -37,6 +37,7 @@ from billing.selectors import (
 )
 from billing.services import tally as svc
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
+from billing.texts import detail_text
 from logs.choices import Category, Family
 from logs.scoping import is_staff
 from logs.services.exports import export_create
@@ -74,6 +75,7 @@ def _events(tally) -> list:
         e.action_label = ACTION_LABELS.get(e.action, e.action)
         e.status_before_label = _label(TallyStatus, e.status_before)
         e.status_after_label = _label(TallyStatus, e.status_after)
+        e.detail_shown = detail_text(e.detail)
     return events
 
 

@@ -27,6 +27,7 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.S), t) for p, t in [
     (r"image URL in markdown", gettext_noop("image URL in markdown")),
     (r"image URL as the whole reply", gettext_noop("image URL as the whole reply")),
     (r"image_generation_call result", gettext_noop("image_generation_call result")),
+    (r"Images API data\[\]\.(?P<key>\w+)", gettext_noop("Images API data[].%(key)s")),
     (r"text only, no image", gettext_noop("text only, no image")),
     (r"no image, no text", gettext_noop("no image, no text")),
     (r"no image, no output tokens", gettext_noop("no image, no output tokens")),
