@@ -83,6 +83,16 @@ def _data_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request activates its language for the thread (LocaleMiddleware); code a test runs after
+    one would go on in it. Each test starts in the default language, as a worker does."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: ids and rollup versions repeat between tests."""
     from django.core.cache import cache

@@ -48,7 +48,7 @@ def question_open(*, tally: Tally, by, text: str, kind: str = QuestionKind.QUEST
     with transaction.atomic():
         question = TallyQuestion.objects.create(tally=tally, kind=kind, opened_by=by)
         TallyMessage.objects.create(question=question, by=by, from_staff=staff, text=text)
-        _event(tally, by=by, action=f"{QuestionKind(kind).label.lower()} raised", detail=text,
+        _event(tally, by=by, action=f"{kind} raised", detail=text,
                amount_before=tally_amount(tally), status_before=tally.status)
     return question
 

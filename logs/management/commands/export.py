@@ -1,9 +1,11 @@
 """Export a customer's calls to Excel, synchronously: the same code as the Async Export."""
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.languages import ENGLISH
 from logs.management.arguments import day_arg, month_arg
 from logs.models import ExportJob
 from logs.selectors.customers import customer_by_slug
@@ -27,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--category", action="append", default=[],
                             help="a category code; repeat or separate by commas")
         parser.add_argument("--failed", action="store_true", help="failed calls only")
+        parser.add_argument("--lang", choices=[code for code, _ in settings.LANGUAGES], default=ENGLISH,
+                            help="the language of the header row and the Summary sheet (default en); "
+                                 "zh-hans names the columns as the gateway's Chinese export does")
 
     def handle(self, *args, **opts):
         customer = customer_by_slug(opts["customer"])
@@ -49,7 +54,8 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         fmt = opts["format"] or ("csv" if str(opts["out"]).lower().endswith(".csv") else "xlsx")
-        job = ExportJob(customer=customer, date_from=date_from, date_to=date_to, filters=filters, format=fmt)
+        job = ExportJob(customer=customer, date_from=date_from, date_to=date_to, filters=filters, format=fmt,
+                        language=opts["lang"])
 
         def progress(done, total):
             if opts["verbosity"] > 1:
