@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from billing.choices import TallyStatus
 from billing.models import Tally
@@ -24,12 +25,14 @@ def tally_hold(month: dt.date) -> str | None:
     open_ = (Tally.objects.filter(month=month, eligible=True)
              .exclude(status__in=[TallyStatus.CREDITED, TallyStatus.REJECTED])
              .select_related("customer").order_by("customer__slug"))
-    reasons = [f"the tally of {t.customer.slug} is {t.status}, not credited yet" for t in open_]
+    reasons = [_("the tally of %(customer)s is %(status)s, not credited yet") % {
+                   "customer": t.customer.slug, "status": str(TallyStatus(t.status).label).lower()}
+               for t in open_]
     start, end = month_range(month)
     tallied = Tally.objects.filter(month=month).values("customer_id")
     untallied = (Customer.objects.filter(enrolled_from__lt=next_month(month)).exclude(pk__in=tallied)
                  .order_by("slug"))
     for customer in untallied:
         if Call.objects.filter(customer=customer, created_at__gte=start, created_at__lt=end).exists():
-            reasons.append(f"{customer.slug} is enrolled and has no tally of the month yet")
-    return "; ".join(reasons) or None
+            reasons.append(_("%(customer)s is enrolled and has no tally of the month yet") % {"customer": customer.slug})
+    return _("; ").join(reasons) or None

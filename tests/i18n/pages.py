@@ -134,7 +134,7 @@ def days_query(w) -> str:
     return f"?range=custom&date_from={w['first_day']}&date_to={w['last_day']}"
 
 
-# (name, url of the world): what a customer's user reads, and staff on top of it.
+# (name, url of the world[, status: 200 unless given]): what a customer's user reads, and staff on top of it.
 CUSTOMER_PAGES = [
     ("overview", lambda w: reverse("logs:overview")),
     ("overview, the data's days", lambda w: reverse("logs:overview") + days_query(w)),
@@ -154,6 +154,10 @@ CUSTOMER_PAGES = [
     ("incident", lambda w: reverse("alerts:incident", args=[w["incident"].pk])),
     ("notifications", lambda w: reverse("alerts:notifications")),
     ("password change", lambda w: reverse("password_change")),
+    ("api tokens", lambda w: reverse("logs:tokens")),
+    ("api docs", lambda w: reverse("logs:api_docs")),
+    # (name, url, status): a page answered with another status than 200
+    ("404", lambda w: reverse("logs:call", args=[10**9]), 404),
 ]
 STAFF_PAGES = CUSTOMER_PAGES + [
     ("ingest upload", lambda w: reverse("logs:ingest")),

@@ -6,8 +6,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
 from python_calamine import CalamineWorkbook
 
+from logs.labels import label
 from logs.models import Call
 from logs.services.exports import export_headers
 from logs.services.ingest import calls_ingest
@@ -57,9 +60,15 @@ def test_chinese_export_has_the_gateway_headers_and_a_chinese_summary(acme_calls
     assert types <= {"消费", "错误"} and "错误" in types
     labels = [r[0] for r in sheets["汇总"] if r and r[0]]
     assert "客户" in labels and "首日" in labels and "全部调用" in labels
-    # reasons are shown in Chinese, category codes stay codes
+    # reasons and categories are shown in Chinese, and the category code column keeps the codes
     assert any("输出 token" in str(r[header.index("原因")]) for r in rows)
-    assert {r[header.index("类别")] for r in rows} <= {c.category for c in Call.objects.all()}
+    codes = {c.category for c in Call.objects.all()}
+    with translation.override("zh-hans"):
+        code_header = gettext("Category code")
+        chinese_labels = {label("category", c) for c in codes}
+    assert code_header != "Category code"  # translated too
+    assert {r[header.index(code_header)] for r in rows} == codes
+    assert {r[header.index("类别")] for r in rows} == chinese_labels
 
 
 def test_english_stays_the_default(acme_calls, tmp_path):
