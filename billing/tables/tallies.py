@@ -59,6 +59,7 @@ class TallyTable(BaseTable):
         sequence = ("month", "customer", "eligible", "status", "questions", "spend_usd", "failed_calls",
                     "counted_calls", "amount", "due_date")
         empty_text = _("No tallies match these filters.")
+        attrs = {"class": "tallies"}  # noqa: RUF012
         row_attrs = {"class": lambda record: "overdue" if tally_is_overdue(record) else ""}
 
     def render_month(self, value):

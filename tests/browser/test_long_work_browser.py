@@ -54,7 +54,12 @@ def _login(page, live_server, client, user):
 
 
 def _shot(page, name):
+    """Screenshot, and on a phone: the page never scrolls sideways (wide tables scroll inside their
+    card, the navigation folds into the Menu)."""
     page.screenshot(path=str(ARTIFACTS / f"long-work-{name}-{page.width}.png"), full_page=True)
+    if page.width <= 390:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.width, f"{name}: the page is {width} px wide at {page.width}"
 
 
 def _fits(page, selector):

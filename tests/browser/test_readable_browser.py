@@ -76,6 +76,8 @@ def _cards_fit(page):
         "Math.max(...[...document.querySelectorAll('main .card, main .kpis, .card')]"
         ".map(e => e.getBoundingClientRect().right))")
     assert widest <= page.width + 1, f"a card reaches {widest}px in a {page.width}px window"
+    width = page.evaluate("document.documentElement.scrollWidth")  # the page never scrolls sideways
+    assert width <= page.width, f"the page is {width}px wide in a {page.width}px window"
 
 
 @pytest.fixture
