@@ -93,6 +93,14 @@ def _english_after_each_test():
 
 
 @pytest.fixture(autouse=True)
+def _commands_in_english(monkeypatch):
+    # A command's language comes from the environment (logs.management.output.command_language):
+    # a developer's shell in zh_CN must not turn the English command tests Chinese.
+    for name in ("NBAUDIT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: ids and rollup versions repeat between tests."""
     from django.core.cache import cache

@@ -68,10 +68,16 @@ def api_index(request):
 
 @login_not_required
 def api_openapi(request):
-    """GET /api/v1/openapi.json: the OpenAPI 3 description of this API (no token needed)."""
+    """GET /api/v1/openapi.json: the OpenAPI 3 description of this API (no token needed).
+
+    Always in English, whatever the request's language: tools get one stable document (the API
+    documentation page shows it translated)."""
     if request.method != "GET":
         return JsonResponse({"error": "method not allowed"}, status=405)
+    from django.utils import translation
+
     from logs.api.openapi import openapi_document
 
-    return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")),
-                        json_dumps_params={"indent": 1})
+    with translation.override("en"):
+        return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")),
+                            json_dumps_params={"indent": 1})

@@ -59,5 +59,5 @@ def storage_warnings(*, fresh: bool = False) -> list[str]:
                         % {"keep": facts["keep_months"], "months": ", ".join(facts["due"])})
     for month, reasons in facts["held"]:
         warnings.append(_("Retention holds back the calls of %(month)s: %(reasons)s.")
-                        % {"month": month, "reasons": "; ".join(reasons)})
+                        % {"month": month, "reasons": "; ".join(map(str, reasons))})
     return warnings

@@ -13,16 +13,18 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def _schema_text(schema: dict, components: dict) -> str:
     """A schema in a few words: a type, an enum, an array of a named schema."""
     if not schema:
-        return "any"
+        return _("any")
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
-    kind = schema.get("type", "any")
+    kind = schema.get("type") or _("any")
     if kind == "array":
         return _("array of %(items)s") % {"items": _schema_text(schema.get("items", {}), components)}
     if schema.get("enum"):
         values = [v for v in schema["enum"] if v is not None]
         return f"{kind}: " + " | ".join(map(str, values))
-    extra = ", ".join(f"{k} {schema[k]}" for k in ("minimum", "maximum", "default") if k in schema)
+    bounds = {"minimum": _("minimum %(value)s"), "maximum": _("maximum %(value)s"),
+              "default": _("default %(value)s")}
+    extra = ", ".join(text % {"value": schema[k]} for k, text in bounds.items() if k in schema)
     fmt = f" ({schema['format']})" if "format" in schema else ""
     return f"{kind}{fmt}" + (f"; {extra}" if extra else "")
 
