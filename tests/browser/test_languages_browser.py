@@ -110,9 +110,12 @@ def test_staff_approve_a_tally_in_chinese(live_server, chromium, w, width):
     _look(page, "tally-staff", width, w, notes)
     assert "草稿" in page.inner_text(".pagehead")
     page.fill("#id_reason", "核对无误")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))  # approve asks first
     page.click("form[action$='/approve/'] button[type=submit]")
     page.wait_for_load_state("networkidle")
     _look(page, "tally-approved", width, w, notes)
+    assert asked and "审批" in asked[0]  # the confirmation, in Chinese too
     assert "核算已审批。" in page.inner_text(".messages")
     assert "已审批" in page.inner_text(".pagehead")
     assert "已审批" in page.inner_text("table:has(th:text('操作人'))")  # the audit trail, in words
@@ -138,6 +141,8 @@ def test_the_language_switch(live_server, chromium, w, width):
     assert "Log in to nbaudit" in page.inner_text("h1")
     _login(page, base, "alice")
     assert page.locator("h1").first.inner_text().startswith("Overview")
+    if page.locator("[data-navtoggle]").is_visible():  # a phone: the switch is in the Menu
+        page.click("[data-navtoggle]")
     page.click(".topbar #language-switch button[value=zh-hans]")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().startswith("概览")
