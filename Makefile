@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean messages
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check logs billing gateways alerts nbaudit tests
+
+# After changing or adding text: new msgids arrive empty in locale/zh_Hans (translate them), then
+# the .mo files (committed, so no machine needs gettext to serve them) are compiled again.
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=data --ignore=docs
+	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: $(STAMP)
 	./tests/perf/run_all.sh

@@ -10,7 +10,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from logs.languages import language_code, language_of
 from logs.models import User
 from logs.models.jobs import JobStatus
 from logs.money import usd, usd_total
@@ -24,23 +28,30 @@ def _usd(value) -> str:
 
 
 def tally_notice(event) -> tuple[str, str] | None:
-    """(subject, body) for a tally event a customer is told of, or None."""
+    """(subject, body) for a tally event a customer is told of, or None (in the active language)."""
     tally = event.tally
-    month = tally.month.strftime("%Y-%m")
+    month = date_format(tally.month, "YEAR_MONTH_FORMAT")
     if event.action == "approved":
         if event.amount_after is not None and event.amount_after != tally.credit_usd:
-            return (f"[nbaudit] Your {month} credit was approved, adjusted to {_usd(event.amount_after)}",
-                    f"The credit computed was {_usd(tally.credit_usd)}; staff adjusted it to "
-                    f"{_usd(event.amount_after)}. Reason: {event.detail or '—'}")
-        return (f"[nbaudit] Your {month} credit of {_usd(event.amount_after)} was approved",
-                f"{tally.counted_calls} failed generations are counted. It is due by {tally.due_date:%Y-%m-%d}.")
+            return ("[nbaudit] " + _("Your %(month)s credit was approved, adjusted to %(amount)s") % {
+                        "month": month, "amount": _usd(event.amount_after)},
+                    _("The credit computed was %(computed)s; staff adjusted it to %(amount)s. Reason: %(reason)s") % {
+                        "computed": _usd(tally.credit_usd), "amount": _usd(event.amount_after),
+                        "reason": event.detail or "—"})
+        return ("[nbaudit] " + _("Your %(month)s credit of %(amount)s was approved") % {
+                    "month": month, "amount": _usd(event.amount_after)},
+                _("%(n)s failed generations are counted. It is due by %(due)s.") % {
+                    "n": tally.counted_calls, "due": f"{tally.due_date:%Y-%m-%d}"})
     if event.action == "rejected":
-        return (f"[nbaudit] Your {month} credit was rejected", f"Reason: {event.detail or '—'}")
+        return ("[nbaudit] " + _("Your %(month)s credit was rejected") % {"month": month},
+                _("Reason: %(reason)s") % {"reason": event.detail or "—"})
     if event.action == "credited":
-        return (f"[nbaudit] Your {month} credit of {_usd(event.amount_after)} was credited",
-                f"Credited with {event.detail or 'no reference'}.")
+        return ("[nbaudit] " + _("Your %(month)s credit of %(amount)s was credited") % {
+                    "month": month, "amount": _usd(event.amount_after)},
+                _("Credited with %(reference)s.") % {"reference": event.detail or _("no reference")})
     if event.action.startswith("question answered"):
-        return (f"[nbaudit] Staff answered your question on the {month} tally", event.detail or "")
+        return ("[nbaudit] " + _("Staff answered your question on the %(month)s tally") % {"month": month},
+                event.detail or "")
     return None
 
 
@@ -55,6 +66,8 @@ def tally_event_notify(sender, instance, created, **kw):
 
     tally = instance.tally
     users = list(User.objects.filter(customer_id=tally.customer_id, is_active=True))
+    with translation.override(language_of(users)):
+        notice = tally_notice(instance)
     subject, body = notice
 
     def send():
@@ -66,23 +79,25 @@ def tally_event_notify(sender, instance, created, **kw):
 
 
 def job_notice(job) -> tuple[str, str, str] | None:
-    """(subject, body, url) for a finished export or reconciliation, or None."""
+    """(subject, body, url) for a finished export or reconciliation, or None (in the active language)."""
     label = job._meta.label_lower
     done = job.status == JobStatus.DONE
     if label == "logs.exportjob":
-        name = job.filename or f"export #{job.pk}"
+        name = job.filename or _("export #%(n)s") % {"n": job.pk}
         if done:
-            return (f"[nbaudit] Your export {name} is ready", f"{job.rows_done:,} rows. Download it from Async Tasks.",
-                    "/tasks/")
-        return f"[nbaudit] Your export {name} failed", job.error or "", "/tasks/"
+            return ("[nbaudit] " + _("Your export %(name)s is ready") % {"name": name},
+                    _("%(n)s rows. Download it from Async Tasks.") % {"n": f"{job.rows_done:,}"}, "/tasks/")
+        return "[nbaudit] " + _("Your export %(name)s failed") % {"name": name}, job.error or "", "/tasks/"
     if label == "billing.reconciliation":
         url = f"/billing/reconcile/{job.pk}/"
         if done:
             over = job.overcharged_usd if job.overcharged_usd is not None else 0
-            return (f"[nbaudit] Reconciliation #{job.pk} is done",
-                    f"{job.local_rows:,} local rows against {job.platform_rows:,} platform records; "
-                    f"over-charged {usd(over)} (the platform charged this much more than expected).", url)
-        return f"[nbaudit] Reconciliation #{job.pk} failed", job.error or "", url
+            return ("[nbaudit] " + _("Reconciliation #%(n)s is done") % {"n": job.pk},
+                    _("%(local)s local rows against %(platform)s platform records; over-charged %(over)s "
+                      "(the platform charged this much more than expected).") % {
+                        "local": f"{job.local_rows:,}", "platform": f"{job.platform_rows:,}",
+                        "over": usd(over)}, url)
+        return "[nbaudit] " + _("Reconciliation #%(n)s failed") % {"n": job.pk}, job.error or "", url
     return None
 
 
@@ -92,13 +107,14 @@ def job_ended_notify(sender, job, **kw):
         return
     if job.status not in (JobStatus.DONE, JobStatus.FAILED):
         return
-    notice = job_notice(job)
+    user = User.objects.filter(pk=job.created_by_id).first()
+    with translation.override(language_code(getattr(job, "language", "") or getattr(user, "language", ""))):
+        notice = job_notice(job)
     if notice is None:
         return
     from alerts.services.notify import notify
 
     subject, body, url = notice
-    user = User.objects.filter(pk=job.created_by_id).first()
     transaction.on_commit(lambda: notify(subject=subject, body=body, users=[user],
                                          emails=[user.email] if user and user.email else [], url=url,
                                          customer=getattr(job, "customer", None),

@@ -1,7 +1,9 @@
-"""What a notice says: the figures of a rule in words."""
+"""What a notice says: the figures of a rule in words (in the active language)."""
 from __future__ import annotations
 
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
 
 from alerts.models.rules import RATE_KINDS, AlertKind
 from logs.money import usd_total
@@ -17,25 +19,30 @@ def _usd(value) -> str:
 
 def figures_text(kind: str, figures: dict, *, threshold) -> str:
     if kind in RATE_KINDS:
-        label = AlertKind(kind).label
-        return (f"{label} {_pct(figures.get('rate') or 0)}: {figures.get('matching', 0)} of "
-                f"{figures.get('calls', 0)} calls in the last {figures.get('window_minutes', '?')} minutes "
-                f"(threshold {_pct(threshold)}).")
+        return _("%(label)s %(rate)s: %(matching)s of %(calls)s calls in the last %(minutes)s minutes "
+                 "(threshold %(threshold)s).") % {
+            "label": AlertKind(kind).label, "rate": _pct(figures.get("rate") or 0),
+            "matching": figures.get("matching", 0), "calls": figures.get("calls", 0),
+            "minutes": figures.get("window_minutes", "?"), "threshold": _pct(threshold)}
     if kind == AlertKind.SPEND_OVER_BUDGET:
-        return f"Spend this month so far {_usd(figures.get('spend_usd') or 0)}, over the budget of {_usd(threshold)}."
+        return _("Spend this month so far %(spend)s, over the budget of %(budget)s.") % {
+            "spend": _usd(figures.get("spend_usd") or 0), "budget": _usd(threshold)}
     if kind == AlertKind.DAILY_SPEND_SPIKE:
-        return (f"Spend today {_usd(figures.get('today_usd') or 0)} against a daily average of "
-                f"{_usd(figures.get('average_usd') or 0)} over the {figures.get('days', '?')} days before "
-                f"(threshold {Decimal(threshold):g} times).")
+        return _("Spend today %(today)s against a daily average of %(average)s over the %(days)s days before "
+                 "(threshold %(times)s times).") % {
+            "today": _usd(figures.get("today_usd") or 0), "average": _usd(figures.get("average_usd") or 0),
+            "days": figures.get("days", "?"), "times": f"{Decimal(threshold):g}"}
     if kind == AlertKind.GATEWAY_LAG:
         if figures.get("error"):
-            return f"The last sync failed: {figures['error']}"
-        return f"The newest synced call is {figures.get('lag_minutes', 0)} minutes old (threshold {threshold} minutes)."
+            return _("The last sync failed: %(error)s") % {"error": figures["error"]}
+        return _("The newest synced call is %(lag)s minutes old (threshold %(threshold)s minutes).") % {
+            "lag": figures.get("lag_minutes", 0), "threshold": threshold}
     if kind == AlertKind.TALLY_OVERDUE:
-        return (f"The credit for {figures.get('month')} ({_usd(figures.get('credit_usd') or 0)}, "
-                f"{figures.get('status')}) was due on {figures.get('due_date')}: "
-                f"{figures.get('days_overdue')} days overdue.")
+        return _("The credit for %(month)s (%(credit)s, %(status)s) was due on %(due)s: %(days)s days overdue.") % {
+            "month": figures.get("month"), "credit": _usd(figures.get("credit_usd") or 0),
+            "status": figures.get("status"), "due": figures.get("due_date"), "days": figures.get("days_overdue")}
     if kind == AlertKind.RECONCILIATION_OVERCHARGE:
-        return (f"Reconciliation #{figures.get('reconciliation')} found {_usd(figures.get('overcharged_usd') or 0)} "
-                f"over-charged (threshold {_usd(threshold)}).")
+        return _("Reconciliation #%(n)s found %(over)s over-charged (threshold %(threshold)s).") % {
+            "n": figures.get("reconciliation"), "over": _usd(figures.get("overcharged_usd") or 0),
+            "threshold": _usd(threshold)}
     return ""

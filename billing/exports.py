@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
+from django.utils.translation import gettext, gettext_noop
 
 from billing.choices import ReconCategory, TallyCallStatus
 from billing.filtersets import ItemFilterSet
@@ -47,7 +48,7 @@ def _clean(*, filters, user, customer) -> dict:
     # The job's customer is the tally's: a customer's user has its own customer forced by the
     # export service, so another customer's tally is refused here.
     if tally is None or customer is None or tally.customer_id != customer.pk:
-        raise ValidationError("No such tally for this customer.")
+        raise ValidationError(gettext("No such tally for this customer."))
     return {"tally": tally.pk}
 
 
@@ -64,7 +65,7 @@ def _values(*, job, rows) -> dict:
     found = TallyCall.objects.filter(
         tally_id=job.filters["tally"], created_at__gte=rows[0][0], created_at__lte=rows[-1][0], call_id__in=ids,
     ).values_list("call_id", "status", "reason")
-    repeated = REPEATED_REASON.format(limit=settings.NBAUDIT_PLAN_REPEAT_LIMIT)
+    repeated = gettext(REPEATED_REASON).format(limit=settings.NBAUDIT_PLAN_REPEAT_LIMIT)
     return {call_id: (status, reason or (repeated if status == TallyCallStatus.REPEATED else ""))
             for call_id, status, reason in found}
 
@@ -72,13 +73,13 @@ def _values(*, job, rows) -> dict:
 def _summary(*, job) -> list:
     tally = Tally.objects.filter(pk=job.filters["tally"]).first()
     if tally is None:
-        return [("Tally", "deleted")]
+        return [(gettext_noop("Tally"), gettext("deleted"))]
     return [
-        ("Tally", f"{job.customer.slug if job.customer_id else tally.customer_id} {tally.month:%Y-%m}"),
-        ("Tally status", tally.status),
-        ("Covered failed calls", tally.failed_calls),
-        ("Counted calls", tally.counted_calls),
-        ("Credit (USD)", tally.credit_usd),
+        (gettext_noop("Tally"), f"{job.customer.slug if job.customer_id else tally.customer_id} {tally.month:%Y-%m}"),
+        (gettext_noop("Tally status"), tally.status),
+        (gettext_noop("Covered failed calls"), tally.failed_calls),
+        (gettext_noop("Counted calls"), tally.counted_calls),
+        (gettext_noop("Credit (USD)"), tally.credit_usd),
     ]
 
 
@@ -138,9 +139,9 @@ def _recon_clean(*, filters, user, customer) -> dict:
     # The job's customer is the reconciliation's: a customer's user has its own forced by the
     # export service, so another customer's reconciliation is refused here.
     if recon is None or customer is None or recon.customer_id != customer.pk:
-        raise ValidationError("No such reconciliation for this customer.")
+        raise ValidationError(gettext("No such reconciliation for this customer."))
     if recon.status != JobStatus.DONE:
-        raise ValidationError(f"Reconciliation #{recon.pk} has no result yet.")
+        raise ValidationError(gettext("Reconciliation #%(n)s has no result yet.") % {"n": recon.pk})
     params = _item_params(filters)
     form = ItemFilterSet(params, queryset=recon.items.none()).form
     if not form.is_valid():
@@ -165,15 +166,15 @@ def _recon_count(*, job) -> int:
 def _recon_summary(*, job) -> list:
     recon = _reconciliation(job.filters)
     if recon is None:
-        return [("Reconciliation", "deleted")]
+        return [(gettext_noop("Reconciliation"), gettext("deleted"))]
     summary = reconciliation_summary(reconciliation=recon)
 
     def amount(value):
         return Decimal(value) if value is not None else None
 
-    lines = [("Reconciliation", recon.pk), ("local log", recon.filename or "")]
+    lines = [(gettext_noop("Reconciliation"), recon.pk), (gettext_noop("local log"), recon.filename or "")]
     lines += [(key, summary[key]) for key in ("local_rows", "platform_rows", "outside_period")]
-    lines.append(("rejected rows", recon.rejected_count))
+    lines.append((gettext_noop("rejected rows"), recon.rejected_count))
     lines += [(key, amount(summary[key])) for key in ("overcharged_usd", "undercharged_usd", "unmatched_charged_usd")]
     lines += [(), ("category", "request IDs", "charged", "expected", "over", "under", "local log's amount", "label")]
     for code, text in ReconCategory.choices:
@@ -196,7 +197,7 @@ def reconciliation_export(*, user, reconciliation: Reconciliation, filters) -> E
     done or under way (a finished reconciliation does not change), else a new one, queued.
     Raises ValidationError (no result yet, a bad filter) or PermissionDenied."""
     if not is_staff(user) and getattr(user, "customer_id", None) != reconciliation.customer_id:
-        raise PermissionDenied("You may export your own customer's reconciliations only.")
+        raise PermissionDenied(gettext("You may export your own customer's reconciliations only."))
     clean = _recon_clean(filters={**filters, "reconciliation": reconciliation.pk}, user=user,
                          customer=reconciliation.customer)
     earlier = (ExportJob.objects.filter(created_by=user, kind=RECON_KIND,
@@ -211,11 +212,11 @@ def reconciliation_export(*, user, reconciliation: Reconciliation, filters) -> E
 
 def register() -> None:
     export_kind_register(name=KIND, kind=ExportKind(
-        title="nbaudit export of a tally's calls",
+        title=gettext_noop("nbaudit export of a tally's calls"),
         clean=_clean, calls=_calls, values=_values, summary=_summary, filename=_filename,
-        columns=(("Tally status", 12), ("Tally reason", 40)),
+        columns=((gettext_noop("Tally status"), 12), (gettext_noop("Tally reason"), 40)),
     ))
     export_kind_register(name=RECON_KIND, kind=ExportKind(
-        title="nbaudit reconciliation", clean=_recon_clean, rows=_recon_rows, count=_recon_count,
+        title=gettext_noop("nbaudit reconciliation"), clean=_recon_clean, rows=_recon_rows, count=_recon_count,
         summary=_recon_summary, filename=_recon_filename, columns=ITEM_COLUMNS, sheet="Request IDs",
     ))

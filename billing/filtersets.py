@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from billing.choices import ReconCategory, TallyCallStatus, TallyStatus
 from billing.forms.tallies import MonthField
@@ -25,18 +26,18 @@ class AnyYesNo(forms.NullBooleanSelect):
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+        self.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
 
 class TallyFilterSet(django_filters.FilterSet):
-    month = MonthFilter(field_name="month", label="Month", max_length=None)
-    customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label="Customer",
-                                                empty_label="All customers")
-    status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label="Any status")
-    eligible = django_filters.BooleanFilter(label="Eligible", widget=AnyYesNo)
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue",
+    month = MonthFilter(field_name="month", label=_("Month"), max_length=None)
+    customer = django_filters.ModelChoiceFilter(queryset=None, to_field_name="slug", label=_("Customer"),
+                                                empty_label=_("All customers"))
+    status = django_filters.ChoiceFilter(choices=TallyStatus.choices, empty_label=_("Any status"), label=_("Status"))
+    eligible = django_filters.BooleanFilter(label=_("Eligible"), widget=AnyYesNo)
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"),
                                            widget=forms.CheckboxInput)
-    open_question = django_filters.BooleanFilter(method="filter_open_question", label="Has open question",
+    open_question = django_filters.BooleanFilter(method="filter_open_question", label=_("Has open question"),
                                                  widget=forms.CheckboxInput)
 
     class Meta:
@@ -62,10 +63,11 @@ class TallyFilterSet(django_filters.FilterSet):
 
 
 class TallyCallFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TallyCallStatus.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(choices=TallyCallStatus.choices, empty_label=_("Any status"),
+                                         label=_("Status"))
     category = django_filters.ChoiceFilter(choices=[(c.value, c.label) for c in Category],
-                                           empty_label="Any category")
-    request_id = django_filters.CharFilter(label="Request ID")
+                                           empty_label=_("Any category"), label=_("Category"))
+    request_id = django_filters.CharFilter(label=_("Request ID"))
 
     class Meta:
         model = TallyCall
@@ -74,9 +76,9 @@ class TallyCallFilterSet(django_filters.FilterSet):
 
 class ItemFilterSet(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(
-        choices=ReconCategory.choices, widget=forms.SelectMultiple,
-        help_text="Empty: every difference (matches left out).")
-    request_id = django_filters.CharFilter(label="Request ID")
+        choices=ReconCategory.choices, widget=forms.SelectMultiple, label=_("Category"),
+        help_text=_("Empty: every difference (matches left out)."))
+    request_id = django_filters.CharFilter(label=_("Request ID"))
 
     class Meta:
         model = ReconciliationItem

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from billing.choices import QuestionStatus, TallyStatus
 from billing.models import (
@@ -149,7 +150,7 @@ def reconciliation_get(user, pk: int) -> Reconciliation:
     """One reconciliation the user may see; another customer's is a 404."""
     obj = scope_by_customer_field(user, Reconciliation.objects.select_related("customer")).filter(pk=pk).first()
     if obj is None:
-        raise Http404("No such reconciliation.")
+        raise Http404(gettext("No such reconciliation."))
     return obj
 
 

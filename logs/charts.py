@@ -10,6 +10,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 import plotly.graph_objects as go
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from logs.choices import FAILED_GENERATION, REQUEST_ERROR, Category
 from logs.models import LATENCY_BUCKETS_MS
@@ -31,7 +33,8 @@ CATEGORY_COLORS = {
     Category.OTHER_ERROR: "#94a3b8",
 }
 CATEGORY_ORDER = [Category.SUCCESS, *FAILED_GENERATION, *REQUEST_ERROR]
-DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+DAYS = [gettext_noop("Mon"), gettext_noop("Tue"), gettext_noop("Wed"), gettext_noop("Thu"), gettext_noop("Fri"),
+        gettext_noop("Sat"), gettext_noop("Sun")]
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12, color="#1f2430")
 
 
@@ -60,6 +63,15 @@ def _layout(fig, **kw) -> go.Figure:
     return _figure(fig, layout)
 
 
+def _date_axis(*, hourly: bool = False) -> dict:
+    """A time axis; in Chinese its ticks read 11月5日 (plotly's own are English: "Nov 5")."""
+    axis = dict(type="date")
+    if translation.get_language() == "zh-hans":
+        axis.update(tickformat="%H:%M\n%-m月%-d日" if hourly else "%-m月%-d日\n%Y年",
+                    hoverformat="%Y年%-m月%-d日 %H:%M" if hourly else "%Y年%-m月%-d日")
+    return axis
+
+
 def _label(value) -> str:
     try:
         return str(Category(value).label)
@@ -74,8 +86,8 @@ def _x(period, *, hourly: bool, tz):
     return period
 
 
-def _empty(fig, text: str = "No calls in this range") -> dict:
-    return dict(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+def _empty(fig, text: str = "") -> dict:
+    return dict(text=text or gettext("No calls in this range"), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                 font=dict(size=14, color="#6b7280"))
 
 
@@ -111,11 +123,11 @@ def calls_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
         total = sum(by[x].values())
         failed = total - by[x].get(Category.SUCCESS, 0)
         rates.append(round(100 * failed / total, 2) if total else None)
-    fig.append(dict(type="scatter", x=xs, y=rates, name="Failure rate (%)", yaxis="y2", mode="lines+markers",
+    fig.append(dict(type="scatter", x=xs, y=rates, name=gettext("Failure rate (%)"), yaxis="y2", mode="lines+markers",
                     line=dict(color="#111827", width=2), marker=dict(size=5)))
-    return _layout(fig, barmode="stack", xaxis=dict(type="date"),
-            yaxis=dict(title="calls", rangemode="tozero"),
-            yaxis2=dict(title="failure rate %", overlaying="y", side="right", rangemode="tozero",
+    return _layout(fig, barmode="stack", xaxis=_date_axis(hourly=hourly),
+            yaxis=dict(title=gettext("calls"), rangemode="tozero"),
+            yaxis2=dict(title=gettext("failure rate %"), overlaying="y", side="right", rangemode="tozero",
                         range=[0, max([r for r in rates if r is not None] + [1]) * 1.1],
                         showgrid=False))
 
@@ -134,13 +146,13 @@ def error_mix_figure(rows: list[dict]) -> go.Figure:
     fig = []
     mix = error_mix(rows)
     if not mix:
-        return _layout(_empty(fig, "No failed calls in this range"))
+        return _layout(_empty(fig, gettext("No failed calls in this range")))
     cats = list(reversed(list(mix)))
     fig.append(dict(type="bar", y=[_label(c) for c in cats], x=[mix[c] for c in cats], orientation="h",
                     marker=dict(color=[CATEGORY_COLORS.get(c, "#94a3b8") for c in cats]),
-                    text=[f"{mix[c]:,}" for c in cats], textposition="auto", name="failed calls"))
+                    text=[f"{mix[c]:,}" for c in cats], textposition="auto", name=gettext("failed calls")))
     return _layout(fig, showlegend=False, hovermode="closest", margin=dict(l=150, r=24, t=16, b=40),
-            xaxis=dict(title="failed calls"))
+            xaxis=dict(title=gettext("failed calls")))
 
 
 def rate_vs_overload(rows: list[dict]) -> dict:
@@ -149,18 +161,20 @@ def rate_vs_overload(rows: list[dict]) -> dict:
     n503 = sum(r["calls"] for r in rows if r["category"] == Category.OVERLOADED)
     both = n429 + n503
     if not both:
-        sentence = "No 429 (rate limited) or 503 (overloaded) errors in this range."
+        sentence = gettext("No 429 (rate limited) or 503 (overloaded) errors in this range.")
         share = None
     else:
         share = n429 / both
         pct429, pct503 = round(100 * share), 100 - round(100 * share)
-        head = f"Of {both:,} 429 and 503 errors, {pct429}% were 429 and {pct503}% were 503: "
+        head = gettext("Of %(both)s 429 and 503 errors, %(pct429)s%% were 429 and %(pct503)s%% were 503: ") % {
+            "both": f"{both:,}", "pct429": pct429, "pct503": pct503}
         if share > 0.6:
-            sentence = head + "mostly 429, so the client sends requests too fast; slow it down or spread the load."
+            sentence = head + gettext("mostly 429, so the client sends requests too fast; slow it down or spread "
+                                      "the load.")
         elif share < 0.4:
-            sentence = head + "mostly 503, so the upstream model is overloaded; retry later with backoff."
+            sentence = head + gettext("mostly 503, so the upstream model is overloaded; retry later with backoff.")
         else:
-            sentence = head + "both alike: the client sends fast and the upstream is busy too."
+            sentence = head + gettext("both alike: the client sends fast and the upstream is busy too.")
     return {"n429": n429, "n503": n503, "share_429": share, "sentence": sentence}
 
 
@@ -168,8 +182,8 @@ def rate_vs_overload_figure(rows: list[dict]) -> go.Figure:
     info = rate_vs_overload(rows)
     fig = []
     if not (info["n429"] or info["n503"]):
-        return _layout(_empty(fig, "No 429 or 503 errors"), height=220)
-    fig.append(dict(type="pie", labels=["429 rate limited", "503 overloaded"], values=[info["n429"], info["n503"]],
+        return _layout(_empty(fig, gettext("No 429 or 503 errors")), height=220)
+    fig.append(dict(type="pie", labels=[gettext("429 rate limited"), gettext("503 overloaded")], values=[info["n429"], info["n503"]],
                 marker=dict(colors=[CATEGORY_COLORS[Category.RATE_LIMITED],
                                     CATEGORY_COLORS[Category.OVERLOADED]]),
                 hole=0.55, sort=False, textinfo="percent"))
@@ -189,14 +203,16 @@ def failure_heatmap_figure(rows: list[dict], *, zone: str = "") -> go.Figure:
         failed[r["hod"]][r["dow"] - 1] += r["failed"]
     z = [[round(100 * failed[h][d] / calls[h][d], 1) if calls[h][d] else None for d in range(7)]
          for h in range(24)]
-    text = [[f"{failed[h][d]:,} of {calls[h][d]:,}" for d in range(7)] for h in range(24)]
+    of = gettext("%(failed)s of %(calls)s")
+    text = [[of % {"failed": f"{failed[h][d]:,}", "calls": f"{calls[h][d]:,}"} for d in range(7)] for h in range(24)]
     fig.append(dict(type="heatmap", 
-        z=z, x=DAYS, y=[f"{h:02d}:00" for h in range(24)], text=text, colorscale=[[0, "#fff7ec"], [0.25, "#fdd49e"], [0.5, "#fc8d59"], [0.75, "#d7301f"], [1, "#7f0000"]],
-        zmin=0, colorbar=dict(title=dict(text="failed %"), thickness=12),
-        hovertemplate="%{x} %{y}: %{z}% failed (%{text})<extra></extra>", hoverongaps=False,
+        z=z, x=[gettext(d) for d in DAYS], y=[f"{h:02d}:00" for h in range(24)], text=text, colorscale=[[0, "#fff7ec"], [0.25, "#fdd49e"], [0.5, "#fc8d59"], [0.75, "#d7301f"], [1, "#7f0000"]],
+        zmin=0, colorbar=dict(title=dict(text=gettext("failed %")), thickness=12),
+        hovertemplate=gettext("%{x} %{y}: %{z}% failed (%{text})") + "<extra></extra>", hoverongaps=False,
     ))
     return _layout(fig, height=480, hovermode="closest", margin=dict(l=56, r=24, t=16, b=40),
-                   yaxis=dict(autorange="reversed", title=dict(text=f"hour ({zone})" if zone else "hour"), dtick=2))
+                   yaxis=dict(autorange="reversed", dtick=2,
+                              title=dict(text=gettext("hour (%(zone)s)") % {"zone": zone} if zone else gettext("hour"))))
 
 
 def spend_series(rows: list[dict], *, hourly: bool = False, tz=None) -> list[dict]:
@@ -222,15 +238,16 @@ def spend_figure(rows: list[dict], *, hourly: bool = False, tz=None) -> go.Figur
     if not series:
         return _layout(_empty(fig))
     xs = [s["period"] for s in series]
-    fig.append(dict(type="bar", x=xs, y=[float(s["spend_usd"]) for s in series], name="Spend (US$)",
+    fig.append(dict(type="bar", x=xs, y=[float(s["spend_usd"]) for s in series], name=gettext("Spend (US$)"),
                     marker=dict(color="#2f6fde"), hovertemplate="US$%{y:,.2f}"))
     fig.append(dict(type="scatter", x=xs, y=[float(s["cost_per_image_usd"]) if s["cost_per_image_usd"] is not None
                              else None for s in series],
-                    name="Cost per delivered image (US$)", yaxis="y2", mode="lines+markers",
+                    name=gettext("Cost per delivered image (US$)"), yaxis="y2", mode="lines+markers",
                     line=dict(color="#c2410c", width=2), hovertemplate="US$%{y:,.6~f}"))
-    return _layout(fig, xaxis=dict(type="date"), yaxis=dict(title="US$", rangemode="tozero", tickprefix="US$"),
-            yaxis2=dict(title="US$ per image", overlaying="y", side="right", rangemode="tozero",
-                        tickprefix="US$", showgrid=False))
+    return _layout(fig, xaxis=_date_axis(hourly=hourly),
+                   yaxis=dict(title=gettext("US$"), rangemode="tozero", tickprefix="US$"),
+                   yaxis2=dict(title=gettext("US$ per image"), overlaying="y", side="right", rangemode="tozero",
+                               tickprefix="US$", showgrid=False))
 
 
 def percentile_from_buckets(counts: list[int], q: float) -> float | None:
@@ -265,7 +282,7 @@ def latency_by_size(rows: list[dict]) -> list[dict]:
     out = []
     for size in sorted(merged, key=lambda s: (SIZE_ORDER.get(s, 5), s)):
         counts = merged[size]
-        out.append({"image_size": size or "unknown", "calls": sum(counts),
+        out.append({"image_size": size or gettext("unknown"), "calls": sum(counts),
                     "p50_ms": percentile_from_buckets(counts, 0.5),
                     "p95_ms": percentile_from_buckets(counts, 0.95)})
     return [o for o in out if o["calls"]]
@@ -276,18 +293,18 @@ def latency_figure(rows: list[dict]) -> go.Figure:
     fig = []
     data = latency_by_size(rows)
     if not data:
-        return _layout(_empty(fig, "No latency recorded in this range"))
+        return _layout(_empty(fig, gettext("No latency recorded in this range")))
     sizes = [d["image_size"] for d in data]
     for key, name, color in (("p50_ms", "p50", "#60a5fa"), ("p95_ms", "p95", "#1e3a8a")):
         fig.append(dict(type="bar", x=sizes, y=[round(d[key] / 1000, 1) for d in data], name=name,
                         marker=dict(color=color), text=[f"{d[key] / 1000:.1f}s" for d in data],
                         textposition="outside", cliponaxis=False))
-    return _layout(fig, barmode="group", hovermode="closest", yaxis=dict(title="seconds", rangemode="tozero"),
-            xaxis=dict(title="image size", type="category"))
+    return _layout(fig, barmode="group", hovermode="closest", yaxis=dict(title=gettext("seconds"), rangemode="tozero"),
+            xaxis=dict(title=gettext("image size"), type="category"))
 
 
 def channel_label(channel_id) -> str:
-    return "no channel" if channel_id is None else f"channel {channel_id}"
+    return gettext("no channel") if channel_id is None else gettext("channel %(n)s") % {"n": channel_id}
 
 
 def failures_by_channel(rows: list[dict]) -> dict:
@@ -305,12 +322,12 @@ def channel_failures_figure(rows: list[dict]) -> go.Figure:
     fig = []
     data = failures_by_channel(rows)
     if not data:
-        return _layout(_empty(fig, "No failed calls in this range"))
+        return _layout(_empty(fig, gettext("No failed calls in this range")))
     labels = list(data)
     present = {c for per in data.values() for c in per}
     for cat in [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER)):
         fig.append(dict(type="bar", x=labels, y=[data[lb].get(cat, 0) for lb in labels], name=_label(cat),
                         marker=dict(color=CATEGORY_COLORS.get(cat, "#94a3b8"))))
     return _layout(fig, barmode="stack", hovermode="x unified",
-                   xaxis=dict(type="category", title="gateway channel"),
-                   yaxis=dict(title="failed calls", rangemode="tozero"))
+                   xaxis=dict(type="category", title=gettext("gateway channel")),
+                   yaxis=dict(title=gettext("failed calls"), rangemode="tozero"))

@@ -1,22 +1,23 @@
 """Interface codes of nbaudit (taxonomy.md): use them as written."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.TextChoices):
-    SUCCESS = "success", "Success"
-    PROMPT_BLOCKED = "prompt_blocked", "Prompt blocked"
-    NO_CHARGE = "no_charge", "No charge (Google)"
-    IMAGE_BLOCKED = "image_blocked", "Image blocked"
-    NO_IMAGE = "no_image", "No image"
-    TEXT_REFUSAL = "text_refusal", "Text refusal"
-    EMPTY_OUTPUT = "empty_output", "Empty output"
-    RATE_LIMITED = "rate_limited", "Rate limited (429)"
-    OVERLOADED = "overloaded", "Overloaded (503)"
-    SERVER_ERROR = "server_error", "Server error (5xx)"
-    TIMEOUT = "timeout", "Timeout"
-    BAD_REQUEST = "bad_request", "Bad request (400/404)"
-    AUTH_ERROR = "auth_error", "Auth error (401/402/403)"
-    OTHER_ERROR = "other_error", "Other error"
+    SUCCESS = "success", _("Success")
+    PROMPT_BLOCKED = "prompt_blocked", _("Prompt blocked")
+    NO_CHARGE = "no_charge", _("No charge (Google)")
+    IMAGE_BLOCKED = "image_blocked", _("Image blocked")
+    NO_IMAGE = "no_image", _("No image")
+    TEXT_REFUSAL = "text_refusal", _("Text refusal")
+    EMPTY_OUTPUT = "empty_output", _("Empty output")
+    RATE_LIMITED = "rate_limited", _("Rate limited (429)")
+    OVERLOADED = "overloaded", _("Overloaded (503)")
+    SERVER_ERROR = "server_error", _("Server error (5xx)")
+    TIMEOUT = "timeout", _("Timeout")
+    BAD_REQUEST = "bad_request", _("Bad request (400/404)")
+    AUTH_ERROR = "auth_error", _("Auth error (401/402/403)")
+    OTHER_ERROR = "other_error", _("Other error")
 
 
 FAILED_GENERATION = (
@@ -41,6 +42,14 @@ FAILED = FAILED_GENERATION + REQUEST_ERROR
 GOOGLE_FREE = (Category.NO_CHARGE, Category.PROMPT_BLOCKED)
 
 
+# The three groups of taxonomy.md: the codes group_of returns, and their labels.
+GROUP_LABELS = {
+    "delivered": _("delivered"),
+    "failed generation": _("failed generation"),
+    "request error": _("request error"),
+}
+
+
 def group_of(category: str) -> str:
     if category == Category.SUCCESS:
         return "delivered"
@@ -50,23 +59,23 @@ def group_of(category: str) -> str:
 
 
 class Family(models.TextChoices):
-    PRO = "pro", "Nano Banana Pro"
-    NB2 = "nb2", "Nano Banana 2"
-    NB2_LITE = "nb2_lite", "Nano Banana 2 Lite"
-    LEGACY = "legacy", "Nano Banana (legacy)"
+    PRO = "pro", _("Nano Banana Pro")
+    NB2 = "nb2", _("Nano Banana 2")
+    NB2_LITE = "nb2_lite", _("Nano Banana 2 Lite")
+    LEGACY = "legacy", _("Nano Banana (legacy)")
 
 
 class BillingMode(models.TextChoices):
-    PER_REQUEST = "per_request", "Per request"
-    PER_TOKEN = "per_token", "Per token"
+    PER_REQUEST = "per_request", _("Per request")
+    PER_TOKEN = "per_token", _("Per token")
 
 
 class Source(models.TextChoices):
-    CALLS = "calls", "Call envelopes (NDJSON)"
-    GATEWAY = "gateway", "Gateway log export (CSV/XLSX)"
-    LOCAL = "local", "Customer local log"
+    CALLS = "calls", _("Call envelopes (NDJSON)")
+    GATEWAY = "gateway", _("Gateway log export (CSV/XLSX)")
+    LOCAL = "local", _("Customer local log")
 
 
 class LogType(models.TextChoices):
-    CONSUME = "consume", "Consume"
-    ERROR = "error", "Error"
+    CONSUME = "consume", _("Consume")
+    ERROR = "error", _("Error")

@@ -12,6 +12,7 @@ the tally), `covered_sql` (a SQL condition, for the reconciliation's matching qu
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from logs.choices import FAILED_GENERATION, REQUEST_ERROR, BillingMode, Category, Family
 
@@ -40,28 +41,30 @@ def _label(choices, value) -> str:
 
 
 def coverage_of(call) -> tuple[bool, str]:
-    """(covered, why) for one call, the reason in words a customer can read."""
+    """(covered, why) for one call, the reason in words a customer can read (the active language)."""
     category = str(call.category)
     status = call.http_status
     if category == Category.SUCCESS:
-        return False, "Not covered: an image was delivered, so there is nothing to reimburse."
+        return False, _("Not covered: an image was delivered, so there is nothing to reimburse.")
     if category in REQUEST_ERROR:
-        code = f"HTTP {status}" if status else "no HTTP status"
-        return False, (f"Not covered: a request error ({_label(Category, category)}, {code}) "
-                       "is not charged by the gateway, so there is nothing to reimburse.")
+        code = f"HTTP {status}" if status else _("no HTTP status")
+        return False, _("Not covered: a request error (%(category)s, %(code)s) is not charged by the gateway, "
+                        "so there is nothing to reimburse.") % {"category": _label(Category, category), "code": code}
     if category not in FAILED_GENERATION:
-        return False, f"Not covered: unknown category {category!r}."
+        return False, _("Not covered: unknown category %(category)r.") % {"category": category}
     if call.family != Family.PRO:
-        what = _label(Family, call.family) if call.family else f"the unknown model {call.model!r}"
-        return False, f"Not covered: only Nano Banana Pro calls are covered; this call was to {what}."
+        what = (_label(Family, call.family) if call.family
+                else _("the unknown model %(model)r") % {"model": call.model})
+        return False, _("Not covered: only Nano Banana Pro calls are covered; this call was to %(what)s.") % {
+            "what": what}
     if call.billing_mode != BillingMode.PER_REQUEST:
         if call.billing_mode == BillingMode.PER_TOKEN:
-            return False, ("Not covered: billed per token, where a failed generation costs next to "
-                           "nothing; only per-request calls are covered.")
-        return False, "Not covered: the billing mode is unknown (no catalog price at the call's time)."
+            return False, _("Not covered: billed per token, where a failed generation costs next to "
+                            "nothing; only per-request calls are covered.")
+        return False, _("Not covered: the billing mode is unknown (no catalog price at the call's time).")
     if status is not None and status != COVERED_STATUS:
-        return False, (f"Not covered: the call returned HTTP {status}, not 200; the gateway "
-                       "charges nothing for that.")
-    return True, (f"Covered: a per-request Nano Banana Pro call that returned HTTP 200 and failed "
-                  f"to generate ({_label(Category, category)}). Whether it is credited is decided "
-                  "by the month's tally (eligibility, repeated prompts).")
+        return False, _("Not covered: the call returned HTTP %(status)s, not 200; the gateway "
+                        "charges nothing for that.") % {"status": status}
+    return True, _("Covered: a per-request Nano Banana Pro call that returned HTTP 200 and failed "
+                   "to generate (%(category)s). Whether it is credited is decided "
+                   "by the month's tally (eligibility, repeated prompts).") % {"category": _label(Category, category)}

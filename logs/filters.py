@@ -15,9 +15,17 @@ from collections.abc import Mapping
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _, gettext_noop
 
 from logs.choices import Category
 from logs.timeutil import UTC, billing_tz
+
+
+def _pct(message: str, **params):
+    """A message with its %(name)s filled in, translated when shown (not at import)."""
+    return lazy(lambda: gettext(message) % params, str)()
+
 
 RANGE_TODAY = "today"
 RANGE_7D = "7d"
@@ -26,12 +34,12 @@ RANGE_THIS_MONTH = "this_month"
 RANGE_LAST_MONTH = "last_month"
 RANGE_CUSTOM = "custom"
 RANGE_CHOICES = [
-    (RANGE_TODAY, "Today"),
-    (RANGE_7D, "Last 7 days"),
-    (RANGE_30D, "Last 30 days"),
-    (RANGE_THIS_MONTH, "This month"),
-    (RANGE_LAST_MONTH, "Last month"),
-    (RANGE_CUSTOM, "Custom"),
+    (RANGE_TODAY, _("Today")),
+    (RANGE_7D, _("Last 7 days")),
+    (RANGE_30D, _("Last 30 days")),
+    (RANGE_THIS_MONTH, _("This month")),
+    (RANGE_LAST_MONTH, _("Last month")),
+    (RANGE_CUSTOM, _("Custom")),
 ]
 
 # Decision: days outside these are refused, not clamped. The last day leaves room for the
@@ -43,8 +51,8 @@ TIME_LAST = dt.datetime.combine(DAY_LAST, dt.time.min, tzinfo=UTC)
 STATUS_MIN, STATUS_MAX = 100, 599
 FLAG_ON = frozenset({"1", "true", "yes", "on"})
 FLAG_OFF = frozenset({"", "0", "false", "no", "off"})
-REVERSED = ("The first day ({first}) is after the last day ({last}): the range is reversed. "
-            "Pick a last day on or after the first.")
+REVERSED = gettext_noop("The first day (%(first)s) is after the last day (%(last)s): the range is reversed. "
+                        "Pick a last day on or after the first.")
 OUT_OF_RANGE = f"is out of range: use a day from {DAY_FIRST} to {DAY_LAST}"
 
 
@@ -72,14 +80,15 @@ def range_dates(preset: str | None, today: dt.date, *, date_from: dt.date | None
 def day_in_range(day: dt.date) -> dt.date:
     """`day`, or a ValidationError in words when it lies outside DAY_FIRST..DAY_LAST."""
     if not DAY_FIRST <= day <= DAY_LAST:
-        raise ValidationError(f"{day.isoformat()} {OUT_OF_RANGE}.", code="range")
+        raise ValidationError(gettext("%(day)s is out of range: use a day from %(first)s to %(last)s.") % {
+            "day": day.isoformat(), "first": DAY_FIRST, "last": DAY_LAST}, code="range")
     return day
 
 
 class DayField(forms.DateField):
     """A day, YYYY-MM-DD, between DAY_FIRST and DAY_LAST."""
 
-    default_error_messages = {"invalid": "Enter a day as YYYY-MM-DD."}
+    default_error_messages = {"invalid": _("Enter a day as YYYY-MM-DD.")}
 
     def to_python(self, value):
         day = super().to_python(value)
@@ -105,7 +114,7 @@ class WhenField(forms.Field):
             # An unencoded "+08:00" arrives as " 08:00".
             when = dt.datetime.fromisoformat(re.sub(r"(\d) (\d\d:?\d\d)$", r"\1+\2", text))
         except ValueError:
-            raise ValidationError(f"not a date (YYYY-MM-DD) or an ISO 8601 time: {text!r}") from None
+            raise ValidationError(gettext("not a date (YYYY-MM-DD) or an ISO 8601 time: %(text)r") % {"text": text}) from None
         if when.tzinfo is None:  # Decision: a time without offset is in the billing zone.
             when = when.replace(tzinfo=billing_tz())
         try:
@@ -113,7 +122,8 @@ class WhenField(forms.Field):
         except OverflowError:
             in_utc = None
         if in_utc is None or not TIME_FIRST <= in_utc <= TIME_LAST:
-            raise ValidationError(f"{text} {OUT_OF_RANGE}.")
+            raise ValidationError(gettext("%(day)s is out of range: use a day from %(first)s to %(last)s.") % {
+                "day": text, "first": DAY_FIRST, "last": DAY_LAST})
         return "time", when
 
 
@@ -147,7 +157,7 @@ class FlagField(forms.Field):
             return True
         if text in FLAG_OFF:
             return False
-        raise ValidationError(f"use 1 or 0 (or on/off), not {value!r}")
+        raise ValidationError(gettext("use 1 or 0 (or on/off), not %(value)r") % {"value": value})
 
 
 class CategoryCheckboxes(forms.CheckboxSelectMultiple):
@@ -187,15 +197,15 @@ class CategoriesField(forms.MultipleChoiceField):
     def validate(self, value):
         unknown = [c for c in value if c not in Category.values]
         if unknown:
-            raise ValidationError(f"unknown category {', '.join(map(repr, unknown))}; "
-                                  f"use one of: {', '.join(Category.values)}")
+            raise ValidationError(gettext("unknown category %(codes)s; use one of: %(known)s") % {
+                "codes": ", ".join(map(repr, unknown)), "known": ", ".join(Category.values)})
 
 
 class StatusField(forms.IntegerField):
     default_error_messages = {
-        "invalid": f"Enter a number: an HTTP status from {STATUS_MIN} to {STATUS_MAX}.",
-        "min_value": f"An HTTP status is from {STATUS_MIN} to {STATUS_MAX}.",
-        "max_value": f"An HTTP status is from {STATUS_MIN} to {STATUS_MAX}.",
+        "invalid": _pct(gettext_noop("Enter a number: an HTTP status from %(min)s to %(max)s."), min=STATUS_MIN, max=STATUS_MAX),
+        "min_value": _pct(gettext_noop("An HTTP status is from %(min)s to %(max)s."), min=STATUS_MIN, max=STATUS_MAX),
+        "max_value": _pct(gettext_noop("An HTTP status is from %(min)s to %(max)s."), min=STATUS_MIN, max=STATUS_MAX),
     }
 
     def __init__(self, **kw):
@@ -212,30 +222,30 @@ def _text(label: str) -> forms.CharField:
 class RangeFilterForm(forms.Form):
     """Time range (a preset or custom days, cut in the page's zone), model and API key."""
 
-    range = forms.ChoiceField(choices=[("", "Any time")] + RANGE_CHOICES, required=False,
-                              label="Time range")
-    date_from = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = DayField(required=False, label="To (included)", widget=forms.DateInput(attrs={"type": "date"}))
-    model = _text("Model")
-    token_name = _text("API key")
+    range = forms.ChoiceField(choices=[("", _("Any time"))] + RANGE_CHOICES, required=False,
+                              label=_("Time range"))
+    date_from = DayField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DayField(required=False, label=_("To (included)"), widget=forms.DateInput(attrs={"type": "date"}))
+    model = _text(_("Model"))
+    token_name = _text(_("API key"))
 
     def clean(self):
         data = super().clean()
         first, last = data.get("date_from"), data.get("date_to")
         if first and last and first > last and data.get("range") in ("", None, RANGE_CUSTOM):
-            self.add_error("date_to", REVERSED.format(first=first.isoformat(), last=last.isoformat()))
+            self.add_error("date_to", gettext(REVERSED) % {"first": first.isoformat(), "last": last.isoformat()})
         return data
 
 
 class CallFilterForm(RangeFilterForm):
     """Every filter of calls (the Logs page's form; exports and the API parse with it too)."""
 
-    category = CategoriesField(label="Category")
-    failed = FlagField(label="Failed only")
-    http_status = StatusField(label="HTTP status")
-    request_id = _text("Request ID")
+    category = CategoriesField(label=_("Category"))
+    failed = FlagField(label=_("Failed only"))
+    http_status = StatusField(label=_("HTTP status"))
+    request_id = _text(_("Request ID"))
     # The gateway's upstream channel: the Logs page offers it to staff only (see CallFilterSet).
-    channel = forms.IntegerField(required=False, min_value=0, label="Channel",
+    channel = forms.IntegerField(required=False, min_value=0, label=_("Channel"),
                                  widget=forms.NumberInput(attrs={"min": 0, "style": "width:5em"}))
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from logs.choices import Family
 from logs.families import family_of
@@ -44,11 +45,12 @@ def model_choices(models) -> list:
     for m in models:
         fam = family_of(m)
         (by_family[fam] if fam in by_family else other).append(m)
-    groups = [(f.label, [(f.value, f"{f.label}: every model"), *[(m, m) for m in by_family[f.value]]])
+    every = gettext("%(family)s: every model")
+    groups = [(f.label, [(f.value, every % {"family": f.label}), *[(m, m) for m in by_family[f.value]]])
               for f in Family]
     if other:
-        groups.append(("Other models", [(m, m) for m in other]))
-    return [("", "Any model"), *groups]
+        groups.append((gettext("Other models"), [(m, m) for m in other]))
+    return [("", gettext("Any model")), *groups]
 
 
 class RangeFilterMixin(django_filters.FilterSet):
@@ -65,7 +67,7 @@ class RangeFilterMixin(django_filters.FilterSet):
         self.tz = tz
         self.today = today or dt.datetime.now(tz or dt.timezone.utc).date()
         self._set_choices("model", model_choices(models))
-        self._set_choices("token_name", [("", "Any key")] + [(t, t) for t in tokens])
+        self._set_choices("token_name", [("", gettext("Any key"))] + [(t, t) for t in tokens])
 
     def _set_choices(self, name, choices):
         current = self.data.get(name) if self.data else None
@@ -110,7 +112,7 @@ class CallFilterSet(RangeFilterMixin):
             del self.form.fields["channel"]
         # A request ID finds the calls whose ID starts with it (logs.selectors.calls.request_id_prefix).
         self.form.fields["request_id"].widget.attrs.update(
-            placeholder="an ID or its start", title="Calls whose request ID starts with this")
+            placeholder=gettext("an ID or its start"), title=gettext("Calls whose request ID starts with this"))
 
     def selector_params(self) -> dict:
         """The keyword arguments of `logs.selectors.calls_filter` for this form."""

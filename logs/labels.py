@@ -1,8 +1,8 @@
 """What a person reads instead of a code: one label source per kind of code.
 
-The labels live with their codes (TextChoices in logs.choices and billing.choices: plain English,
-the place a translation wraps them); this module only says which kind is which, so templates
-(`{% load labels %}{{ code|label:"category" }}`), tables and exports ask one place. Codes stay in
+The labels live with their codes (TextChoices in logs.choices and billing.choices, each label in
+gettext_lazy, so it is read in the reader's language); this module only says which kind is which,
+so templates (`{% load labels %}{{ code|label:"category" }}`), tables and exports ask one place. Codes stay in
 the API, the command output and an export's code columns. billing registers its kinds from
 BillingConfig.ready (logs does not import billing).
 """

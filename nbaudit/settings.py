@@ -58,10 +58,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # the language: the cookie (the switch), else Accept-Language; then the user's own below
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "logs.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nbaudit.middleware.ContentSecurityPolicyMiddleware",
@@ -153,8 +156,19 @@ NBAUDIT_OVERVIEW_CACHE_SECONDS = int(os.environ.get("NBAUDIT_OVERVIEW_CACHE_SECO
 NBAUDIT_OVERVIEW_WARM = env_bool("NBAUDIT_OVERVIEW_WARM", True)
 
 # --- time and money ---------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
-USE_I18N = False
+# Two languages, both complete (README, "Languages"): English and Simplified Chinese. A new
+# visitor gets the browser's Accept-Language (zh-CN, zh-SG, zh -> zh-hans); the switch in the
+# navigation sets the cookie and, for a logged-in user, User.language, which wins from then on.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers per language: nbaudit/formats/<locale>/formats.py over Django's own
+# (2026年11月 month names in Chinese, thousands grouped by 3 with "," in both languages).
+FORMAT_MODULE_PATH = ["nbaudit.formats"]
+USE_THOUSAND_SEPARATOR = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 TIME_ZONE = "UTC"  # storage; pages use the user's zone, billing uses NBAUDIT_BILLING_TZ
 NBAUDIT_BILLING_TZ = os.environ.get("NBAUDIT_BILLING_TZ", "Asia/Shanghai")

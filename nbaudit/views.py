@@ -7,12 +7,13 @@ from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import RedirectView
 
 log = logging.getLogger(__name__)
 
-PLAIN_500 = "<!doctype html><title>Server error · nbaudit</title><h1>Server error</h1><p>Try again in a moment.</p>"
+PLAIN_500 = "<!doctype html><title>%(title)s · nbaudit</title><h1>%(title)s</h1><p>%(text)s</p>"
 
 
 @requires_csrf_token
@@ -27,7 +28,7 @@ def server_error(request):
         return HttpResponseServerError(loader.get_template("500.html").render())
     except Exception:
         log.exception("the 500 page could not be rendered")
-        return HttpResponseServerError(PLAIN_500)
+        return HttpResponseServerError(PLAIN_500 % {"title": _("Server error"), "text": _("Try again in a moment.")})
 
 
 class FaviconView(RedirectView):

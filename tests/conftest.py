@@ -83,6 +83,24 @@ def _data_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request activates its language for the thread (LocaleMiddleware); code a test runs after
+    one would go on in it. Each test starts in the default language, as a worker does."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def _commands_in_english(monkeypatch):
+    # A command's language comes from the environment (logs.management.output.command_language):
+    # a developer's shell in zh_CN must not turn the English command tests Chinese.
+    for name in ("NBAUDIT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: ids and rollup versions repeat between tests."""
     from django.core.cache import cache

@@ -1,17 +1,18 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AlertKind(models.TextChoices):
-    FAILED_GENERATION_RATE = "failed_generation_rate", "Failed-generation rate"
-    RATE_LIMITED_RATE = "rate_limited_rate", "Rate-limited (429) rate"
-    OVERLOADED_RATE = "overloaded_rate", "Overloaded (503) rate"
-    SERVER_ERROR_RATE = "server_error_rate", "Server error (5xx) rate"
-    AUTH_ERROR_RATE = "auth_error_rate", "Auth error rate"
-    SPEND_OVER_BUDGET = "spend_over_budget", "Month-to-date spend over budget"
-    DAILY_SPEND_SPIKE = "daily_spend_spike", "Daily spend spike"
-    GATEWAY_LAG = "gateway_lag", "Gateway source lagging or failing"
-    TALLY_OVERDUE = "tally_overdue", "Credit overdue"
-    RECONCILIATION_OVERCHARGE = "reconciliation_overcharge", "Reconciliation found over-charges"
+    FAILED_GENERATION_RATE = "failed_generation_rate", _("Failed-generation rate")
+    RATE_LIMITED_RATE = "rate_limited_rate", _("Rate-limited (429) rate")
+    OVERLOADED_RATE = "overloaded_rate", _("Overloaded (503) rate")
+    SERVER_ERROR_RATE = "server_error_rate", _("Server error (5xx) rate")
+    AUTH_ERROR_RATE = "auth_error_rate", _("Auth error rate")
+    SPEND_OVER_BUDGET = "spend_over_budget", _("Month-to-date spend over budget")
+    DAILY_SPEND_SPIKE = "daily_spend_spike", _("Daily spend spike")
+    GATEWAY_LAG = "gateway_lag", _("Gateway source lagging or failing")
+    TALLY_OVERDUE = "tally_overdue", _("Credit overdue")
+    RECONCILIATION_OVERCHARGE = "reconciliation_overcharge", _("Reconciliation found over-charges")
 
 
 RATE_KINDS = (AlertKind.FAILED_GENERATION_RATE, AlertKind.RATE_LIMITED_RATE, AlertKind.OVERLOADED_RATE,
@@ -21,11 +22,11 @@ STAFF_KINDS = (AlertKind.GATEWAY_LAG, AlertKind.TALLY_OVERDUE)
 
 
 class WebhookFormat(models.TextChoices):
-    GENERIC = "generic", "JSON, signed (HMAC-SHA256)"
-    SLACK = "slack", "Slack"
-    WECOM = "wecom", "WeCom (企业微信)"
-    DINGTALK = "dingtalk", "DingTalk (钉钉)"
-    FEISHU = "feishu", "Feishu (飞书)"
+    GENERIC = "generic", _("JSON, signed (HMAC-SHA256)")
+    SLACK = "slack", _("Slack")
+    WECOM = "wecom", _("WeCom (企业微信)")
+    DINGTALK = "dingtalk", _("DingTalk (钉钉)")
+    FEISHU = "feishu", _("Feishu (飞书)")
 
 
 class AlertRule(models.Model):

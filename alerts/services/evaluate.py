@@ -11,7 +11,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from alerts import selectors as sel
 from alerts.conditions import (
@@ -28,6 +29,7 @@ from alerts.models import AlertKind, AlertRule, Incident, IncidentEvent, Inciden
 from alerts.models.rules import RATE_KINDS
 from alerts.services.notify import notify
 from alerts.texts import figures_text
+from logs.languages import language_of
 from logs.models import Customer, User
 from logs.timeutil import billing_tz
 
@@ -116,12 +118,15 @@ def _recipients(rule: AlertRule) -> list:
 def _send(rule: AlertRule, incident: Incident, step: str, figures: dict, customer) -> None:
     what = {OPEN: "firing", REMIND: "still firing", RESOLVE: "resolved"}[step]
     who = customer.display_name if customer is not None else incident.subject.split(":", 1)[-1]
-    subject = f"[nbaudit] {rule.name} {what}: {who}"
-    body = figures_text(rule.kind, figures, threshold=rule.threshold)
+    users = _recipients(rule)
+    with translation.override(language_of(users + [rule.created_by] if rule.created_by_id else users)):
+        shown = {OPEN: gettext("firing"), REMIND: gettext("still firing"), RESOLVE: gettext("resolved")}[step]
+        subject = f"[nbaudit] {rule.name} {shown}: {who}"
+        body = figures_text(rule.kind, figures, threshold=rule.threshold)
     payload = {"event": f"alert.{step}", "rule": rule.name, "kind": rule.kind, "status": what,
                "customer": customer.slug if customer is not None else None, "subject": incident.subject,
                "incident": incident.pk, "figures": _plain(figures)}
-    notify(subject=subject, body=body, users=_recipients(rule), emails=rule.emails,
+    notify(subject=subject, body=body, users=users, emails=rule.emails,
            webhook={"url": rule.webhook_url, "format": rule.webhook_format} if rule.webhook_url else None,
            url=f"/alerts/incidents/{incident.pk}/", payload=payload, rule=rule, incident=incident,
            customer=customer)

@@ -6,6 +6,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alerts.models import Incident, IncidentEvent, IncidentStatus, Notification
 
@@ -16,7 +17,7 @@ def incident_acknowledge(*, incident: Incident, by) -> Incident:
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if incident.status != IncidentStatus.OPEN:
-            raise ValidationError("This incident is resolved already.")
+            raise ValidationError(gettext("This incident is resolved already."))
         if incident.acknowledged_at is None:
             now = timezone.now()
             incident.acknowledged_at, incident.acknowledged_by = now, by
@@ -29,9 +30,9 @@ def incident_mute(*, incident: Incident, by, hours) -> Incident:
     try:
         hours = int(hours)
     except (TypeError, ValueError):
-        raise ValidationError("Mute for a whole number of hours.") from None
+        raise ValidationError(gettext("Mute for a whole number of hours.")) from None
     if not 1 <= hours <= MAX_MUTE_HOURS:
-        raise ValidationError(f"Mute for 1 to {MAX_MUTE_HOURS} hours.")
+        raise ValidationError(gettext("Mute for 1 to %(max)s hours.") % {"max": MAX_MUTE_HOURS})
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         now = timezone.now()

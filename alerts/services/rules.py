@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext
 
 from alerts.models import AlertKind, AlertRule, WebhookFormat
 from alerts.models.rules import RATE_KINDS, STAFF_KINDS
@@ -19,11 +20,11 @@ def _threshold(kind: str, value) -> Decimal:
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError({"threshold": f"{value!r} is not a number"}) from None
+        raise ValidationError({"threshold": gettext("%(value)r is not a number") % {"value": value}}) from None
     if not number.is_finite() or number < 0:
-        raise ValidationError({"threshold": "the threshold must be a number of 0 or more"})
+        raise ValidationError({"threshold": gettext("the threshold must be a number of 0 or more")})
     if kind in RATE_KINDS and number > 1:
-        raise ValidationError({"threshold": "a rate is a fraction from 0 to 1 (0.2 = 20%)"})
+        raise ValidationError({"threshold": gettext("a rate is a fraction from 0 to 1 (0.2 = 20%)")})
     return number
 
 
@@ -35,34 +36,36 @@ def alert_rule_save(*, by, name: str, kind: str, customer=None, family: str = ""
     and never a staff-only kind; staff may leave the customer empty (every customer)."""
     if by is not None and not is_staff(by):
         if customer is None or customer.pk != by.customer_id:
-            raise PermissionDenied("A customer's rule watches that customer only.")
+            raise PermissionDenied(gettext("A customer's rule watches that customer only."))
         if kind in STAFF_KINDS:
-            raise PermissionDenied("That kind of alert is for staff.")
+            raise PermissionDenied(gettext("That kind of alert is for staff."))
         if rule is not None and rule.customer_id != by.customer_id:
-            raise PermissionDenied("Not your rule.")
+            raise PermissionDenied(gettext("Not your rule."))
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": "a name of 1 to 100 characters is needed"})
+        raise ValidationError({"name": gettext("a name of 1 to 100 characters is needed")})
     if kind not in AlertKind.values:
-        raise ValidationError({"kind": f"unknown kind {kind!r}; use one of: {', '.join(AlertKind.values)}"})
+        raise ValidationError({"kind": gettext("unknown kind %(kind)r; use one of: %(known)s") % {
+            "kind": kind, "known": ", ".join(AlertKind.values)}})
     if family and family not in Family.values:
-        raise ValidationError({"family": f"unknown model family {family!r}; use one of: {', '.join(Family.values)}"})
+        raise ValidationError({"family": gettext("unknown model family %(family)r; use one of: %(known)s") % {
+            "family": family, "known": ", ".join(Family.values)}})
     try:
         window_minutes, min_calls, remind_hours = int(window_minutes), int(min_calls), int(remind_hours)
     except (TypeError, ValueError):
-        raise ValidationError("the window, minimum calls and reminder hours are whole numbers") from None
+        raise ValidationError(gettext("the window, minimum calls and reminder hours are whole numbers")) from None
     if not 1 <= window_minutes <= MAX_WINDOW_MINUTES:
-        raise ValidationError({"window_minutes": f"the window is 1 to {MAX_WINDOW_MINUTES} minutes"})
+        raise ValidationError({"window_minutes": gettext("the window is 1 to %(max)s minutes") % {"max": MAX_WINDOW_MINUTES}})
     if min_calls < 0 or remind_hours < 1:
-        raise ValidationError("minimum calls is 0 or more, reminders at least every hour")
+        raise ValidationError(gettext("minimum calls is 0 or more, reminders at least every hour"))
     emails = [e.strip() for e in emails if e and e.strip()]
     for address in emails:
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationError({"emails": f"{address!r} is not an email address"}) from None
+            raise ValidationError({"emails": gettext("%(address)r is not an email address") % {"address": address}}) from None
     if webhook_format not in WebhookFormat.values:
-        raise ValidationError({"webhook_format": f"unknown webhook format {webhook_format!r}"})
+        raise ValidationError({"webhook_format": gettext("unknown webhook format %(format)r") % {"format": webhook_format}})
     if webhook_url:
         webhook_target_check(webhook_url)
     rule = rule or AlertRule(created_by=by if by is not None and by.pk else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _, gettext_noop
 from django.views.decorators.http import require_POST
 
 from alerts import selectors as sel
@@ -19,6 +20,36 @@ from alerts.tables import AlertRuleTable, DeliveryTable, IncidentTable, Notifica
 from logs.scoping import is_staff, visible_customers
 
 LIST_MAX = 200
+
+
+# The steps of an incident's timeline (IncidentEvent.action codes), as a person reads them.
+EVENT_ACTIONS = {"opened": gettext_noop("opened"), "notified": gettext_noop("notified"),
+                 "reminded": gettext_noop("reminded"), "resolved": gettext_noop("resolved"),
+                 "acknowledged": gettext_noop("acknowledged"), "muted": gettext_noop("muted")}
+
+
+# The figures an incident keeps (keys of alerts.conditions), as a person reads them.
+FIGURE_LABELS = {
+    "rate": gettext_noop("rate"), "matching": gettext_noop("matching calls"), "calls": gettext_noop("calls"),
+    "window_minutes": gettext_noop("window (minutes)"), "spend_usd": gettext_noop("spend (USD)"),
+    "today_usd": gettext_noop("today (USD)"), "average_usd": gettext_noop("daily average (USD)"),
+    "days": gettext_noop("days"), "lag_minutes": gettext_noop("lag (minutes)"), "error": gettext_noop("error"),
+    "month": gettext_noop("month"), "credit_usd": gettext_noop("credit (USD)"), "status": gettext_noop("status"),
+    "due_date": gettext_noop("due date"), "days_overdue": gettext_noop("days overdue"),
+    "reconciliation": gettext_noop("reconciliation"), "overcharged_usd": gettext_noop("over-charged (USD)"),
+}
+
+
+def figures_shown(figures) -> list:
+    return [(_(FIGURE_LABELS[k]) if k in FIGURE_LABELS else k, v) for k, v in (figures or {}).items()]
+
+
+def _events(incident) -> list:
+    events = list(incident.events.select_related("by"))
+    for e in events:
+        e.action_label = _(EVENT_ACTIONS[e.action]) if e.action in EVENT_ACTIONS else e.action
+        e.figures_shown = figures_shown(e.figures)
+    return events
 
 
 def _form(request, rule=None):
@@ -64,7 +95,7 @@ def rules(request):
     if request.method == "POST" and form.is_valid():
         rule = _save(request, form)
         if rule is not None:
-            messages.success(request, f"The rule “{rule.name}” is saved.")
+            messages.success(request, _("The rule “%(name)s” is saved.") % {"name": rule.name})
             return redirect("alerts:rules")
     table = AlertRuleTable(sel.rules_visible(request.user)[:LIST_MAX])
     incidents = IncidentTable(sel.incidents_visible(request.user).filter(status="open")[:LIST_MAX])
@@ -77,10 +108,10 @@ def rule_detail(request, pk: int):
     if request.method == "POST":
         if "delete" in request.POST:
             rule.delete()
-            messages.success(request, f"The rule “{rule.name}” is deleted.")
+            messages.success(request, _("The rule “%(name)s” is deleted.") % {"name": rule.name})
             return redirect("alerts:rules")
         if form.is_valid() and _save(request, form, rule) is not None:
-            messages.success(request, f"The rule “{rule.name}” is saved.")
+            messages.success(request, _("The rule “%(name)s” is saved.") % {"name": rule.name})
             return redirect("alerts:rule", pk=rule.pk)
     incidents = IncidentTable(rule.incidents.select_related("rule", "customer")[:LIST_MAX])
     return render(request, "alerts/rule.html", {"rule": rule, "form": form, "incidents": incidents})
@@ -95,7 +126,8 @@ def incident_detail(request, pk: int):
     incident = get_object_or_404(sel.incidents_visible(request.user), pk=pk)
     deliveries = DeliveryTable(Delivery.objects.filter(incident=incident)[:LIST_MAX]) if is_staff(request.user) else None
     return render(request, "alerts/incident.html", {
-        "incident": incident, "events": incident.events.select_related("by"), "mute_form": MuteForm(),
+        "incident": incident, "events": _events(incident), "mute_form": MuteForm(),
+        "figures": figures_shown(incident.figures),
         "deliveries": deliveries})
 
 
@@ -105,12 +137,12 @@ def incident_act(request, pk: int):
     try:
         if request.POST.get("action") == "acknowledge":
             incident_acknowledge(incident=incident, by=request.user)
-            messages.success(request, "Acknowledged: no more reminders; you will hear when it resolves.")
+            messages.success(request, _("Acknowledged: no more reminders; you will hear when it resolves."))
         elif request.POST.get("action") == "mute":
             incident = incident_mute(incident=incident, by=request.user, hours=request.POST.get("hours"))
-            messages.success(request, f"Muted until {incident.muted_until:%Y-%m-%d %H:%M} UTC.")
+            messages.success(request, _("Muted until %(until)s UTC.") % {"until": f"{incident.muted_until:%Y-%m-%d %H:%M}"})
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("alerts:incident", pk=incident.pk)

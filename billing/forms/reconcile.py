@@ -2,25 +2,26 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from logs.scoping import is_staff, visible_customers
 
 
 class ReconcileForm(forms.Form):
     file = forms.FileField(
-        label="Local log",
-        help_text="Flat CSV or XLSX (request_id, created_at, model, http_status, finish_reason, block_reason, "
-                  "finish_message, prompt_tokens, output_tokens, total_tokens, images, charged_usd), "
-                  "NDJSON call envelopes, or an nbaudit Excel export of calls. Naive times are read as UTC+8 "
-                  "(an export's, in the zone its Time column names).")
-    customer = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=True)
-    date_from = forms.DateField(label="From (UTC+8)", required=False,
+        label=_("Local log"),
+        help_text=_("Flat CSV or XLSX (request_id, created_at, model, http_status, finish_reason, block_reason, "
+                    "finish_message, prompt_tokens, output_tokens, total_tokens, images, charged_usd), "
+                    "NDJSON call envelopes, or an nbaudit Excel export of calls. Naive times are read as UTC+8 "
+                    "(an export's, in the zone its Time column names)."))
+    customer = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=True, label=_("Customer"))
+    date_from = forms.DateField(label=_("From (UTC+8)"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}),
-                                help_text="Empty: the day of the log's first row.")
-    date_to = forms.DateField(label="To (UTC+8), included", required=False,
+                                help_text=_("Empty: the day of the log's first row."))
+    date_to = forms.DateField(label=_("To (UTC+8), included"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}),
-                              help_text="Empty: the day of the log's last row.")
-    notify = forms.BooleanField(required=False, label="Tell me when it is done")
+                              help_text=_("Empty: the day of the log's last row."))
+    notify = forms.BooleanField(required=False, label=_("Tell me when it is done"))
 
     def __init__(self, *args, user, customer=None, **kw):
         super().__init__(*args, **kw)
@@ -37,5 +38,5 @@ class ReconcileForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The period starts after it ends.")
+            raise forms.ValidationError(_("The period starts after it ends."))
         return data

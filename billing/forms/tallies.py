@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from logs.models import Customer
 from logs.timeutil import parse_month
@@ -26,39 +27,40 @@ class MonthField(forms.CharField):
 
 
 class TallyComputeForm(forms.Form):
-    month = MonthField(label="Month")
+    month = MonthField(label=_("Month"))
     customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("slug"), required=False,
-                                      to_field_name="slug", empty_label="every enrolled customer")
+                                      to_field_name="slug", empty_label=_("every enrolled customer"),
+                                      label=_("Customer"))
 
 
 class TallyApproveForm(forms.Form):
     amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2,
-                                label="Adjusted amount (US$)", help_text="Empty: the computed credit.")
-    reason = forms.CharField(required=False, max_length=300, label="Reason",
-                             help_text="Required when the amount is adjusted.")
+                                label=_("Adjusted amount (US$)"), help_text=_("Empty: the computed credit."))
+    reason = forms.CharField(required=False, max_length=300, label=_("Reason"),
+                             help_text=_("Required when the amount is adjusted."))
 
 
 class TallyRejectForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Reason")
+    reason = forms.CharField(max_length=300, label=_("Reason"))
 
 
 class TallyCreditedForm(forms.Form):
-    reference = forms.CharField(max_length=200, label="Reference", help_text="The top-up or redemption code.")
+    reference = forms.CharField(max_length=200, label=_("Reference"), help_text=_("The top-up or redemption code."))
 
 
 class TallyCallActionForm(forms.Form):
-    ACTIONS = (("exclude", "Exclude"), ("include", "Re-include"))
-    request_id = forms.CharField(max_length=200, label="Request ID")
-    action = forms.ChoiceField(choices=ACTIONS)
-    reason = forms.CharField(max_length=300, label="Reason")
+    ACTIONS = (("exclude", _("Exclude")), ("include", _("Re-include")))
+    request_id = forms.CharField(max_length=200, label=_("Request ID"))
+    action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
+    reason = forms.CharField(max_length=300, label=_("Reason"))
 
 
 class QuestionForm(forms.Form):
-    KINDS = (("question", "A question"), ("dispute", "A dispute (I think the figures are wrong)"))
-    kind = forms.ChoiceField(choices=KINDS, initial="question", label="What is it")
-    text = forms.CharField(max_length=2000, label="Message", widget=forms.Textarea(attrs={"rows": 3}))
+    KINDS = (("question", _("A question")), ("dispute", _("A dispute (I think the figures are wrong)")))
+    kind = forms.ChoiceField(choices=KINDS, initial="question", label=_("What is it"))
+    text = forms.CharField(max_length=2000, label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(max_length=2000, label="Reply", widget=forms.Textarea(attrs={"rows": 2}))
-    close = forms.BooleanField(required=False, label="Close the question with this answer")
+    text = forms.CharField(max_length=2000, label=_("Reply"), widget=forms.Textarea(attrs={"rows": 2}))
+    close = forms.BooleanField(required=False, label=_("Close the question with this answer"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.choices import QuestionKind, QuestionStatus
 from billing.models import Tally, TallyMessage, TallyQuestion
@@ -26,16 +27,17 @@ def _require_party(tally: Tally, by) -> bool:
     if is_staff(by):
         return True
     if by is None or not by.is_authenticated or by.customer_id != tally.customer_id:
-        raise PermissionDenied("Only the tally's customer and staff may write on its questions.")
+        raise PermissionDenied(_("Only the tally's customer and staff may write on its questions."))
     return False
 
 
 def _text(text: str | None) -> str:
     text = (text or "").strip()
     if not text:
-        raise TallyError("Write a message.")
+        raise TallyError(_("Write a message."))
     if len(text) > MAX_TEXT:
-        raise TallyError(f"A message is at most {MAX_TEXT} characters ({len(text)} written).")
+        raise TallyError(_("A message is at most %(max)s characters (%(n)s written).") % {
+            "max": MAX_TEXT, "n": len(text)})
     return text
 
 
@@ -44,11 +46,11 @@ def question_open(*, tally: Tally, by, text: str, kind: str = QuestionKind.QUEST
     staff = _require_party(tally, by)
     text = _text(text)
     if kind not in QuestionKind.values:
-        raise TallyError(f"Not a kind of question: {kind!r}.")
+        raise TallyError(_("Not a kind of question: %(kind)r.") % {"kind": kind})
     with transaction.atomic():
         question = TallyQuestion.objects.create(tally=tally, kind=kind, opened_by=by)
         TallyMessage.objects.create(question=question, by=by, from_staff=staff, text=text)
-        _event(tally, by=by, action=f"{QuestionKind(kind).label.lower()} raised", detail=text,
+        _event(tally, by=by, action=f"{kind} raised", detail=text,
                amount_before=tally_amount(tally), status_before=tally.status)
     return question
 
@@ -81,7 +83,7 @@ def question_close(*, question: TallyQuestion, by) -> TallyQuestion:
     with transaction.atomic():
         question = TallyQuestion.objects.select_for_update().get(pk=question.pk)
         if question.status == QuestionStatus.CLOSED:
-            raise TallyError("This question is closed already.")
+            raise TallyError(_("This question is closed already."))
         question.status = QuestionStatus.CLOSED
         question.closed_at = timezone.now()
         question.save(update_fields=["status", "closed_at", "updated_at"])

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from billing.choices import IneligibleReason, TallyCallStatus, TallyStatus
 from billing.models import Tally, TallyCall, TallyEvent, TallyOverride, TallyRun
@@ -41,7 +42,7 @@ from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jo
 from logs.timeutil import billing_today, month_first, month_range, next_month
 
 FROZEN = (TallyStatus.APPROVED, TallyStatus.REJECTED, TallyStatus.CREDITED)
-REPEATED_REASON = "repeated request: the same prompt already had {limit} covered failures earlier this month"
+REPEATED_REASON = gettext_noop("repeated request: the same prompt already had {limit} covered failures earlier this month")
 
 
 class TallyError(ValidationError):
@@ -355,23 +356,32 @@ def tally_runs_reap(*, now: dt.datetime | None = None) -> list[int]:
 
 def _require_staff(by) -> None:
     if by is None or not getattr(by, "is_staff", False):
-        raise PermissionDenied("Only staff may act on a tally.")
+        raise PermissionDenied(gettext("Only staff may act on a tally."))
 
 
 def _locked(tally: Tally) -> Tally:
     return Tally.objects.select_for_update().get(pk=tally.pk)
 
 
+# The steps, as the messages name them (translated when raised).
+STEP_WORDS = {"approve": gettext_noop("approve"), "reject": gettext_noop("reject"),
+              "mark credited": gettext_noop("mark credited"), "exclude": gettext_noop("exclude"),
+              "re-include": gettext_noop("re-include"), "adjust the amount": gettext_noop("adjust the amount"),
+              "reject a tally": gettext_noop("reject a tally"), "exclude a call": gettext_noop("exclude a call"),
+              "re-include a call": gettext_noop("re-include a call")}
+
+
 def _require_status(tally: Tally, *allowed: str, doing: str) -> None:
     if tally.status not in allowed:
-        raise TallyError(f"Cannot {doing} a tally that is {tally.status}; it must be "
-                         + " or ".join(allowed) + ".")
+        raise TallyError(gettext("Cannot %(doing)s a tally that is %(status)s; it must be %(allowed)s.") % {
+            "doing": gettext(STEP_WORDS.get(doing, doing)), "status": str(TallyStatus(tally.status).label).lower(),
+            "allowed": gettext(" or ").join(str(TallyStatus(a).label).lower() for a in allowed)})
 
 
 def _reason(text: str | None, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise TallyError(f"A reason is required to {what}.")
+        raise TallyError(gettext("A reason is required to %(what)s.") % {"what": gettext(STEP_WORDS.get(what, what))})
     return text
 
 
@@ -387,11 +397,11 @@ def tally_approve(*, tally: Tally, by, amount: Decimal | str | None = None, reas
             try:
                 value = parse_amount(amount)
             except ValueError:
-                raise TallyError(f"Not an amount: {amount!r}.") from None
+                raise TallyError(gettext("Not an amount: %(amount)r.") % {"amount": amount}) from None
             if value < 0:
-                raise TallyError(f"Not an amount: {amount!r}.")
+                raise TallyError(gettext("Not an amount: %(amount)r.") % {"amount": amount})
             if value != value.quantize(CENT):
-                raise TallyError(f"The amount must be in whole cents: {amount!r}.")
+                raise TallyError(gettext("The amount must be in whole cents: %(amount)r.") % {"amount": amount})
             value = value.quantize(CENT)
             if value != tally.credit_usd:
                 reason = _reason(reason, "adjust the amount")
@@ -424,7 +434,7 @@ def tally_mark_credited(*, tally: Tally, by, reference: str) -> Tally:
     _require_staff(by)
     reference = (reference or "").strip()
     if not reference:
-        raise TallyError("A reference (the top-up or redemption code) is required to mark a tally credited.")
+        raise TallyError(gettext("A reference (the top-up or redemption code) is required to mark a tally credited."))
     with transaction.atomic():
         tally = _locked(tally)
         _require_status(tally, TallyStatus.APPROVED, doing="mark credited")
@@ -447,11 +457,11 @@ def _call_override(*, tally: Tally, call, by, reason: str, exclude: bool) -> Tal
         _require_status(tally, TallyStatus.DRAFT, doing=what.split(" a ")[0])
         row = TallyCall.objects.filter(tally=tally, call_id=call_id).first()
         if row is None:
-            raise TallyError("That call is not a covered failed call of this tally.")
+            raise TallyError(gettext("That call is not a covered failed call of this tally."))
         if exclude and row.status == TallyCallStatus.EXCLUDED:
-            raise TallyError(f"Call {row.request_id} is already excluded by staff.")
+            raise TallyError(gettext("Call %(id)s is already excluded by staff.") % {"id": row.request_id})
         if not exclude and row.status == TallyCallStatus.COUNTED:
-            raise TallyError(f"Call {row.request_id} is already counted.")
+            raise TallyError(gettext("Call %(id)s is already counted.") % {"id": row.request_id})
         TallyOverride.objects.update_or_create(
             customer_id=tally.customer_id, month=tally.month, call_id=call_id,
             defaults={"exclude": exclude, "reason": reason[:300], "by": by})

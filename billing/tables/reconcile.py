@@ -4,6 +4,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from billing.choices import ReconCategory
 from billing.models import Reconciliation, ReconciliationItem
@@ -37,23 +38,23 @@ def category_badge(code: str) -> str:
 
 class ReconciliationTable(BaseTable):
     id = tables.Column(verbose_name="#", linkify=("billing:reconciliation", {"pk": tables.A("pk")}))
-    created_at = tables.DateTimeColumn(verbose_name="Started", format="Y-m-d H:i")
-    customer = tables.Column(accessor="customer", verbose_name="Customer")
-    filename = tables.Column(verbose_name="Local log")
-    period = tables.Column(empty_values=(), verbose_name="Period (UTC+8)")
-    status = tables.Column()
-    local_rows = NumColumn(verbose_name="Local rows")
-    platform_rows = NumColumn(verbose_name="Platform rows")
-    overcharged_usd = MoneyColumn(verbose_name="Over-charged")
-    undercharged_usd = MoneyColumn(verbose_name="Under-charged")
-    unmatched_charged_usd = MoneyColumn(verbose_name="No local record")
+    created_at = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i")
+    customer = tables.Column(accessor="customer", verbose_name=_("Customer"))
+    filename = tables.Column(verbose_name=_("Local log"))
+    period = tables.Column(empty_values=(), verbose_name=_("Period (UTC+8)"))
+    status = tables.Column(verbose_name=_("Status"))
+    local_rows = NumColumn(verbose_name=_("Local rows"))
+    platform_rows = NumColumn(verbose_name=_("Platform rows"))
+    overcharged_usd = MoneyColumn(verbose_name=_("Over-charged"))
+    undercharged_usd = MoneyColumn(verbose_name=_("Under-charged"))
+    unmatched_charged_usd = MoneyColumn(verbose_name=_("No local record"))
 
     class Meta(BaseTable.Meta):
         model = Reconciliation
         fields = ()
         sequence = ("id", "created_at", "customer", "filename", "period", "status", "local_rows",
                     "platform_rows", "overcharged_usd", "undercharged_usd", "unmatched_charged_usd")
-        empty_text = "No reconciliations yet."
+        empty_text = _("No reconciliations yet.")
 
     def render_period(self, record):
         if record.date_from and record.date_to:
@@ -68,17 +69,17 @@ class ReconciliationTable(BaseTable):
 
 
 class ItemTable(BaseTable):
-    request_id = tables.Column(verbose_name="Request ID")
-    category = tables.Column()
-    platform_category = tables.Column(verbose_name="Platform says")
-    local_category = tables.Column(verbose_name="Local log says")
-    charges = NumColumn(verbose_name="Charges")
-    charged_usd = MoneyColumn(verbose_name="Platform charged")
-    expected_usd = MoneyColumn(verbose_name="Expected (catalog)")
-    local_charged_usd = MoneyColumn(verbose_name="Local log's amount")
-    over_usd = MoneyColumn(verbose_name="Over")
-    under_usd = MoneyColumn(verbose_name="Under")
-    local_line = NumColumn(verbose_name="Local line")
+    request_id = tables.Column(verbose_name=_("Request ID"))
+    category = tables.Column(verbose_name=_("Category"))
+    platform_category = tables.Column(verbose_name=_("Platform says"))
+    local_category = tables.Column(verbose_name=_("Local log says"))
+    charges = NumColumn(verbose_name=_("Charges"))
+    charged_usd = MoneyColumn(verbose_name=_("Platform charged"))
+    expected_usd = MoneyColumn(verbose_name=_("Expected (catalog)"))
+    local_charged_usd = MoneyColumn(verbose_name=_("Local log's amount"))
+    over_usd = MoneyColumn(verbose_name=_("Over"))
+    under_usd = MoneyColumn(verbose_name=_("Under"))
+    local_line = NumColumn(verbose_name=_("Local line"))
 
     class Meta(BaseTable.Meta):
         model = ReconciliationItem
@@ -86,7 +87,7 @@ class ItemTable(BaseTable):
         # the key columns first (a phone scrolls the rest): what it is, then the three amounts
         sequence = ("request_id", "category", "charged_usd", "expected_usd", "local_charged_usd", "over_usd",
                     "under_usd", "platform_category", "local_category", "charges", "local_line")
-        empty_text = "No request IDs match these filters."
+        empty_text = _("No request IDs match these filters.")
 
     def render_request_id(self, record, value):
         if record.call_id:

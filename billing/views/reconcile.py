@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from billing.choices import ReconCategory
@@ -49,7 +50,7 @@ def _customer_for(request, form) -> object:
     named = request.POST.get("customer")
     own = request.user.customer
     if named and named != own.slug:
-        raise Http404("No such customer.")
+        raise Http404(_("No such customer."))
     return own
 
 
@@ -73,10 +74,10 @@ def reconcile(request):
             except ReconciliationRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Reconciliation #{recon.pk} is queued.")
+                messages.success(request, _("Reconciliation #%(n)s is queued.") % {"n": recon.pk})
                 return redirect("billing:reconciliation", pk=recon.pk)
         elif is_staff(request.user) and "customer" in form.errors and request.POST.get("customer"):
-            raise Http404("No such customer.")
+            raise Http404(_("No such customer."))
     else:
         form = ReconcileForm(user=request.user, customer=customer)
     listed = keyset_list(request, reconciliations_visible(request.user, customer=current_customer(request)),
@@ -137,7 +138,7 @@ def reconciliation_xlsx(request, pk: int):
     done; else queued (once) for the export worker, and the user sent to the Async Tasks page."""
     recon = reconciliation_get(request.user, pk)
     if recon.status != JobStatus.DONE:
-        raise Http404("This reconciliation has no result yet.")
+        raise Http404(_("This reconciliation has no result yet."))
     params = request.POST if request.method == "POST" else request.GET
     filters = {key: [v for v in params.getlist(key) if v] for key in ITEM_FILTERS}
     filters["request_id"] = (filters["request_id"] or [""])[0]
@@ -148,5 +149,5 @@ def reconciliation_xlsx(request, pk: int):
         return redirect("billing:reconciliation", pk=pk)
     if job.status == JobStatus.DONE:
         return redirect("logs:task_download", pk=job.pk)
-    messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+    messages.success(request, _("Export queued: %(file)s. Download it here when it is done.") % {"file": job.filename})
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

@@ -16,9 +16,11 @@ from django.forms import HiddenInput
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.choices import TallyStatus
+from billing.choices import QuestionKind, TallyStatus
 from billing.filtersets import TallyCallFilterSet, TallyFilterSet
 from billing.forms.tallies import (
     QuestionForm,
@@ -48,6 +50,7 @@ from billing.selectors import (
 from billing.services import questions as qsvc, tally as svc
 from billing.services.estimate import credit_estimate
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
+from billing.texts import detail_text
 from logs.scoping import current_customer, is_staff
 from logs.selectors.jobs import job_status
 from logs.services.exports import export_create
@@ -61,9 +64,32 @@ def staff_required(view):
     @wraps(view)
     def wrapped(request, *args, **kw):
         if not is_staff(request.user):
-            raise PermissionDenied("Only staff may act on tallies.")
+            raise PermissionDenied(_("Only staff may act on tallies."))
         return view(request, *args, **kw)
     return wrapped
+
+
+# The steps of a tally's audit trail (TallyEvent.action codes: billing.services.tally and .questions),
+# as a person reads them; an action not listed is shown as stored.
+ACTION_LABELS = {
+    "computed": gettext_lazy("computed"), "approved": gettext_lazy("approved"),
+    "rejected": gettext_lazy("rejected"), "credited": gettext_lazy("credited"),
+    "call excluded": gettext_lazy("call excluded"), "call re-included": gettext_lazy("call re-included"),
+    "question raised": gettext_lazy("question raised"), "dispute raised": gettext_lazy("dispute raised"),
+    "question answered": gettext_lazy("question answered"),
+    "question answered and closed": gettext_lazy("question answered and closed"),
+    "question follow-up": gettext_lazy("question follow-up"), "question closed": gettext_lazy("question closed"),
+}
+
+
+def _events(tally) -> list:
+    """The audit trail with each step's action and stored detail in the reader's language
+    (statuses: the template's `label` filter)."""
+    events = list(tally_events(tally))
+    for e in events:
+        e.action_label = ACTION_LABELS.get(e.action, e.action)
+        e.detail_shown = detail_text(e.detail)
+    return events
 
 
 def _errors(exc: ValidationError) -> str:
@@ -110,7 +136,7 @@ def tally_list(request):
                          noun="tally", nouns="tallies", drop=("run",))
     runs = tally_runs_shown(request.user, run_id=request.GET.get("run"))
     if any(r.is_active for r in runs):  # not "No tallies match" while they are being computed
-        listed["table"].empty_text = "Computing: the tallies appear here when the computation above ends."
+        listed["table"].empty_text = _("Computing: the tallies appear here when the computation above ends.")
     return render(request, "billing/tally_list.html", {
         "filterset": filterset, "filter_form": filterset.form, "staff": staff, "runs": runs, **listed,
         "compute_form": TallyComputeForm(initial={"month": f"{svc.previous_month():%Y-%m}"}) if staff else None,
@@ -155,7 +181,8 @@ def _detail(request, tally, *, bound: dict | None = None, status: int = 200):
         "tally": tally, "figures": tally_as_dict(tally), "amount": svc.tally_amount(tally),
         "overdue": tally_is_overdue(tally), "staff": staff, "can_act": can_act,
         "calls_filter": calls_fs, **calls, "calls_table": calls["table"],
-        "events": tally_events(tally),
+        "events": _events(tally),
+        "month_label": date_format(tally.month, "YEAR_MONTH_FORMAT"),
         **forms,
         "today": billing_today(),
         "questions": tally_questions(tally),
@@ -192,7 +219,7 @@ def _step(request, pk, form_class, run, done: str, *, name: str):
         else:
             messages.success(request, done)
             return redirect("billing:tally", pk=pk)
-    messages.error(request, "Nothing was changed: see the error beside the field below.")
+    messages.error(request, _("Nothing was changed: see the error beside the field below."))
     return _detail(request, tally_get(request.user, pk), bound={name: form}, status=400)
 
 
@@ -201,14 +228,14 @@ def _step(request, pk, form_class, run, done: str, *, name: str):
 def tally_approve(request, pk: int):
     return _step(request, pk, TallyApproveForm,
                  lambda t, d: svc.tally_approve(tally=t, by=request.user, amount=d["amount"], reason=d["reason"]),
-                 "Tally approved.", name="approve_form")
+                 _("Tally approved."), name="approve_form")
 
 
 @require_POST
 @staff_required
 def tally_reject(request, pk: int):
     return _step(request, pk, TallyRejectForm,
-                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), "Tally rejected.",
+                 lambda t, d: svc.tally_reject(tally=t, by=request.user, reason=d["reason"]), _("Tally rejected."),
                  name="reject_form")
 
 
@@ -217,7 +244,7 @@ def tally_reject(request, pk: int):
 def tally_credited(request, pk: int):
     return _step(request, pk, TallyCreditedForm,
                  lambda t, d: svc.tally_mark_credited(tally=t, by=request.user, reference=d["reference"]),
-                 "Tally marked credited.", name="credited_form")
+                 _("Tally marked credited."), name="credited_form")
 
 
 @require_POST
@@ -226,11 +253,11 @@ def tally_call_action(request, pk: int):
     def run(tally, data):
         row = tally_call_find(tally, data["request_id"])
         if row is None or row.call_id is None:
-            raise svc.TallyError(f"No covered call {data['request_id']!r} in this tally.")
+            raise svc.TallyError(_("No covered call %(id)r in this tally.") % {"id": data["request_id"]})
         step = svc.tally_call_exclude if data["action"] == "exclude" else svc.tally_call_include
         step(tally=tally, call=row.call_id, by=request.user, reason=data["reason"])
 
-    return _step(request, pk, TallyCallActionForm, run, "Call updated and tally recomputed.", name="call_form")
+    return _step(request, pk, TallyCallActionForm, run, _("Call updated and tally recomputed."), name="call_form")
 
 
 @require_POST
@@ -243,13 +270,25 @@ def tally_compute_now(request):
         return redirect("billing:tallies")
     month, customer = form.cleaned_data["month"], form.cleaned_data["customer"]
     run = svc.tally_run_create(user=request.user, month=month, customer=customer)
-    whose = f"of {customer.display_name}" if customer is not None else "of every enrolled customer"
+    shown = {"month": date_format(month, "YEAR_MONTH_FORMAT"), "pk": run.pk}
+    if customer is not None:
+        shown["customer"] = customer.display_name
     if run.existing:
-        messages.info(request, f"The tallies {whose} for {month:%Y-%m} are already being computed "
-                               f"(#{run.pk}); no second computation was started.")
+        if customer is not None:
+            text = _("The tallies of %(customer)s for %(month)s are already being computed (#%(pk)s); "
+                     "no second computation was started.")
+        else:
+            text = _("The tallies of every enrolled customer for %(month)s are already being computed "
+                     "(#%(pk)s); no second computation was started.")
+        messages.info(request, text % shown)
     else:
-        messages.success(request, f"Computing the tallies {whose} for {month:%Y-%m}: progress below; "
-                                  "they are listed when it ends (frozen tallies are left as they are).")
+        if customer is not None:
+            text = _("Computing the tallies of %(customer)s for %(month)s: progress below; they are listed "
+                     "when it ends (frozen tallies are left as they are).")
+        else:
+            text = _("Computing the tallies of every enrolled customer for %(month)s: progress below; they "
+                     "are listed when it ends (frozen tallies are left as they are).")
+        messages.success(request, text % shown)
     query = {"month": f"{month:%Y-%m}", "run": run.pk}
     if customer is not None:
         query["customer"] = customer.slug
@@ -269,10 +308,12 @@ def tally_export(request, pk: int):
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("billing:tally", pk=pk)
     if job.existing:
-        messages.info(request, f"This download is already {job.get_status_display().lower()} (#{job.pk}); "
-                               "no second one was started. Download it here when it is done.")
+        messages.info(request, _("This download is already %(status)s (#%(pk)s); no second one was started. "
+                                 "Download it here when it is done.") % {
+            "status": job.get_status_display().lower(), "pk": job.pk})
     else:
-        messages.success(request, f"Export queued: {job.filename}. Download it here when it is done.")
+        messages.success(request, _("Export queued: %(file)s. Download it here when it is done.") % {
+            "file": job.filename})
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
 
 
@@ -290,7 +331,8 @@ def tally_question_open(request, pk: int):
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect(reverse("billing:tally", args=[pk]) + "#questions")
-    messages.success(request, f"Your {question.get_kind_display().lower()} was sent; staff answer here.")
+    messages.success(request, _("Your dispute was sent; staff answer here.") if question.kind == QuestionKind.DISPUTE
+                     else _("Your question was sent; staff answer here."))
     return redirect(reverse("billing:tally", args=[pk]) + f"#question-{question.pk}")
 
 
@@ -307,7 +349,7 @@ def tally_question_reply(request, pk: int, qid: int):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "Reply sent.")
+            messages.success(request, _("Reply sent."))
     return redirect(reverse("billing:tally", args=[pk]) + f"#question-{qid}")
 
 
@@ -319,5 +361,5 @@ def tally_question_close(request, pk: int, qid: int):
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(request, "Question closed.")
+        messages.success(request, _("Question closed."))
     return redirect(reverse("billing:tally", args=[pk]) + f"#question-{qid}")

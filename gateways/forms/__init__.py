@@ -1,7 +1,8 @@
 """The Gateways page's one form: an action on a source."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-ACTIONS = (("sync", "Sync now"), ("pause", "Pause"), ("resume", "Resume"))
+ACTIONS = (("sync", _("Sync now")), ("pause", _("Pause")), ("resume", _("Resume")))
 
 
 class SourceActionForm(forms.Form):

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, gettext_noop
 
 from gateways.secrets import secret_shown
 
@@ -9,8 +10,8 @@ DEFAULT_QUOTA_PER_UNIT = 500_000
 
 
 class GatewayKind(models.TextChoices):
-    DB = "db", "Database (DSN)"
-    HTTP = "http", "Admin HTTP API"
+    DB = "db", _("Database (DSN)")
+    HTTP = "http", _("Admin HTTP API")
 
 
 class GatewaySource(models.Model):
@@ -67,6 +68,15 @@ class GatewaySource(models.Model):
         if self.kind == GatewayKind.DB:
             return secret_shown(self.dsn, kind="dsn")
         return f"{self.base_url} (user {self.user_id}, token {secret_shown(self.token, kind='token')})"
+
+    @property
+    def state_label(self) -> str:
+        """The state as a person reads it (the code stays `state`)."""
+        from django.utils.translation import gettext
+
+        labels = {"paused": gettext_noop("paused"), "failing": gettext_noop("failing"),
+                  "syncing": gettext_noop("syncing"), "new": gettext_noop("new"), "ok": gettext_noop("ok")}
+        return gettext(labels.get(self.state, self.state))
 
     @property
     def state(self) -> str:

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gateways.forms import SourceActionForm
@@ -27,14 +28,15 @@ def source_action(request, pk):
     source = get_object_or_404(GatewaySource, pk=pk)
     form = SourceActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Unknown action.")
+        messages.error(request, _("Unknown action."))
         return redirect("gateways:sources")
     action = form.cleaned_data["action"]
     if action == "sync":
         user_id = request.user.pk
         transaction.on_commit(lambda: gateway_sync.delay(source.pk, user_id))
-        messages.success(request, f"A sync of {source.name} is queued; its row appears below.")
+        messages.success(request, _("A sync of %(name)s is queued; its row appears below.") % {"name": source.name})
     else:
         source_pause(source=source, enabled=action == "resume")
-        messages.success(request, f"{source.name} is {'resumed' if action == 'resume' else 'paused'}.")
+        messages.success(request, (_("%(name)s is resumed.") if action == "resume" else _("%(name)s is paused."))
+                         % {"name": source.name})
     return redirect("gateways:sources")

@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 from logs.parsers import InputError
 from logs.selectors.customers import customer_by_slug
@@ -36,31 +37,33 @@ def calls_post(request, token):
     except ValueError:
         declared = 0
     if declared > limit_bytes:
-        return JsonResponse({"error": f"the body is over the limit of {limit_bytes // (1024 * 1024)} MB "
-                                      f"({limit_bytes} bytes): send the calls in smaller batches"}, status=413)
+        return JsonResponse({"error": _("the body is over the limit of %(mb)s MB (%(bytes)s bytes): send the calls "
+                                        "in smaller batches") % {"mb": limit_bytes // (1024 * 1024), "bytes": limit_bytes}},
+                            status=413)
     body = request.body
     if len(body) > limit_bytes:
-        return JsonResponse({"error": f"the body is over the limit of {limit_bytes} bytes"}, status=413)
+        return JsonResponse({"error": _("the body is over the limit of %(bytes)s bytes") % {"bytes": limit_bytes}},
+                            status=413)
     if not body.strip():
-        return JsonResponse({"error": "the body is empty: send a JSON array or NDJSON of call envelopes"},
+        return JsonResponse({"error": _("the body is empty: send a JSON array or NDJSON of call envelopes")},
                             status=400)
     n = _count_envelopes(body)
     if n > limit_n:
-        return JsonResponse({"error": f"{n} envelopes is over the limit of {limit_n} a request: "
-                                      f"send them in smaller batches"}, status=400)
+        return JsonResponse({"error": _("%(n)s envelopes is over the limit of %(limit)s a request: "
+                                        "send them in smaller batches") % {"n": n, "limit": limit_n}}, status=400)
     customer = token.customer
     if customer is None and request.GET.get("customer"):
         customer = customer_by_slug(request.GET["customer"])
         if customer is None:
-            return JsonResponse({"error": f"no customer {request.GET['customer']!r}"}, status=400)
+            return JsonResponse({"error": _("no customer %(slug)r") % {"slug": request.GET["customer"]}}, status=400)
     try:
         batch = calls_ingest(source=body, fmt="calls", customer=customer, api_token=token, origin="api")
     except InputError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     except Exception as exc:  # the caller gets words and the batch, the log the trace
         log.exception("API ingest failed")
-        answer = {"error": "the ingest stopped at an unexpected error; calls stored before it are complete, "
-                           "and sending the same body again adds only the rest"}
+        answer = {"error": _("the ingest stopped at an unexpected error; calls stored before it are complete, "
+                             "and sending the same body again adds only the rest")}
         failed = getattr(exc, "batch", None)
         if failed is not None:
             answer["batch"] = failed.pk

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from logs.choices import Category
 from logs.coverage import coverage_of
@@ -115,9 +116,9 @@ def calls_list(request, token: ApiToken) -> JsonResponse:
         limit = _limit(params)
         page = keyset_page(qs, per_page=limit, after=params.get("cursor") or None)
     except Customer.DoesNotExist:
-        return _error("no such customer", 404)
+        return _error(_("no such customer"), 404)
     except BadCursor:
-        return _error("cursor: not a cursor this API gave")
+        return _error(_("cursor: not a cursor this API gave"))
     except BadParam as exc:
         return _error(str(exc))
     next_url = None
@@ -132,12 +133,12 @@ def call_one(request, token: ApiToken, request_id: str) -> JsonResponse:
     try:
         qs = scope_calls_for_token(token, request.GET.get("customer"))
     except Customer.DoesNotExist:
-        return _error("no such customer", 404)
+        return _error(_("no such customer"), 404)
     found = list(calls_with_request_id(qs.select_related("customer"), request_id)[:11])
     if not found:
-        return _error("no such call", 404)
+        return _error(_("no such call"), 404)
     if len(found) > 1:
         slugs = sorted({c.customer.slug for c in found})
-        return _error(f"request ID {request_id!r} is shared by customers {', '.join(slugs)}: "
-                      "pass customer=<slug>")
+        return _error(_("request ID %(id)r is shared by customers %(slugs)s: pass customer=<slug>") % {
+            "id": request_id, "slugs": ", ".join(slugs)})
     return JsonResponse(call_data(found[0], detail=True))

@@ -1,13 +1,14 @@
 """The HTTP API: one URL, GET reads (logs.api.read), POST ingests (logs.api.ingest)."""
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from logs.api.auth import apitoken_authenticate
 
 
 def _unauthorized():
-    resp = JsonResponse({"error": "authentication required: Authorization: Bearer <token>"}, status=401)
+    resp = JsonResponse({"error": _("authentication required: Authorization: Bearer <token>")}, status=401)
     resp["WWW-Authenticate"] = "Bearer"
     return resp
 
@@ -29,7 +30,7 @@ def calls_endpoint(request):
         from logs.api.read import calls_list
 
         return calls_list(request, token)
-    return JsonResponse({"error": "method not allowed"}, status=405)
+    return JsonResponse({"error": _("method not allowed")}, status=405)
 
 
 @login_not_required
@@ -38,7 +39,7 @@ def call_detail(request, request_id):
     if token is None:
         return _unauthorized()
     if request.method != "GET":
-        return JsonResponse({"error": "method not allowed"}, status=405)
+        return JsonResponse({"error": _("method not allowed")}, status=405)
     from logs.api.read import call_one
 
     return call_one(request, token, request_id)
@@ -67,10 +68,16 @@ def api_index(request):
 
 @login_not_required
 def api_openapi(request):
-    """GET /api/v1/openapi.json: the OpenAPI 3 description of this API (no token needed)."""
+    """GET /api/v1/openapi.json: the OpenAPI 3 description of this API (no token needed).
+
+    Always in English, whatever the request's language: tools get one stable document (the API
+    documentation page shows it translated)."""
     if request.method != "GET":
         return JsonResponse({"error": "method not allowed"}, status=405)
+    from django.utils import translation
+
     from logs.api.openapi import openapi_document
 
-    return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")),
-                        json_dumps_params={"indent": 1})
+    with translation.override("en"):
+        return JsonResponse(openapi_document(server_url=request.build_absolute_uri("/")),
+                            json_dumps_params={"indent": 1})

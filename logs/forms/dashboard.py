@@ -4,6 +4,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy as _
 
 from logs.tables.calls import DEFAULT_COLUMNS, CallTable
 from logs.timeutil import billing_tz, zone_label
@@ -26,7 +27,7 @@ class CustomerSwitchForm(forms.Form):
 
     def __init__(self, *args, customers=(), **kw):
         super().__init__(*args, **kw)
-        self.fields["customer"].choices = [("", "All customers")] + [
+        self.fields["customer"].choices = [("", _("All customers"))] + [
             (str(c.pk), c.display_name) for c in customers
         ]
 
@@ -37,13 +38,13 @@ def _zones():
     rest = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z not in common
                   and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
     # Each zone by name and offset ("Asia/Shanghai, UTC+8"), never by an abbreviation.
-    return [("", f"Billing time zone ({zone_label(billing_tz())}, the default)"),
-            ("Common", [(z, zone_label(z)) for z in common]),
-            ("All", [(z, zone_label(z)) for z in rest])]
+    return [("", gettext("Billing time zone (%(zone)s, the default)") % {"zone": zone_label(billing_tz())}),
+            (gettext("Common"), [(z, zone_label(z)) for z in common]),
+            (gettext("All"), [(z, zone_label(z)) for z in rest])]
 
 
 class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(choices=(), required=False, label="Show times in")
+    time_zone = forms.ChoiceField(choices=(), required=False, label=_("Show times in"))
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)

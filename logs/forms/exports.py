@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from logs.filters import (
     RANGE_CHOICES,
@@ -22,11 +23,11 @@ from logs.timeutil import billing_today
 class ExportForm(CallFilterForm):
     """The one filter schema (logs.filters), with a time range that must be given."""
 
-    range = forms.ChoiceField(choices=[("", "Any time")] + RANGE_CHOICES, initial=RANGE_LAST_MONTH,
-                              required=False, label="Time range")
-    notify = forms.BooleanField(required=False, label="Tell me when it is done")
+    range = forms.ChoiceField(choices=[("", _("Any time"))] + RANGE_CHOICES, initial=RANGE_LAST_MONTH,
+                              required=False, label=_("Time range"))
+    notify = forms.BooleanField(required=False, label=_("Tell me when it is done"))
     format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.XLSX, required=False,
-                               label="File", widget=forms.RadioSelect)
+                               label=_("File"), widget=forms.RadioSelect)
 
     def __init__(self, *args, today: dt.date | None = None, **kw):
         super().__init__(*args, **kw)
@@ -44,7 +45,7 @@ class ExportForm(CallFilterForm):
         else:  # Any time
             first = last = None
         if preset == RANGE_CUSTOM and (first is None or last is None):
-            raise ValidationError("A custom range needs a first and a last day.")
+            raise ValidationError(_("A custom range needs a first and a last day."))
         data["first"], data["last"] = first, last
         data["filters"] = filters_json(data)
         data["format"] = data.get("format") or ExportFormat.XLSX

@@ -1,17 +1,19 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy as _
 
 from logs.models import Customer
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="NDJSON/JSON call envelopes, or a gateway log export (CSV or XLSX).")
-    format = forms.ChoiceField(choices=[("auto", "Detect from the content"), ("calls", "Call envelopes (A)"),
-                                        ("gateway", "Gateway log export (B)")], initial="auto")
+    file = forms.FileField(label=_("File"), help_text=_("NDJSON/JSON call envelopes, or a gateway log export (CSV or XLSX)."))
+    format = forms.ChoiceField(choices=[("auto", _("Detect from the content")), ("calls", _("Call envelopes (A)")),
+                                        ("gateway", _("Gateway log export (B)"))], initial="auto", label=_("Format"))
     customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False, to_field_name="slug",
-                                      empty_label="From the data (User column / customer field)")
-    tz = forms.CharField(required=False, label="Time zone of naive times", initial="Asia/Shanghai")
+                                      label=_("Customer"),
+                                      empty_label=_("From the data (User column / customer field)"))
+    tz = forms.CharField(required=False, label=_("Time zone of naive times"), initial="Asia/Shanghai")
 
     def clean_tz(self):
         tz = self.cleaned_data["tz"].strip()
@@ -19,5 +21,6 @@ class UploadForm(forms.Form):
             try:
                 ZoneInfo(tz)
             except (ZoneInfoNotFoundError, ValueError):
-                raise forms.ValidationError(f"unknown time zone {tz!r}: use an IANA name such as Asia/Shanghai")
+                raise forms.ValidationError(gettext("unknown time zone %(tz)r: use an IANA name such as Asia/Shanghai")
+                                            % {"tz": tz})
         return tz

@@ -40,6 +40,10 @@ class User(AbstractUser):
     time_zone = models.CharField(
         max_length=64, blank=True, help_text="IANA zone for pages; empty: the billing time zone."
     )
+    language = models.CharField(
+        max_length=16, blank=True,
+        help_text="Language of pages, exports and emails (en, zh-hans); empty: the browser's.",
+    )
 
 
 class ApiToken(models.Model):

@@ -35,6 +35,9 @@ class ExportJob(Job):
     attempts = models.IntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=16, blank=True,
+        help_text="The requester's language: the header row and Summary sheet (en, zh-hans).")
 
     class Meta(Job.Meta):
         indexes = [models.Index(fields=["created_by", "-created_at"], name="export_owner_idx"),

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
+
+from logs.classify.reasons import reason_text
 from logs.labels import label
 from logs.models import Call
 from logs.money import usd
@@ -24,7 +27,9 @@ def latency_text(ms: int | None) -> str:
 
 
 def tokens_text(n: int | None) -> str:
-    return "" if n is None else f"{n:,} token" + ("" if n == 1 else "s")
+    if n is None:
+        return ""
+    return ngettext("%(n)s token", "%(n)s tokens", n) % {"n": f"{n:,}"}
 
 
 def _time(value) -> str:
@@ -33,7 +38,7 @@ def _time(value) -> str:
 
 def _request_id(call: Call) -> str:
     if call.request_id_synthetic:
-        return f"{call.request_id} (made by nbaudit: the source gave none)"
+        return _("%(id)s (made by nbaudit: the source gave none)") % {"id": call.request_id}
     return call.request_id
 
 
@@ -41,43 +46,50 @@ def _ratio(value) -> str:
     return "" if value is None else f"× {value.normalize():f}"
 
 
+_REQUEST = gettext_lazy("Request")
+_OUTCOME = gettext_lazy("Outcome")
+_MODEL = gettext_lazy("Model and images")
+_USAGE = gettext_lazy("Usage and time")
+_CHARGE = gettext_lazy("Charge")
+_RECORD = gettext_lazy("Record")
+
 # (section, field, label, how the value is written from the call)
-FIELDS: tuple[tuple[str, str, str, Callable[[Call], object]], ...] = (
-    ("Request", "request_id", "Request ID", _request_id),
-    ("Request", "created_at", "Time", lambda c: _time(c.created_at)),
-    ("Request", "customer", "Customer", lambda c: c.customer.display_name),
-    ("Request", "token_name", "API key", lambda c: c.token_name),
-    ("Request", "route", "Route", lambda c: c.route),
-    ("Request", "group", "Group", lambda c: c.group),
-    ("Request", "channel_id", "Channel", lambda c: c.channel_id),
-    ("Outcome", "category", "Category", lambda c: label("category", c.category)),
-    ("Outcome", "reason", "Why", lambda c: c.reason),
-    ("Outcome", "http_status", "HTTP status", lambda c: c.http_status),
-    ("Outcome", "finish_reason", "Finish reason", lambda c: c.finish_reason),
-    ("Outcome", "block_reason", "Block reason", lambda c: c.block_reason),
-    ("Outcome", "finish_message", "Finish message", lambda c: c.finish_message),
-    ("Outcome", "error_text", "Error", lambda c: c.error_text),
-    ("Model and images", "model", "Model (as sent)", lambda c: c.model),
-    ("Model and images", "family", "Model family", lambda c: label("family", c.family)),
-    ("Model and images", "image_size", "Image size", lambda c: c.image_size),
-    ("Model and images", "images", "Images delivered", lambda c: c.images),
-    ("Model and images", "drafts", "Drafts (thinking images)", lambda c: c.drafts),
-    ("Usage and time", "prompt_tokens", "Input tokens", lambda c: tokens_text(c.prompt_tokens)),
-    ("Usage and time", "output_tokens", "Output tokens", lambda c: tokens_text(c.output_tokens)),
-    ("Usage and time", "image_tokens", "Image output tokens", lambda c: tokens_text(c.image_tokens)),
-    ("Usage and time", "thoughts_tokens", "Thinking tokens", lambda c: tokens_text(c.thoughts_tokens)),
-    ("Usage and time", "total_tokens", "Total tokens", lambda c: tokens_text(c.total_tokens)),
-    ("Usage and time", "latency_ms", "Latency", lambda c: latency_text(c.latency_ms)),
-    ("Charge", "charged_usd", "Charged", lambda c: usd(c.charged_usd) if c.charged_usd is not None else ""),
-    ("Charge", "expected_usd", "Expected (catalog)",
+FIELDS: tuple[tuple[object, str, object, Callable[[Call], object]], ...] = (
+    (_REQUEST, "request_id", gettext_lazy("Request ID"), _request_id),
+    (_REQUEST, "created_at", gettext_lazy("Time"), lambda c: _time(c.created_at)),
+    (_REQUEST, "customer", gettext_lazy("Customer"), lambda c: c.customer.display_name),
+    (_REQUEST, "token_name", gettext_lazy("API key"), lambda c: c.token_name),
+    (_REQUEST, "route", gettext_lazy("Route"), lambda c: c.route),
+    (_REQUEST, "group", gettext_lazy("Group"), lambda c: c.group),
+    (_REQUEST, "channel_id", gettext_lazy("Channel"), lambda c: c.channel_id),
+    (_OUTCOME, "category", gettext_lazy("Category"), lambda c: label("category", c.category)),
+    (_OUTCOME, "reason", gettext_lazy("Why"), lambda c: reason_text(c.reason) if c.reason else ""),
+    (_OUTCOME, "http_status", gettext_lazy("HTTP status"), lambda c: c.http_status),
+    (_OUTCOME, "finish_reason", gettext_lazy("Finish reason"), lambda c: c.finish_reason),
+    (_OUTCOME, "block_reason", gettext_lazy("Block reason"), lambda c: c.block_reason),
+    (_OUTCOME, "finish_message", gettext_lazy("Finish message"), lambda c: c.finish_message),
+    (_OUTCOME, "error_text", gettext_lazy("Error"), lambda c: c.error_text),
+    (_MODEL, "model", gettext_lazy("Model (as sent)"), lambda c: c.model),
+    (_MODEL, "family", gettext_lazy("Model family"), lambda c: label("family", c.family)),
+    (_MODEL, "image_size", gettext_lazy("Image size"), lambda c: c.image_size),
+    (_MODEL, "images", gettext_lazy("Images delivered"), lambda c: c.images),
+    (_MODEL, "drafts", gettext_lazy("Drafts (thinking images)"), lambda c: c.drafts),
+    (_USAGE, "prompt_tokens", gettext_lazy("Input tokens"), lambda c: tokens_text(c.prompt_tokens)),
+    (_USAGE, "output_tokens", gettext_lazy("Output tokens"), lambda c: tokens_text(c.output_tokens)),
+    (_USAGE, "image_tokens", gettext_lazy("Image output tokens"), lambda c: tokens_text(c.image_tokens)),
+    (_USAGE, "thoughts_tokens", gettext_lazy("Thinking tokens"), lambda c: tokens_text(c.thoughts_tokens)),
+    (_USAGE, "total_tokens", gettext_lazy("Total tokens"), lambda c: tokens_text(c.total_tokens)),
+    (_USAGE, "latency_ms", gettext_lazy("Latency"), lambda c: latency_text(c.latency_ms)),
+    (_CHARGE, "charged_usd", gettext_lazy("Charged"), lambda c: usd(c.charged_usd) if c.charged_usd is not None else ""),
+    (_CHARGE, "expected_usd", gettext_lazy("Expected (catalog)"),
      lambda c: usd(c.expected_usd) if c.expected_usd is not None else ""),
-    ("Charge", "billing_mode", "Billing mode", lambda c: label("billing_mode", c.billing_mode)),
-    ("Charge", "group_ratio", "Group ratio", lambda c: _ratio(c.group_ratio)),
-    ("Record", "source", "Read from", lambda c: label("source", c.source)),
-    ("Record", "log_type", "Gateway log type", lambda c: label("log_type", c.log_type)),
-    ("Record", "batch", "Ingest batch", lambda c: f"#{c.batch_id}" if c.batch_id else ""),
-    ("Record", "ingested_at", "Ingested at", lambda c: _time(c.ingested_at)),
-    ("Record", "prompt_fingerprint", "Prompt fingerprint", lambda c: c.prompt_fingerprint),
+    (_CHARGE, "billing_mode", gettext_lazy("Billing mode"), lambda c: label("billing_mode", c.billing_mode)),
+    (_CHARGE, "group_ratio", gettext_lazy("Group ratio"), lambda c: _ratio(c.group_ratio)),
+    (_RECORD, "source", gettext_lazy("Read from"), lambda c: label("source", c.source)),
+    (_RECORD, "log_type", gettext_lazy("Gateway log type"), lambda c: label("log_type", c.log_type)),
+    (_RECORD, "batch", gettext_lazy("Ingest batch"), lambda c: f"#{c.batch_id}" if c.batch_id else ""),
+    (_RECORD, "ingested_at", gettext_lazy("Ingested at"), lambda c: _time(c.ingested_at)),
+    (_RECORD, "prompt_fingerprint", gettext_lazy("Prompt fingerprint"), lambda c: c.prompt_fingerprint),
 )
 
 
@@ -92,10 +104,10 @@ def call_field_sections(call: Call, *, staff: bool = False) -> list[tuple[str, l
         if field in hidden:
             continue
         value = value_of(call)
-        sections.setdefault(section, []).append((text, "" if value is None else value))
+        sections.setdefault(str(section), []).append((str(text), "" if value is None else value))
     for f in Call._meta.concrete_fields:
         if f.name in named or f.name in hidden:
             continue
         value = getattr(call, f.attname)
-        sections.setdefault("Other", []).append((str(f.verbose_name).capitalize(), "" if value is None else value))
+        sections.setdefault(_("Other"), []).append((str(f.verbose_name).capitalize(), "" if value is None else value))
     return list(sections.items())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_lazy
 
 from logs.models import ExportJob, IngestBatch
 from logs.models.jobs import JobStatus
@@ -65,7 +66,7 @@ class JobKind:
     """
 
     name: str
-    label: str
+    label: str  # may be lazy (gettext_lazy): shown in the reader's language
     visible: Callable[..., QuerySet]
     title: Callable[..., str]
     detail: Callable[..., str]
@@ -169,12 +170,12 @@ def _export_detail(job) -> str:
     # The export's filters, worded as the export pages word them.
     from logs.tables.exports import _filters_text
 
-    who = job.customer.display_name if job.customer_id else "all customers"
+    who = job.customer.display_name if job.customer_id else _("all customers")
     extra = _filters_text(job)
     if job.date_from is None and job.date_to is None:
-        days = "any time"
+        days = _("any time")
     else:
-        days = f"{job.date_from or '…'} to {job.date_to or '…'}"
+        days = _("%(from)s to %(to)s") % {"from": job.date_from or "…", "to": job.date_to or "…"}
     return " · ".join(x for x in (who, days, extra, job.get_format_display()) if x)
 
 
@@ -184,14 +185,14 @@ def _ingest_visible(user) -> QuerySet:
 
 
 job_kind_register(JobKind(
-    name="export", label="Export", visible=jobs_visible,
+    name="export", label=gettext_lazy("Export"), visible=jobs_visible,
     title=lambda job: job.filename, detail=_export_detail,
     status_url=lambda job: reverse("logs:task_status", args=[job.pk]),
     actions="tasks/_job_actions.html", row_id=lambda job: f"job-{job.pk}"))
 job_kind_register(JobKind(
-    name="ingest", label="Ingest", visible=_ingest_visible,
+    name="ingest", label=gettext_lazy("Ingest"), visible=_ingest_visible,
     title=lambda job: job.filename or job.origin,
-    detail=lambda job: " · ".join(x for x in [job.customer.slug if job.customer_id else "customer from the data",
+    detail=lambda job: " · ".join(x for x in [job.customer.slug if job.customer_id else _("customer from the data"),
                                               job.get_source_display() if job.source else job.declared_format]),
     status_url=lambda job: reverse("logs:ingest_batch_status", args=[job.pk]),
     url=lambda job: reverse("logs:ingest_batch", args=[job.pk]), staff_only=True))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from logs.services.partitions import DEFAULT, TABLE, is_partitioned
 
@@ -37,24 +38,26 @@ def partitions_status() -> dict:
 
 def storage_warnings(*, fresh: bool = False) -> list[str]:
     """What staff should know about the call table's storage (the banner): calls in the default
-    partition, months retention will drop, months it holds back and why. Cached 10 minutes."""
-    key = "nbaudit:storage-warnings"
-    if not fresh:
-        found = cache.get(key)
-        if found is not None:
-            return found
-    from logs.services.retention import retention_plan
+    partition, months retention will drop, months it holds back and why. The facts are cached 10
+    minutes; the sentences are written in the reader's language each time."""
+    key = "nbaudit:storage-facts"
+    facts = None if fresh else cache.get(key)
+    if facts is None:
+        from logs.services.retention import retention_plan
 
+        plan = retention_plan()
+        facts = {"default_rows": partitions_status()["default_rows"], "keep_months": plan["keep_months"],
+                 "due": [m.strftime("%Y-%m") for m in plan["due"]],
+                 "held": [(f"{month:%Y-%m}", list(reasons)) for month, reasons in plan["held"]]}
+        cache.set(key, facts, WARNINGS_CACHE_SECONDS)
     warnings = []
-    status = partitions_status()
-    if status["default_rows"]:
-        warnings.append(f"{status['default_rows']} calls are in the default partition (their month has no "
-                        f"partition: a clock error in the data?); see `manage.py partitions`.")
-    plan = retention_plan()
-    if plan["due"]:
-        months = ", ".join(m.strftime("%Y-%m") for m in plan["due"])
-        warnings.append(f"Retention ({plan['keep_months']} months) drops the calls of {months} at its next run.")
-    for month, reasons in plan["held"]:
-        warnings.append(f"Retention holds back the calls of {month:%Y-%m}: {'; '.join(reasons)}.")
-    cache.set(key, warnings, WARNINGS_CACHE_SECONDS)
+    if facts["default_rows"]:
+        warnings.append(_("%(n)s calls are in the default partition (their month has no partition: a clock error "
+                          "in the data?); see `manage.py partitions`.") % {"n": facts["default_rows"]})
+    if facts["due"]:
+        warnings.append(_("Retention (%(keep)s months) drops the calls of %(months)s at its next run.")
+                        % {"keep": facts["keep_months"], "months": ", ".join(facts["due"])})
+    for month, reasons in facts["held"]:
+        warnings.append(_("Retention holds back the calls of %(month)s: %(reasons)s.")
+                        % {"month": month, "reasons": "; ".join(map(str, reasons))})
     return warnings

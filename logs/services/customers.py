@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from logs.models import Customer, User
 from logs.parsers.base import RowError
@@ -20,9 +21,10 @@ def topup_factor_clean(value: str | Decimal) -> Decimal:
     try:
         factor = Decimal(str(value))
     except InvalidOperation:
-        raise CustomerError(f"top-up discount factor {value!r} is not a number") from None
+        raise CustomerError(_("top-up discount factor %(value)r is not a number") % {"value": value}) from None
     if not factor.is_finite() or factor < 1:
-        raise CustomerError("the top-up discount factor is 1 or more (1.15 for a 15% top-up bonus)")
+        raise CustomerError(_("the top-up discount factor is 1 or more (%(example)s for a %(bonus)s top-up bonus)") % {
+            "example": "1.15", "bonus": "15%"})
     return factor
 
 
@@ -34,7 +36,7 @@ def slug_clean(slug) -> str:
     except RowError as exc:
         raise CustomerError(str(exc)) from None
     if not text:
-        raise CustomerError("a customer needs a slug")
+        raise CustomerError(_("a customer needs a slug"))
     return text
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from logs.models.jobs import JobStatus
 from logs.signals import job_ended
@@ -106,8 +107,11 @@ def job_fail(*, job, error: str, fields: Iterable[str] = ()) -> bool:
     return True
 
 
-def job_cancel(*, job, error: str = "Cancelled.") -> bool:
-    """Cancel a queued or running job; a running worker stops at its next job_progress."""
+def job_cancel(*, job, error: str | None = None) -> bool:
+    """Cancel a queued or running job; a running worker stops at its next job_progress.
+
+    `error`: what the job's page says (default "Cancelled.", in the language of who cancelled)."""
+    error = gettext("Cancelled.") if error is None else error
     values = {"status": JobStatus.CANCELLED, "finished_at": timezone.now(), "error": error}
     if not type(job).objects.filter(pk=job.pk, status__in=JobStatus.ACTIVE).update(**values):
         return False

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.utils import translation
 
 from logs.models import Call, CallKey
 from logs.services.partitions import (
@@ -41,8 +42,15 @@ log = logging.getLogger(__name__)
 
 DETACH_LOCK_TIMEOUT = "5s"
 
-# Each: month -> why it must be kept (a sentence), or None. Registered by apps that need calls kept.
+# Each: month -> why it must be kept, or None. Registered by apps that need calls kept. The reason
+# is a sentence without a language (a lazy string, django.utils.functional.lazy over codes and
+# params): plans and the cached storage facts keep it as is; str() words it in the active language.
 HOLDS: list[Callable[[dt.date], str | None]] = []
+
+
+def reasons_text(reasons) -> list[str]:
+    """A month's hold-back reasons worded in the active language."""
+    return [str(r) for r in reasons]
 
 
 def retention_cutoff(now: dt.datetime | None = None) -> dt.date | None:
@@ -132,7 +140,8 @@ def retention_run(*, dry_run: bool = False, now: dt.datetime | None = None) -> d
     plan = retention_plan(now=now)
     plan["dropped"] = {}
     for month, reasons in plan["held"]:
-        log.info("retention: %s held back: %s", month.strftime("%Y-%m"), "; ".join(reasons))
+        with translation.override("en"):  # the log is the operators': English
+            log.info("retention: %s held back: %s", month.strftime("%Y-%m"), "; ".join(reasons_text(reasons)))
     plan["failed"] = {}
     if not dry_run:
         for month in plan["due"]:

@@ -11,8 +11,10 @@ import datetime as dt
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from logs.choices import Category, group_of
+from logs.choices import GROUP_LABELS, Category, group_of
+from logs.classify.reasons import reason_text
 from logs.money import usd
 from logs.timeutil import utc_offset_label
 
@@ -59,8 +61,8 @@ def category_badge(code: str, *, reason: str | None = None) -> str:
         label = code
     if code == Category.SUCCESS:
         return badge(label, BADGE_OK)
-    html = badge(label, category_badge_kind(code), group_of(code))
-    return html if reason is None else format_html('{}<div class="reason">{}</div>', html, reason)
+    html = badge(label, category_badge_kind(code), GROUP_LABELS.get(group_of(code), ""))
+    return html if reason is None else format_html('{}<div class="reason">{}</div>', html, reason_text(reason))
 
 
 class NumColumn(tables.Column):
@@ -91,7 +93,7 @@ class BaseTable(tables.Table):
     class Meta:
         orderable = False
         template_name = "tables/table.html"
-        empty_text = "Nothing to show."
+        empty_text = _("Nothing to show.")
 
     def __init__(self, *args, columns=None, exclude=(), **kw):
         if self.default_columns is not None:

@@ -5,6 +5,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from logs.choices import Category
 from logs.labels import label
@@ -19,26 +20,26 @@ ALWAYS = ("created_at", "request_id", "category")
 
 
 class CallTable(BaseTable):
-    created_at = tables.Column(verbose_name="Time")
-    request_id = tables.Column(verbose_name="Request ID")
-    category = tables.Column(verbose_name="Category / reason")
-    customer = tables.Column(accessor="customer", verbose_name="Customer")
-    model = tables.Column()
-    family = tables.Column(verbose_name="Family")
-    token_name = tables.Column(verbose_name="API key")
-    http_status = NumColumn(verbose_name="HTTP")
-    images = NumColumn()
-    drafts = NumColumn()
-    image_size = tables.Column(verbose_name="Size")
-    latency_ms = NumColumn(verbose_name="Latency")
-    charged_usd = MoneyColumn(verbose_name="Charged")
-    expected_usd = MoneyColumn(verbose_name="Expected")
-    billing_mode = tables.Column(verbose_name="Billing")
-    route = tables.Column()
-    source = tables.Column()
-    finish_reason = tables.Column(verbose_name="Finish reason")
-    prompt_tokens = NumColumn(verbose_name="In tokens")
-    output_tokens = NumColumn(verbose_name="Out tokens")
+    created_at = tables.Column(verbose_name=_("Time"))
+    request_id = tables.Column(verbose_name=_("Request ID"))
+    category = tables.Column(verbose_name=_("Category / reason"))
+    customer = tables.Column(accessor="customer", verbose_name=_("Customer"))
+    model = tables.Column(verbose_name=_("Model"))
+    family = tables.Column(verbose_name=_("Family"))
+    token_name = tables.Column(verbose_name=_("API key"))
+    http_status = NumColumn(verbose_name=_("HTTP"))
+    images = NumColumn(verbose_name=_("Images"))
+    drafts = NumColumn(verbose_name=_("Drafts"))
+    image_size = tables.Column(verbose_name=_("Size"))
+    latency_ms = NumColumn(verbose_name=_("Latency"))
+    charged_usd = MoneyColumn(verbose_name=_("Charged"))
+    expected_usd = MoneyColumn(verbose_name=_("Expected"))
+    billing_mode = tables.Column(verbose_name=_("Billing"))
+    route = tables.Column(verbose_name=_("Route"))
+    source = tables.Column(verbose_name=_("Source"))
+    finish_reason = tables.Column(verbose_name=_("Finish reason"))
+    prompt_tokens = NumColumn(verbose_name=_("In tokens"))
+    output_tokens = NumColumn(verbose_name=_("Out tokens"))
 
     always = ALWAYS
     default_columns = DEFAULT_COLUMNS
@@ -46,7 +47,7 @@ class CallTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Call
         fields = ()
-        empty_text = "No calls match these filters."
+        empty_text = _("No calls match these filters.")
         attrs = {"class": "calls"}  # noqa: RUF012
         row_attrs = {"class": lambda record: "failed" if record.category != Category.SUCCESS else ""}  # noqa: RUF012
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _, gettext_lazy
 
 from logs.models.jobs import JobStatus
 from logs.tables.base import BaseTable, local_time
+
+# What a kind's progress counts (JobKind.unit), as a person reads it.
+UNIT_TEXT = {"local rows": gettext_lazy("local rows"),
+             "customers": gettext_lazy("customers")}
 
 
 def _row_id(record) -> str:  # django-tables2 passes the row by this name
@@ -18,11 +23,11 @@ def _row_id(record) -> str:  # django-tables2 passes the row by this name
 
 
 class JobTable(BaseTable):
-    created_at = tables.Column(verbose_name="Created")
-    what = tables.Column(verbose_name="Task", accessor="pk", empty_values=())
-    status = tables.Column(verbose_name="Status", empty_values=())
-    progress = tables.Column(verbose_name="Progress", accessor="rows_done", empty_values=())
-    size = tables.Column(verbose_name="Size", empty_values=(),
+    created_at = tables.Column(verbose_name=gettext_lazy("Created"))
+    what = tables.Column(verbose_name=gettext_lazy("Task"), accessor="pk", empty_values=())
+    status = tables.Column(verbose_name=gettext_lazy("Status"), empty_values=())
+    progress = tables.Column(verbose_name=gettext_lazy("Progress"), accessor="rows_done", empty_values=())
+    size = tables.Column(verbose_name=gettext_lazy("File size"), empty_values=(),
                          attrs={"td": {"class": "num js-size"}, "th": {"class": "num"}})
     actions = tables.Column(verbose_name="", empty_values=(), accessor="pk")
 
@@ -31,8 +36,8 @@ class JobTable(BaseTable):
         # The key columns first: on a phone the table scrolls inside its card, so what the
         # task is, its state, progress and download come before the size and the time.
         sequence = ("what", "status", "progress", "actions", "size", "created_at")
-        empty_text = ("No tasks yet. Exports start from the Logs page (Export, at the top right); "
-                      "tally computations, reconciliations and uploads from their pages.")
+        empty_text = gettext_lazy("No tasks yet. Exports start from the Logs page (Export, at the top right); "
+                                  "tally computations, reconciliations and uploads from their pages.")
         attrs = {"class": "tasks"}
         row_attrs = {
             "id": _row_id,
@@ -52,7 +57,9 @@ class JobTable(BaseTable):
 
     def render_what(self, record):
         kind = record.job_kind
-        owner = f" · by {record.created_by.username}" if self.show_owner and record.created_by_id else ""
+        owner = ""
+        if self.show_owner and record.created_by_id:
+            owner = " · " + _("by %(user)s") % {"user": record.created_by.username}
         title = kind.title(record)
         url = kind.url(record)
         head = format_html('<a href="{}">{}</a>', url, title) if url else title
@@ -69,11 +76,19 @@ class JobTable(BaseTable):
         pct = record.percent
         unit = record.job_kind.unit
         if unit == "rows":
-            counts = format_html('<span class="js-rows">{}</span>',
-                                 f"{value:,} of {total:,} rows" if total is not None else f"{value:,} rows")
+            if total is not None:
+                text = _("%(done)s of %(total)s rows") % {"done": f"{value:,}", "total": f"{total:,}"}
+            else:
+                text = _("%(done)s rows") % {"done": f"{value:,}"}
+            counts = format_html('<span class="js-rows">{}</span>', text)
         else:  # poll.js fills in the number done; the total and the unit stay
-            counts = format_html('<span class="js-rows-done">{}</span>{} {}', value,
-                                 f" of {total:,}" if total is not None else "", unit)
+            done = format_html('<span class="js-rows-done">{}</span>', value)
+            words = escape(UNIT_TEXT.get(unit, unit))
+            if total is not None:
+                counts = mark_safe(_("%(done)s of %(total)s %(unit)s")
+                                   % {"done": done, "total": f"{total:,}", "unit": words})
+            else:
+                counts = mark_safe(_("%(done)s %(unit)s") % {"done": done, "unit": words})
         return format_html(
             '<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" '
             'aria-valuenow="{}"><span class="js-bar" style="width:{}%"></span></div>'
@@ -90,5 +105,5 @@ class JobTable(BaseTable):
         error = format_html('<div class="job-error js-error"{}>{}</div>',
                             "" if record.status == JobStatus.FAILED else mark_safe(" hidden"), record.error)
         url = kind.url(record)
-        return format_html('<div class="job-actions"><a class="btn btn-small" href="{}">Open</a></div>{}',
-                           url, error) if url else error
+        return format_html('<div class="job-actions"><a class="btn btn-small" href="{}">{}</a></div>{}',
+                           url, _("View"), error) if url else error

@@ -3,6 +3,7 @@ script, nothing from a CDN), with a link to the JSON."""
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from logs.api.openapi import openapi_document
 
@@ -12,16 +13,18 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def _schema_text(schema: dict, components: dict) -> str:
     """A schema in a few words: a type, an enum, an array of a named schema."""
     if not schema:
-        return "any"
+        return _("any")
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
-    kind = schema.get("type", "any")
+    kind = schema.get("type") or _("any")
     if kind == "array":
-        return f"array of {_schema_text(schema.get('items', {}), components)}"
+        return _("array of %(items)s") % {"items": _schema_text(schema.get("items", {}), components)}
     if schema.get("enum"):
         values = [v for v in schema["enum"] if v is not None]
         return f"{kind}: " + " | ".join(map(str, values))
-    extra = ", ".join(f"{k} {schema[k]}" for k in ("minimum", "maximum", "default") if k in schema)
+    bounds = {"minimum": _("minimum %(value)s"), "maximum": _("maximum %(value)s"),
+              "default": _("default %(value)s")}
+    extra = ", ".join(text % {"value": schema[k]} for k, text in bounds.items() if k in schema)
     fmt = f" ({schema['format']})" if "format" in schema else ""
     return f"{kind}{fmt}" + (f"; {extra}" if extra else "")
 
@@ -56,7 +59,8 @@ def _schemas(doc: dict) -> list[dict]:
     components = doc.get("components", {}).get("schemas", {})
     out = []
     for name, schema in components.items():
-        props = [{"name": k, "schema_text": _schema_text(v, components) + (", or null" if v.get("nullable") else ""),
+        props = [{"name": k, "schema_text": (_("%(type)s, or null") % {"type": _schema_text(v, components)} if v.get("nullable")
+                                 else _schema_text(v, components)),
                   "description": v.get("description", ""), "required": k in schema.get("required", [])}
                  for k, v in schema.get("properties", {}).items()]
         out.append({"name": name, "props": props})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import LogoutView
+from django.utils.translation import gettext as _
 
 
 class LogoutWithMessageView(LogoutView):
@@ -10,5 +11,5 @@ class LogoutWithMessageView(LogoutView):
         was_in = request.user.is_authenticated
         response = super().post(request, *args, **kwargs)
         if was_in:  # the session is new now; the message goes with it
-            messages.info(request, "You have logged out.")
+            messages.info(request, _("You have logged out."))
         return response

@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib import messages
+from django.utils.translation import gettext, gettext_lazy as _, gettext_noop
 from django.views.generic import TemplateView
 
 from logs.pagination import NEWEST_FIRST, BadCursor, keyset_page
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 PAGER_PARAMS = ("after", "before")
-NEWEST_LABELS = {"first": "Newest", "prev": "Newer", "next": "Older", "where": "newest"}
-FIRST_LABELS = {"first": "First", "prev": "Previous", "next": "Next", "where": "first"}
+NEWEST_LABELS = {"first": _("Newest"), "prev": _("Newer"), "next": _("Older"), "where": _("newest")}
+FIRST_LABELS = {"first": _("First"), "prev": _("Previous"), "next": _("Next"), "where": _("first")}
+# What a list's row is called (the pager's "50 calls on this page"), translated when shown.
+NOUNS = (gettext_noop("row"), gettext_noop("rows"), gettext_noop("call"), gettext_noop("calls"),
+         gettext_noop("export"), gettext_noop("exports"), gettext_noop("batch"), gettext_noop("batches"),
+         gettext_noop("reconciliation"), gettext_noop("reconciliations"), gettext_noop("request ID"),
+         gettext_noop("request IDs"), gettext_noop("tally"), gettext_noop("tallies"))
 
 
 def _per_page(request, default: int) -> int:
@@ -41,6 +47,10 @@ def page_url(request, drop: Sequence[str] = (), **cursor) -> str:
     return f"?{query}" if query else "?"
 
 
+def plural_of(noun: str) -> str:
+    return noun + "s"
+
+
 def keyset_list(request, qs, *, table_class, order: Sequence[str] = NEWEST_FIRST, per_page: int = 50,
                 table_kwargs: dict | None = None, noun: str = "row", nouns: str | None = None,
                 drop: Sequence[str] = ()) -> dict:
@@ -52,7 +62,7 @@ def keyset_list(request, qs, *, table_class, order: Sequence[str] = NEWEST_FIRST
     try:
         page = keyset_page(qs, per_page=per_page, after=after, before=before, order=order)
     except BadCursor:
-        messages.warning(request, "That page link was not valid; showing the first page.")
+        messages.warning(request, gettext("That page link was not valid; showing the first page."))
         page = keyset_page(qs, per_page=per_page, order=order)
     return {
         "table": table_class(page.rows, **(table_kwargs or {})),
@@ -62,8 +72,8 @@ def keyset_list(request, qs, *, table_class, order: Sequence[str] = NEWEST_FIRST
         "prev_url": page_url(request, drop, before=page.prev_cursor) if page.has_previous else None,
         "per_page": page.per_page,
         "per_page_choices": PER_PAGE_CHOICES,
-        "noun": noun,
-        "nouns": nouns or f"{noun}s",
+        "noun": gettext(noun),
+        "nouns": gettext(nouns or plural_of(noun)),
         "pager_labels": NEWEST_LABELS if order[0].startswith("-") else FIRST_LABELS,
     }
 

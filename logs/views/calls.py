@@ -6,9 +6,11 @@ import json
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _, ngettext
 from django.views.generic import DetailView
 
-from logs.choices import Category, group_of
+from logs.choices import GROUP_LABELS, Category, group_of
+from logs.classify.reasons import reason_text
 from logs.coverage import coverage_of
 from logs.filtersets import CallFilterSet
 from logs.forms.dashboard import ColumnsForm
@@ -87,9 +89,12 @@ class CallListView(KeysetListView):
                 if not page.is_first:
                     return None
                 n = len(page)
-        noun = "call" if n == 1 else "calls"
-        return {"n": n, "exact": exact,
-                "text": f"{n:,} {noun} match" if exact else f"More than {n:,} calls match"}
+        count = f"{n:,}"
+        if exact:
+            text = ngettext("%(n)s call match", "%(n)s calls match", n) % {"n": count}
+        else:
+            text = ngettext("More than %(n)s call match", "More than %(n)s calls match", n) % {"n": count}
+        return {"n": n, "exact": exact, "text": text}
 
 
 def elide_images(value, _key=None):
@@ -99,7 +104,7 @@ def elide_images(value, _key=None):
         is_image = any(k in value for k in ("mimeType", "mime_type"))
         for k, v in value.items():
             if k == "data" and is_image and isinstance(v, int) and not isinstance(v, bool):
-                out[k] = f"<image data: {v:,} characters, elided>"
+                out[k] = _("<image data: %(n)s characters, elided>") % {"n": f"{v:,}"}
             else:
                 out[k] = elide_images(v, k)
         return out
@@ -107,8 +112,8 @@ def elide_images(value, _key=None):
         return [elide_images(v) for v in value]
     if isinstance(value, str) and len(value) > ELIDE_OVER:
         if value.lstrip().lower().startswith("data:image/") or _key == "data":
-            return f"<image data: {len(value):,} characters, elided>"
-        return value[:ELIDE_OVER] + f"… <{len(value) - ELIDE_OVER:,} more characters>"
+            return _("<image data: %(n)s characters, elided>") % {"n": f"{len(value):,}"}
+        return value[:ELIDE_OVER] + "… " + _("<%(n)s more characters>") % {"n": f"{len(value) - ELIDE_OVER:,}"}
     return value
 
 
@@ -118,7 +123,6 @@ def response_pretty(response) -> str:
     return json.dumps(elide_images(response), indent=2, ensure_ascii=False)
 
 
-# Stored, but not the customer's to see: the gateway hides its upstream channels from its users too.
 class CallDetailView(DetailView):
     template_name = "logs/call.html"
     context_object_name = "call"
@@ -140,6 +144,7 @@ class CallDetailView(DetailView):
         ctx.update(
             sections=call_field_sections(call, staff=is_staff(self.request.user)), response_text=response_pretty(call.response),
             covered=covered, coverage_reason=why, group=group_of(call.category),
+            group_label=GROUP_LABELS.get(group_of(call.category), ""), reason_text=reason_text(call.reason),
             is_success=call.category == Category.SUCCESS, charge_diff=diff,
             charge_gap=-diff if diff is not None else None,
             conflicts=list(conflicts[:20]),

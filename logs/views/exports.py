@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from logs.forms.exports import ExportForm
@@ -49,11 +50,12 @@ def export_new(request):
             form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
         else:
             if job.existing:
-                messages.info(request, f"The same export is already {job.get_status_display().lower()}: "
-                                       f"{job.filename} (#{job.pk}). It is listed below; no second one was started.")
+                messages.info(request, _("The same export is already %(status)s: %(file)s (#%(id)s). It is "
+                                         "listed below; no second one was started.") % {
+                    "status": job.get_status_display().lower(), "file": job.filename, "id": job.pk})
             else:
-                messages.success(request, f"Export queued: {job.filename}. It is listed below; "
-                                          "download it here when it is done.")
+                messages.success(request, _("Export queued: %(file)s. It is listed below; "
+                                            "download it here when it is done.") % {"file": job.filename})
             return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
     status = 400 if form is not None else 200
     return render(request, "tasks/export_new.html",
@@ -72,7 +74,7 @@ def tasks(request):
         page = jobs_page(request.user, kinds=kinds, per_page=per_page, after=request.GET.get("after"),
                          before=request.GET.get("before"))
     except BadCursor:
-        messages.warning(request, "That page link was not valid; showing the first page.")
+        messages.warning(request, _("That page link was not valid; showing the first page."))
         page = jobs_page(request.user, kinds=kinds, per_page=per_page)
     staff = is_staff(request.user)
     shown = [k for k in sorted(JOB_KINDS.values(), key=lambda k: k.label) if staff or not k.staff_only]
@@ -81,7 +83,7 @@ def tasks(request):
         "first_url": page_url(request) if not page.is_first else None,
         "next_url": page_url(request, after=page.next_cursor) if page.has_next else None,
         "prev_url": page_url(request, before=page.prev_cursor) if page.has_previous else None,
-        "noun": "task", "nouns": "tasks", "pager_labels": NEWEST_LABELS, "per_page": per_page,
+        "noun": _("task"), "nouns": _("tasks"), "pager_labels": NEWEST_LABELS, "per_page": per_page,
         "kinds": shown, "kind": kinds[0] if kinds else "",
         "ttl_days": settings.NBAUDIT_EXPORT_TTL_DAYS})
 
@@ -103,23 +105,23 @@ def task_status(request, pk):
 def task_download(request, pk):
     job = _job_or_404(request, pk)
     if JobStatus.is_active(job.status):
-        resp = HttpResponse(f"The export is {job.get_status_display().lower()}: "
-                            f"{job.rows_done:,} rows written so far. Try again shortly.",
+        resp = HttpResponse(_("The export is %(status)s: %(n)s rows written so far. Try again shortly.") % {
+                            "status": job.get_status_display().lower(), "n": f"{job.rows_done:,}"},
                             status=409, content_type="text/plain; charset=utf-8")
         resp["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return resp
     if job.status == JobStatus.EXPIRED:
-        return HttpResponse("This export has expired and its file was deleted; retry it to make a new one.",
+        return HttpResponse(_("This export has expired and its file was deleted; retry it to make a new one."),
                             status=410, content_type="text/plain; charset=utf-8")
     if job.status != JobStatus.DONE:
-        return HttpResponse(f"This export has no file: it {job.get_status_display().lower()}."
-                            f"{' ' + job.error if job.error else ''}",
+        return HttpResponse(_("This export has no file: it %(status)s.") % {"status": job.get_status_display().lower()}
+                            + (" " + job.error if job.error else ""),
                             status=409, content_type="text/plain; charset=utf-8")
     path = export_path(job)
     try:
         handle = open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
     except (OSError, TypeError):
-        return HttpResponse("The file of this export is gone; retry it to make a new one.",
+        return HttpResponse(_("The file of this export is gone; retry it to make a new one."),
                             status=410, content_type="text/plain; charset=utf-8")
     return FileResponse(handle, as_attachment=True, filename=job.filename,
                         content_type=CSV if job.format == ExportFormat.CSV else XLSX)
@@ -129,9 +131,10 @@ def task_download(request, pk):
 def task_retry(request, pk):
     job = _job_or_404(request, pk)
     if export_retry(job=job):
-        messages.success(request, f"Export #{job.pk} queued again.")
+        messages.success(request, _("Export #%(n)s queued again.") % {"n": job.pk})
     else:
-        messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: nothing to retry.")
+        messages.error(request, _("Export #%(n)s is %(status)s: nothing to retry.") % {
+            "n": job.pk, "status": job.get_status_display().lower()})
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")
 
 
@@ -139,7 +142,8 @@ def task_retry(request, pk):
 def task_cancel(request, pk):
     job = _job_or_404(request, pk)
     if export_cancel(job=job):
-        messages.success(request, f"Export #{job.pk} cancelled.")
+        messages.success(request, _("Export #%(n)s cancelled.") % {"n": job.pk})
     else:
-        messages.error(request, f"Export #{job.pk} is {job.get_status_display().lower()}: it cannot be cancelled.")
+        messages.error(request, _("Export #%(n)s is %(status)s: it cannot be cancelled.") % {
+            "n": job.pk, "status": job.get_status_display().lower()})
     return redirect(f"{reverse('logs:tasks')}#job-{job.pk}")

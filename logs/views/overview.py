@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.generic import TemplateView
 
 from logs import charts
 from logs.filtersets import RollupFilterSet
+from logs.languages import language_code
 from logs.models import HourlyRollup, User
 from logs.panels import overview_panels
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
@@ -116,26 +117,30 @@ def _zone(name: str):
 def overview_warm(*, customer_ids, ranges=WARM_RANGES) -> int:
     """Compute and cache the Overview of these customers' users, and staff's "all customers" one,
     for each range preset of `ranges` ("": the default page) with no other filter, once per time
-    zone their users see them in. Returns the pages computed.
+    zone and language their users see them in. Returns the pages computed.
 
-    It runs the page's own code for one user per (customer, zone), so the figures are filed under
+    It runs the page's own code for one user per (customer, zone, language), so the figures are filed under
     the very key that user's next request reads (tenancy included: the key is the scoped query).
     """
     factory = RequestFactory()
     url = reverse("logs:overview")
     active = User.objects.filter(is_active=True)
     users = _first_per(active.filter(customer_id__in=list(customer_ids), is_staff=False)
-                       .order_by("customer_id", "time_zone", "pk"), ("customer_id", "time_zone"))
-    users += _first_per(active.filter(is_staff=True).order_by("time_zone", "pk"), ("time_zone",))
+                       .order_by("customer_id", "time_zone", "language", "pk"), ("customer_id", "time_zone", "language"))
+    users += _first_per(active.filter(is_staff=True).order_by("time_zone", "language", "pk"),
+                        ("time_zone", "language"))
     done = 0
     for user in users:
         for preset in ranges:
             request = factory.get(url, {"range": preset} if preset else {})
             request.user, request.session = user, {}
             request.tz = _zone(user.time_zone)
+            # The user's own language (empty: the browser's, unknown here, so the default one):
+            # the figures are cached per language, as the pages ask for them.
+            request.LANGUAGE_CODE = language_code(user.language)
             view = OverviewView()
             view.setup(request)
-            with timezone.override(request.tz):
+            with timezone.override(request.tz), translation.override(request.LANGUAGE_CODE):
                 view.get_context_data()
             done += 1
     return done

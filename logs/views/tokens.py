@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from logs.forms.tokens import GATEWAY, StaffTokenCreateForm, TokenCreateForm
@@ -51,5 +52,5 @@ def tokens(request):
 def token_revoke(request, pk: int):
     token = token_revocable_get(request.user, pk)
     apitoken_revoke(tokens=type(token).objects.filter(pk=token.pk))
-    messages.success(request, f"Token {token.prefix}… revoked: programs using it now get 401.")
+    messages.success(request, _("Token %(prefix)s… revoked: programs using it now get 401.") % {"prefix": token.prefix})
     return redirect("logs:tokens")

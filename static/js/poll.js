@@ -30,11 +30,14 @@
     if (bar) { bar.style.width = s.percent + "%"; bar.parentNode.setAttribute("aria-valuenow", s.percent); }
     var rows = el.querySelector(".js-rows");
     if (rows) {
-      rows.textContent = s.rows_total === null ? num(s.rows_done) + " rows"
-        : num(s.rows_done) + " of " + num(s.rows_total) + " rows";
+      // the words come from the page, in its language (templates/base.html, body data-i18n-*)
+      var words = document.body.dataset, one = words.i18nRows || "%(done)s rows",
+        of = words.i18nRowsOf || "%(done)s of %(total)s rows";
+      rows.textContent = s.rows_total === null ? one.replace("%(done)s", num(s.rows_done))
+        : of.replace("%(done)s", num(s.rows_done)).replace("%(total)s", num(s.rows_total));
     }
     var done = el.querySelector("#rows-done, .js-rows-done");
-    if (done) { done.textContent = s.rows_done; }
+    if (done) { done.textContent = num(s.rows_done); }
     var sz = el.querySelector(".js-size");
     if (sz) { sz.textContent = size(s.size); }
     var dl = el.querySelector(".js-download");

@@ -315,7 +315,11 @@ def test_category_typed_in_the_url_ticks_the_boxes(world, browser):
 def test_one_time_zone_rule_for_a_new_york_user(world, browser, width):
     page = browser(world["nora"], width)
     label = zone_label(NEW_YORK)
-    goto(page, "/?range=last_month")
+    # last billing month's days, named (New York's "last month" is another month in a month's
+    # first hours in UTC+8)
+    first = billing_today().replace(day=1)
+    last_month_first = (first - dt.timedelta(days=1)).replace(day=1)
+    goto(page, f"/?range=custom&date_from={last_month_first}&date_to={first - dt.timedelta(days=1)}")
     page.wait_for_selector("#chart-heatmap .main-svg")
     assert page.inner_text("#heatmap-title") == f"Failure rate by hour of day ({label}) and day of week"
     assert "Beijing" not in page.content()

@@ -29,7 +29,7 @@ def test_progress_on_a_queued_row_makes_it_running(staff_client):
     status = staff_client.get(reverse("logs:ingest_batch_status", args=[batch.pk])).json()
     assert status["status_label"] == "Running" and status["rows_done"] == 12683
     page = _badge_line(staff_client, batch)
-    assert "12683</span> rows read so far" in page and "Queued" not in page
+    assert "12,683</span> rows read so far" in page and "Queued" not in page
 
 
 def test_a_cancelled_job_stays_cancelled():

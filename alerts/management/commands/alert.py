@@ -2,10 +2,12 @@ import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from alerts.models import AlertKind, AlertRule, Incident, IncidentStatus, WebhookFormat
 from alerts.services.evaluate import alerts_evaluate
 from alerts.services.rules import alert_rule_save
+from logs.management.output import Spoken
 from logs.models import Customer
 
 
@@ -15,7 +17,7 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = "Alert rules: add (or change) one, evaluate every rule now, list rules and open incidents."
 
     def add_arguments(self, parser):
@@ -46,7 +48,7 @@ class Command(BaseCommand):
         if o["customer"]:
             customer = Customer.objects.filter(slug=o["customer"]).first()
             if customer is None:
-                raise CommandError(f"no customer {o['customer']!r}")
+                raise CommandError(_("no customer %(slug)s") % {"slug": repr(o["customer"])})
         existing = AlertRule.objects.filter(name=o["name"], customer=customer).first()
         try:
             rule = alert_rule_save(by=None, rule=existing, name=o["name"], kind=o["kind"], customer=customer,
@@ -56,9 +58,12 @@ class Command(BaseCommand):
                                    webhook_format=o["webhook_format"], enabled=not o["disabled"])
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(_errors(exc) if isinstance(exc, ValidationError) else str(exc)) from None
-        scope = customer.slug if customer else "every customer"
-        self.stdout.write(f"{'updated' if existing else 'created'} rule {rule.name!r} ({rule.kind}, {scope}, "
-                          f"window {rule.window_minutes} min, threshold {rule.threshold.normalize()})")
+        scope = customer.slug if customer else _("every customer")
+        done = (_("updated rule %(name)s (%(kind)s, %(scope)s, window %(window)s min, threshold %(threshold)s)")
+                if existing else
+                _("created rule %(name)s (%(kind)s, %(scope)s, window %(window)s min, threshold %(threshold)s)"))
+        self.stdout.write(done % {"name": repr(rule.name), "kind": rule.kind, "scope": scope,
+                                  "window": rule.window_minutes, "threshold": rule.threshold.normalize()})
 
     def _evaluate(self, o):
         result = alerts_evaluate()
@@ -72,13 +77,15 @@ class Command(BaseCommand):
 
     def _list(self, o):
         for rule in AlertRule.objects.select_related("customer"):
-            scope = rule.customer.slug if rule.customer_id else "every customer"
-            state = "enabled" if rule.enabled else "disabled"
-            self.stdout.write(f"{rule.name}\t{rule.kind}\t{scope}\twindow {rule.window_minutes} min\t"
-                              f"threshold {rule.threshold.normalize()}\t{state}")
+            scope = rule.customer.slug if rule.customer_id else _("every customer")
+            state = _("enabled") if rule.enabled else _("disabled")
+            self.stdout.write(f"{rule.name}\t{rule.kind}\t{scope}\t"
+                              + _("window %(n)s min") % {"n": rule.window_minutes} + "\t"
+                              + _("threshold %(v)s") % {"v": rule.threshold.normalize()} + f"\t{state}")
         incidents = Incident.objects.filter(status=IncidentStatus.OPEN).select_related("rule", "customer")
-        self.stdout.write(f"{incidents.count()} open incidents")
+        n = incidents.count()
+        self.stdout.write(_("%(n)s open incidents") % {"n": n})
         for inc in incidents:
-            ack = " (acknowledged)" if inc.acknowledged_at else ""
-            self.stdout.write(f"  #{inc.pk} {inc.rule.name} / {inc.customer.slug if inc.customer_id else inc.subject}"
-                              f" since {inc.opened_at:%Y-%m-%d %H:%M} UTC{ack}")
+            ack = " " + _("(acknowledged)") if inc.acknowledged_at else ""
+            self.stdout.write(f"  #{inc.pk} {inc.rule.name} / {inc.customer.slug if inc.customer_id else inc.subject} "
+                              + _("since %(when)s UTC") % {"when": f"{inc.opened_at:%Y-%m-%d %H:%M}"} + ack)

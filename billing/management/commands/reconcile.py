@@ -2,6 +2,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from billing.services.reconciliation import (
     ReconciliationRefused,
@@ -9,10 +10,11 @@ from billing.services.reconciliation import (
     reconciliation_summary,
 )
 from logs.management.arguments import day_arg
+from logs.management.output import Spoken
 from logs.selectors.customers import customer_by_slug
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = ("Reconcile a customer's local log (flat CSV/XLSX or NDJSON call envelopes) against the "
             "platform's charges, over whole days in UTC+8.")
 
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         as_json = json
         customer_obj = customer_by_slug(customer)
         if customer_obj is None:
-            raise CommandError(f"no customer {customer!r}")
+            raise CommandError(_("no customer %(slug)s") % {"slug": repr(customer)})
         try:
             with open(path, "rb") as fh:
                 recon = reconciliation_run(
@@ -36,9 +38,9 @@ class Command(BaseCommand):
                     date_to=day_arg(date_to) if date_to else None,
                 )
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            raise CommandError(_("cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
         except ReconciliationRefused as exc:
-            raise CommandError(f"refused: {exc}") from None
+            raise CommandError(_("refused: %(error)s") % {"error": exc}) from None
         summary = reconciliation_summary(reconciliation=recon)
         if as_json:
             self.stdout.write(_json_dumps(summary))
@@ -47,18 +49,22 @@ class Command(BaseCommand):
 
     def _print(self, recon, s):
         w = self.stdout.write
-        w(f"Reconciliation #{recon.pk} of {s['customer']}, {s['from']} to {s['to']} (UTC+8)")
-        w(f"  local rows {s['local_rows']} (outside the period {s['outside_period']}, "
-          f"rejected {recon.rejected_count}), platform rows {s['platform_rows']}")
-        for code, count in s["categories"].items():
+        w(_("Reconciliation #%(pk)s of %(customer)s, %(first)s to %(last)s (UTC+8)") % {
+            "pk": recon.pk, "customer": s["customer"], "first": s["from"], "last": s["to"]})
+        w("  " + _("local rows %(local)s (outside the period %(outside)s, rejected %(rejected)s), "
+                   "platform rows %(platform)s") % {
+            "local": s["local_rows"], "outside": s["outside_period"], "rejected": recon.rejected_count,
+            "platform": s["platform_rows"]})
+        for code, count in s["categories"].items():  # codes stay codes
             w(f"  {code:22} {count}")
-        w(f"  over-charged            ${s['overcharged_usd']}")
-        w(f"  under-charged           ${s['undercharged_usd']}")
-        w(f"  charged, no local record ${s['unmatched_charged_usd']}")
+        over, under, unmatched = _("over-charged"), _("under-charged"), _("charged, no local record")
+        w(f"  {over:23} ${s['overcharged_usd']}")
+        w(f"  {under:23} ${s['undercharged_usd']}")
+        w(f"  {unmatched} ${s['unmatched_charged_usd']}")
         for r in s["rejected"][:20]:
-            w(f"  line {r['line']}: {r['reason']}")
+            w("  " + _("line %(n)s") % {"n": r["line"]} + f": {r['reason']}")
         if recon.rejected_count > 20:
-            w(f"  ... and {recon.rejected_count - 20} more rejected rows")
+            w("  " + _("... and %(n)s more rejected rows") % {"n": recon.rejected_count - 20})
 
 
 def _json_dumps(data) -> str:

@@ -2,14 +2,16 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from billing.selectors import tally_as_dict
 from billing.services.tally import tally_compute, tally_month_end
 from logs.management.arguments import month_arg
+from logs.management.output import Spoken
 from logs.selectors.customers import customer_by_slug
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = ("Tally a month of the failed-generation reimbursement plan (drafts; approved, rejected "
             "and credited tallies are left as they are). Without --customer: every customer enrolled "
             "for that month; with it: that customer, enrolled or not.")
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         if customer:
             obj = customer_by_slug(customer)
             if obj is None:
-                raise CommandError(f"No customer with the slug {customer!r}.")
+                raise CommandError(_("No customer with the slug %(slug)s.") % {"slug": repr(customer)})
             tallies = [tally_compute(customer=obj, month=first)]
         else:
             tallies = tally_month_end(month=first)
@@ -33,13 +35,16 @@ class Command(BaseCommand):
             self.stdout.write(_json.dumps(rows, indent=2))
             return
         if not rows:
-            self.stdout.write(f"No customer is enrolled for {first:%Y-%m}.")
+            self.stdout.write(_("No customer is enrolled for %(month)s.") % {"month": f"{first:%Y-%m}"})
             return
-        head = f"{'customer':<20} {'month':<7} {'eligible':<8} {'spend':>12} {'failed':>7} {'excl':>6} " \
-               f"{'counted':>7} {'gross':>14} {'factor':>6} {'credit':>10} {'status':<9} due"
+        # The column heads in the reader's language; the cells stay data (statuses and reasons as codes).
+        words = [_("customer"), _("month"), _("eligible"), _("spend"), _("failed"), _("excl"), _("counted"),
+                 _("gross"), _("factor"), _("credit"), _("status"), _("due")]
+        widths = ("<20", "<7", "<8", ">12", ">7", ">6", ">7", ">14", ">6", ">10", "<9", "")
+        head = " ".join(format(str(w), spec) for w, spec in zip(words, widths))
         self.stdout.write(head)
         for r in rows:
-            elig = "yes" if r["eligible"] else "no"
+            elig = _("yes") if r["eligible"] else _("no")
             self.stdout.write(
                 f"{r['customer']:<20} {r['month']:<7} {elig:<8} {r['spend_usd']:>12} {r['failed_calls']:>7} "
                 f"{r['excluded_calls']:>6} {r['counted_calls']:>7} {r['gross_usd']:>14} {r['discount_factor']:>6} "

@@ -1,14 +1,15 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from gateways.models import GatewaySource
 from gateways.services.sync import SyncBusy, source_save, source_sync
-from logs.management.output import summary_lines
+from logs.management.output import Spoken, summary_lines
 from logs.models.jobs import JobStatus
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = "Gateway sources (New API / One API log stores): add or update, sync now, list."
 
     def add_arguments(self, parser):
@@ -32,9 +33,9 @@ class Command(BaseCommand):
 
     def _add(self, opts):
         if opts["url"] and (not opts["token"] or opts["user_id"] is None):
-            raise CommandError("--url needs --token and --user-id")
+            raise CommandError(_("--url needs --token and --user-id"))
         if opts["db"] and (opts["token"] or opts["user_id"] is not None):
-            raise CommandError("--token and --user-id go with --url, not --db")
+            raise CommandError(_("--token and --user-id go with --url, not --db"))
         try:
             source, created = source_save(name=opts["name"], dsn=opts["db"], base_url=opts["url"],
                                           token=opts["token"], user_id=opts["user_id"],
@@ -46,20 +47,21 @@ class Command(BaseCommand):
             if messages:
                 raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in messages.items())) from None
             raise
-        self.stdout.write(f"{'created' if created else 'updated'} {source.name} ({source.kind}): "
-                          f"{source.connection_shown}")
+        done = _("created %(name)s (%(kind)s): %(connection)s") if created else \
+            _("updated %(name)s (%(kind)s): %(connection)s")
+        self.stdout.write(done % {"name": source.name, "kind": source.kind, "connection": source.connection_shown})
 
     def _sync(self, opts):
         source = GatewaySource.objects.filter(name=opts["name"]).first()
         if source is None:
-            raise CommandError(f"no gateway source {opts['name']!r}: see `gateway list`")
+            raise CommandError(_("no gateway source %(name)s: see `gateway list`") % {"name": repr(opts["name"])})
         try:
             sync = source_sync(source=source, origin="command")
         except SyncBusy as exc:
             raise CommandError(str(exc)) from None
         source.refresh_from_db()
         if sync.status != JobStatus.DONE:
-            raise CommandError(f"{source.name}: sync failed: {sync.error}")
+            raise CommandError(_("%(name)s: sync failed: %(error)s") % {"name": source.name, "error": sync.error})
         summary = sync.batch.summary()
         summary.update(source=source.name, sync=sync.pk, high_water=source.high_water,
                        lag_seconds=source.lag_seconds)
@@ -67,24 +69,27 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         for line in summary_lines(summary, title=source.name, where="row",
-                                  extra=f"; high water {source.high_water}, lag {_lag(source.lag_seconds)}"):
+                                  extra="; " + _("high water %(high_water)s, lag %(lag)s") % {
+                                      "high_water": source.high_water, "lag": _lag(source.lag_seconds)}):
             self.stdout.write(line)
 
     def _list(self, opts):
         sources = list(GatewaySource.objects.order_by("name"))
         if not sources:
-            self.stdout.write("no gateway sources: add one with `gateway add NAME --db DSN`")
+            self.stdout.write(_("no gateway sources: add one with `gateway add NAME --db DSN`"))
         for s in sources:
             self.stdout.write(
-                f"{s.name}\t{s.kind}\t{s.state}\thigh water {s.high_water}\tlag {_lag(s.lag_seconds)}\t"
-                f"rows {s.rows_read}\t{s.connection_shown}" + (f"\terror: {s.last_error}" if s.last_error else ""))
+                f"{s.name}\t{s.kind}\t{s.state}\t" + _("high water %(v)s") % {"v": s.high_water} + "\t"
+                + _("lag %(v)s") % {"v": _lag(s.lag_seconds)} + "\t" + _("rows %(v)s") % {"v": s.rows_read}
+                + f"\t{s.connection_shown}"
+                + ("\t" + _("error: %(error)s") % {"error": s.last_error} if s.last_error else ""))
 
 
 def _lag(seconds):
     if seconds is None:
         return "-"
     if seconds < 120:
-        return f"{seconds} s"
+        return _("%(n)s s") % {"n": seconds}
     if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
+        return _("%(n)s min") % {"n": seconds // 60}
+    return _("%(n)s h") % {"n": seconds // 3600}

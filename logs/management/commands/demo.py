@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from logs.management.output import Spoken
 from logs.models import Call, User
 from logs.services.customers import customer_ensure, customer_upsert, customer_user_create
 from logs.services.ingest import calls_ingest
@@ -115,7 +117,7 @@ def _charge(model: str, kind: str, status: int, ratio: Decimal) -> str | None:
     return "0.000040"
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = "Load demo data (customers, two months of calls, demo logins) into an empty database."
 
     def add_arguments(self, parser):
@@ -135,7 +137,7 @@ class Command(BaseCommand):
         self._quiet_logins = o["no_logins"]
         self._logins()
         if Call.objects.exists() and not o["force"]:
-            self.stdout.write("Demo data: the database has calls already; nothing loaded.")
+            self.stdout.write(_("Demo data: the database has calls already; nothing loaded."))
             self._print_logins()
             return
         rnd = random.Random(20261121)
@@ -150,7 +152,7 @@ class Command(BaseCommand):
             for d in range(o["days"] + 1):
                 day = first_day + dt.timedelta(days=d)
                 count = int(per_day * o["scale"] * rnd.uniform(0.8, 1.2))
-                for _ in range(count):
+                for _i in range(count):
                     hour = rnd.choices(range(24), weights=[3, 2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 7, 7, 7, 7, 7, 6,
                                                            6, 7, 8, 8, 7, 5])[0]
                     when = dt.datetime.combine(day, dt.time(hour, rnd.randint(0, 59), rnd.randint(0, 59)), tzinfo=tz)
@@ -176,11 +178,11 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = calls_ingest(source=buf.getvalue().encode(), fmt="calls", origin="demo",
                                      filename=f"demo-{slug}.ndjson")
-            self.stdout.write(f"Demo data: {slug}: {batch.inserted} calls")
+            self.stdout.write(_("Demo data: %(slug)s: %(n)s calls") % {"slug": slug, "n": batch.inserted})
         self._print_logins()
 
     def _logins(self):
-        acme, _ = customer_ensure(slug="acme", name="Acme Studio")
+        acme, _created = customer_ensure(slug="acme", name="Acme Studio")
         if not User.objects.filter(username=STAFF[0]).exists():
             User.objects.create_superuser(STAFF[0], password=STAFF[1], email="")
         if not User.objects.filter(username=CUSTOMER_USER[0]).exists():
@@ -190,7 +192,8 @@ class Command(BaseCommand):
         if getattr(self, "_quiet_logins", False):
             return
         self.stdout.write("")
-        self.stdout.write(f"  nbaudit demo logins ({url or 'http://127.0.0.1:8000/'}):")
-        self.stdout.write(f"    staff:    {STAFF[0]} / {STAFF[1]}")
-        self.stdout.write(f"    customer: {CUSTOMER_USER[0]} / {CUSTOMER_USER[1]}  (sees Acme Studio only)")
+        self.stdout.write("  " + _("nbaudit demo logins (%(url)s):") % {"url": url or "http://127.0.0.1:8000/"})
+        self.stdout.write("    " + _("staff:    %(user)s / %(password)s") % {"user": STAFF[0], "password": STAFF[1]})
+        self.stdout.write("    " + _("customer: %(user)s / %(password)s  (sees Acme Studio only)")
+                          % {"user": CUSTOMER_USER[0], "password": CUSTOMER_USER[1]})
         self.stdout.write("")

@@ -1,14 +1,15 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from logs.management.output import summary_lines
+from logs.management.output import Spoken, summary_lines
 from logs.parsers import InputError
 from logs.services.customers import CustomerError, customer_ensure
 from logs.services.ingest import FORMATS, calls_ingest
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = "Ingest call envelopes (NDJSON/JSON) or a gateway log export (CSV/XLSX)."
 
     def add_arguments(self, parser):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             batch = calls_ingest(source=opts["path"], fmt=opts["format"], customer=customer,
                                  tz=opts["tz"], origin="command")
         except InputError as exc:
-            raise CommandError(f"{opts['path']}: refused: {exc}") from None
+            raise CommandError(_("%(path)s: refused: %(error)s") % {"path": opts["path"], "error": exc}) from None
         summary = batch.summary()
         summary["customers_created"] = created + summary["customers_created"]
         if opts["json"]:
@@ -41,4 +42,4 @@ class Command(BaseCommand):
         for line in summary_lines(summary, title=f"{opts['path']} ({summary['format']})"):
             self.stdout.write(line)
         for note in summary["notes"]:
-            self.stdout.write(f"  note: {note}")
+            self.stdout.write("  " + _("note: %(note)s") % {"note": note})

@@ -2,13 +2,16 @@
 import json
 
 from django.core.management.base import BaseCommand
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from logs.management.output import Spoken
 from logs.selectors.partitions import partitions_status
 from logs.services.partitions import partitions_ensure
-from logs.services.retention import retention_plan
+from logs.services.retention import reasons_text, retention_plan
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = ("List the call table's partitions (rows estimated; the default partition's counted) and "
             "retention's plan; --ensure makes the coming months' partitions first. Exits 1 when calls "
             "are in the default partition.")
@@ -22,25 +25,27 @@ class Command(BaseCommand):
         status = partitions_status()
         plan = retention_plan()
         if o["json"]:
+            with translation.override("en"):  # --json is not translated
+                held = [{"month": m.strftime("%Y-%m"), "reasons": reasons_text(r)} for m, r in plan["held"]]
             self.stdout.write(json.dumps({
                 "partitioned": status["partitioned"], "made": made, "default_rows": status["default_rows"],
                 "partitions": [{**p, "month": p["month"].strftime("%Y-%m") if p["month"] else None}
                                for p in status["partitions"]],
                 "retention": {"keep_months": plan["keep_months"],
                               "due": [m.strftime("%Y-%m") for m in plan["due"]],
-                              "held": [{"month": m.strftime("%Y-%m"), "reasons": r} for m, r in plan["held"]]},
+                              "held": held},
             }, indent=2))
         else:
             if not status["partitioned"]:
-                self.stdout.write("The call table is not partitioned (SQLite keeps one plain table).")
+                self.stdout.write(_("The call table is not partitioned (SQLite keeps one plain table)."))
             for name in made:
-                self.stdout.write(f"made {name}")
+                self.stdout.write(_("made %(name)s") % {"name": name})
             for p in status["partitions"]:
                 self.stdout.write(f"{p['name']:<24} {p['rows']:>12}  {p['bounds']}")
             if status["default_rows"]:
-                self.stderr.write(f"WARNING: {status['default_rows']} calls are in the default partition: their "
-                                  f"month has no partition (a clock error in the data, a month before "
-                                  f"NBAUDIT_PARTITIONS_FROM or one retention dropped).")
+                self.stderr.write(_("WARNING: %(n)s calls are in the default partition: their month has no "
+                                    "partition (a clock error in the data, a month before "
+                                    "NBAUDIT_PARTITIONS_FROM or one retention dropped).") % {"n": status["default_rows"]})
             _plan_print(self.stdout, plan)
         if status["default_rows"]:
             raise SystemExit(1)
@@ -48,13 +53,14 @@ class Command(BaseCommand):
 
 def _plan_print(out, plan) -> None:
     if plan["keep_months"] is None:
-        out.write("Retention: NBAUDIT_RETENTION_MONTHS is not set; every month is kept.")
+        out.write(_("Retention: NBAUDIT_RETENTION_MONTHS is not set; every month is kept."))
         return
-    out.write(f"Retention: the current month and {plan['keep_months']} before it are kept "
-              f"(from {plan['cutoff']:%Y-%m}).")
+    out.write(_("Retention: the current month and %(n)s before it are kept (from %(month)s).")
+              % {"n": plan["keep_months"], "month": f"{plan['cutoff']:%Y-%m}"})
     for month in plan["due"]:
-        out.write(f"  due to drop: {month:%Y-%m}")
+        out.write("  " + _("due to drop: %(month)s") % {"month": f"{month:%Y-%m}"})
     for month, reasons in plan["held"]:
-        out.write(f"  held back:   {month:%Y-%m} ({'; '.join(reasons)})")
+        out.write("  " + _("held back:   %(month)s (%(reasons)s)")
+                  % {"month": f"{month:%Y-%m}", "reasons": "; ".join(reasons_text(reasons))})
     if not plan["due"] and not plan["held"]:
-        out.write("  nothing to drop.")
+        out.write("  " + _("nothing to drop."))

@@ -2,7 +2,9 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from logs.management.output import Spoken
 from logs.models import Customer
 from logs.selectors.rollups import rollups_differences
 from logs.services.rollups import rollups_repair
@@ -11,7 +13,7 @@ from logs.timeutil import billing_tz, day_start, parse_day
 SHOWN = 20  # differing rows printed per customer
 
 
-class Command(BaseCommand):
+class Command(Spoken, BaseCommand):
     help = ("Check the hourly rollups against the calls (--check: exit status 1 if they differ), or "
             "repair them (--rebuild: recompute the hours that differ). Days are in the billing time "
             "zone (Asia/Shanghai), both ends included; without them, all time.")
@@ -32,7 +34,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if first and last and first > last:
-            raise CommandError(f"--from {first} is after --to {last}")
+            raise CommandError(_("--from %(first)s is after --to %(last)s") % {"first": first, "last": last})
         tz = billing_tz()
         if first:
             start = day_start(first, tz)
@@ -42,7 +44,7 @@ class Command(BaseCommand):
         if o["customer"]:
             customers = customers.filter(slug=o["customer"])
             if not customers.exists():
-                raise CommandError(f"no customer with slug {o['customer']!r}")
+                raise CommandError(_("no customer with slug %(slug)s") % {"slug": repr(o["customer"])})
         differing = []
         for customer in customers:
             if o["rebuild"]:
@@ -50,19 +52,23 @@ class Command(BaseCommand):
             else:
                 diffs, totals = rollups_differences(customer_id=customer.pk, start=start, end=end)
             if not diffs:
-                self.stdout.write(f"{customer.slug}: rollups equal the calls ({totals['calls']:,} calls)")
+                self.stdout.write(_("%(slug)s: rollups equal the calls (%(calls)s calls)")
+                                  % {"slug": customer.slug, "calls": f"{totals['calls']:,}"})
                 continue
             differing.append(customer.slug)
             hours = len({d.hour for d in diffs})
-            self.stdout.write(f"{customer.slug}: {len(diffs):,} rollup rows in {hours:,} hours differ from the "
-                              f"calls; rollups count {totals['rollups']:,} calls, the calls table "
-                              f"{totals['calls']:,}")
+            self.stdout.write(_("%(slug)s: %(rows)s rollup rows in %(hours)s hours differ from the calls; "
+                                "rollups count %(rollups)s calls, the calls table %(calls)s") % {
+                "slug": customer.slug, "rows": f"{len(diffs):,}", "hours": f"{hours:,}",
+                "rollups": f"{totals['rollups']:,}", "calls": f"{totals['calls']:,}"})
             for d in diffs[:SHOWN]:
                 self.stdout.write(f"  {d.describe()}")
             if len(diffs) > SHOWN:
-                self.stdout.write(f"  ... and {len(diffs) - SHOWN:,} more")
+                self.stdout.write("  " + _("... and %(n)s more") % {"n": f"{len(diffs) - SHOWN:,}"})
             if o["rebuild"]:
-                self.stdout.write(f"{customer.slug}: recomputed those {hours:,} hours from the calls")
+                self.stdout.write(_("%(slug)s: recomputed those %(hours)s hours from the calls")
+                                  % {"slug": customer.slug, "hours": f"{hours:,}"})
         if differing and o["check"]:
-            raise CommandError(f"rollups differ from the calls for {len(differing)} customer(s): "
-                               f"{', '.join(differing)}; repair with --rebuild", returncode=1)
+            raise CommandError(_("rollups differ from the calls for %(n)s customer(s): %(slugs)s; "
+                                 "repair with --rebuild") % {"n": len(differing), "slugs": ", ".join(differing)},
+                               returncode=1)

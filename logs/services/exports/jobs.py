@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from logs.languages import language_code, language_for
 from logs.models import Customer, ExportFormat, ExportJob, User
 from logs.models.jobs import JobStatus
 from logs.scoping import is_staff
@@ -58,7 +60,7 @@ def _queue(job: ExportJob) -> None:
 
 def export_create(*, user, customer: Customer | None, date_from: dt.date | None, date_to: dt.date | None,
                   filters: Mapping | None = None, kind: str = "calls", notify: bool = False,
-                  fmt: str = ExportFormat.XLSX, tz: str = "") -> ExportJob:
+                  fmt: str = ExportFormat.XLSX, tz: str = "", language: str | None = None) -> ExportJob:
     """Record an export job for `user` and queue it (after commit).
 
     Days are whole days in `tz` (a zone name: the user's; empty: the billing zone). Calls may be
@@ -67,30 +69,33 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date | None,
     A customer's user exports its own customer only; staff may pass None for every customer.
     `notify`: tell the user when it ends (in the app, and by email where they have an address).
     `fmt`: "xlsx" or "csv" (the same rows and columns).
+    `language`: of the header row and Summary sheet; default the user's own, else the request's.
 
-    The same export (owner, customer, kind, days, filters, format) asked for again while the
-    first is still queued or running is that first job, not a second one: it is returned with
+    The same export (owner, customer, kind, days, filters, format, language) asked for again while
+    the first is still queued or running is that first job, not a second one: it is returned with
     `job.existing` True (False on a new job).
     """
     if fmt not in ExportFormat.values:
-        raise ValidationError(f"unknown export format {fmt!r}: use one of {', '.join(ExportFormat.values)}")
+        raise ValidationError(gettext("Unknown export format %(fmt)s: use one of %(formats)s.") % {
+            "fmt": repr(fmt), "formats": ", ".join(ExportFormat.values)})
     if not user or not user.is_authenticated:
-        raise PermissionDenied("Log in to export.")
+        raise PermissionDenied(gettext("Log in to export."))
     if not is_staff(user):
         if not user.customer_id:
-            raise PermissionDenied("This account is linked to no customer.")
+            raise PermissionDenied(gettext("This account is linked to no customer."))
         if customer is not None and customer.pk != user.customer_id:
-            raise PermissionDenied("You may export your own customer's calls only.")
+            raise PermissionDenied(gettext("You may export your own customer's calls only."))
         customer = user.customer
     if (date_from is None or date_to is None) and kind not in ("", "calls"):
-        raise ValidationError("An export needs a first and a last day.")
+        raise ValidationError(gettext("An export needs a first and a last day."))
     if date_from is not None and date_to is not None and date_from > date_to:
-        raise ValidationError(f"The first day ({date_from}) is after the last day ({date_to}).")
+        raise ValidationError(gettext("The first day (%(first)s) is after the last day (%(last)s).") % {
+            "first": date_from, "last": date_to})
     spec = export_kind(kind)
     if spec is None:
         clean = export_filters_clean(filters or {})
         if "channel" in clean and not is_staff(user):  # the gateway hides its channels from its users
-            raise PermissionDenied("Channels are for staff.")
+            raise PermissionDenied(gettext("Channels are for staff."))
         filename = export_filename(customer=customer, date_from=date_from, date_to=date_to)
     else:
         clean = spec.clean(filters=dict(filters or {}), user=user, customer=customer)
@@ -100,19 +105,20 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date | None,
     if fmt == ExportFormat.CSV and filename.endswith(".xlsx"):
         filename = filename[: -len(".xlsx")] + ".csv"
     kind = kind or "calls"
+    language = language_code(language) if language else language_for(user)
     with transaction.atomic():
         # One owner's exports are created one at a time (the owner's row locked), so two clicks
         # at once still make one job.
         User.objects.select_for_update().filter(pk=user.pk).first()
         pending = export_pending(user=user, customer=customer, kind=kind, filters=clean,
-                                 date_from=date_from, date_to=date_to, fmt=fmt)
+                                 date_from=date_from, date_to=date_to, fmt=fmt, language=language)
         if pending is not None:
             pending.existing = True
             return pending
         job = ExportJob.objects.create(
             created_by=user, customer=customer, kind=kind, filters=clean, format=fmt,
             date_from=date_from, date_to=date_to, tz=str(tz or ""), status=JobStatus.QUEUED, filename=filename,
-            notify_when_done=bool(notify),
+            notify_when_done=bool(notify), language=language,
         )
         job.existing = False
         _queue(job)
@@ -120,12 +126,15 @@ def export_create(*, user, customer: Customer | None, date_from: dt.date | None,
 
 
 def export_pending(*, user, customer: Customer | None, kind: str, filters: dict, date_from: dt.date,
-                   date_to: dt.date, fmt: str) -> ExportJob | None:
-    """The owner's queued or running export of exactly these days, filters and format (the
-    oldest), if any. Filters are compared as JSON values here (key order does not matter)."""
+                   date_to: dt.date, fmt: str, language: str | None = None) -> ExportJob | None:
+    """The owner's queued or running export of exactly these days, filters, format and language
+    (the oldest), if any (any language when `language` is None). Filters are compared as JSON
+    values here (key order does not matter)."""
     candidates = ExportJob.objects.filter(
         created_by=user, customer=customer, kind=kind, date_from=date_from, date_to=date_to, format=fmt,
         status__in=JobStatus.ACTIVE).order_by("created_at", "id")
+    if language is not None:
+        candidates = candidates.filter(language=language)
     return next((job for job in candidates if (job.filters or {}) == filters), None)
 
 

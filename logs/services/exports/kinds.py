@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 
 from logs.models import Call, Customer, ExportJob
 from logs.scoping import scope_calls
@@ -47,7 +48,7 @@ class ExportKind:
     filename: Callable[..., str] | None = None
     rows: Callable[..., object] | None = None
     count: Callable[..., int | None] | None = None
-    sheet: str = "Calls"
+    sheet: str = gettext_noop("Calls")  # translated by the writer
 
 
 EXPORT_KINDS: dict[str, ExportKind] = {}
@@ -69,7 +70,7 @@ def export_kind(name: str) -> ExportKind | None:
     try:
         return EXPORT_KINDS[name]
     except KeyError:
-        raise ValidationError(f"unknown kind of export {name!r}") from None
+        raise ValidationError(gettext("unknown kind of export %(name)r") % {"name": name}) from None
 
 
 def export_queryset(*, job: ExportJob):

@@ -10,6 +10,7 @@ an error (`=…`, `+…`, `-…`, `@…`, `#N/A`) is written as inert text.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import tempfile
 import threading
@@ -21,18 +22,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from logs.choices import Category
+from logs.choices import REQUEST_ERROR, Category
+from logs.classify.reasons import reason_text
 from logs.labels import label, model_label
+from logs.languages import CHINESE, ENGLISH, language_code
 from logs.models import Customer, ExportJob
 from logs.pagination import keyset_batches
-from logs.services.exports.columns import call_columns, column_header
+from logs.services.exports.columns import call_columns, column_header, column_type
 from logs.services.exports.filters import FILTER_KEYS
 from logs.services.exports.kinds import (
     ExportKind,
@@ -54,8 +58,10 @@ DAY_FORMAT = "yyyy-mm-dd"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PART_PREFIX = ".export-"
 # The Summary's filter lines, as the Logs page names its filters.
-FILTER_LABELS = {"model": "model", "category": "category", "failed": "failed only", "token_name": "API key",
-                 "http_status": "HTTP status", "request_id": "request ID", "channel": "channel"}
+FILTER_LABELS = {"model": gettext_noop("model"), "category": gettext_noop("category"),
+                 "failed": gettext_noop("failed only"), "token_name": gettext_noop("API key"),
+                 "http_status": gettext_noop("HTTP status"), "request_id": gettext_noop("request ID"),
+                 "channel": gettext_noop("channel")}
 
 
 # --- where files go -------------------------------------------------------------------------
@@ -120,17 +126,31 @@ class _Styles:
         return value
 
 
+# The Type column's values: the gateway's log types (a request error is an error row).
+LOG_TYPE_VALUES = {ENGLISH: ("consume", "error"), CHINESE: ("消费", "错误")}
+
+
 def _columns(*, with_prompt: bool) -> list[tuple[str, str, int, str]]:
-    """(header, field, width, type) of the Calls sheet, from the one list of columns (columns.py)."""
+    """(header, field, width, type) of the Calls sheet, from the one list of columns (columns.py),
+    headers in the active language (in Chinese the gateway's own names where it has them, so that
+    nbaudit's import reads a Chinese export back: a call again is a duplicate)."""
     tzname = settings.NBAUDIT_BILLING_TZ
-    return [(column_header(c, tzname=tzname), c.field, c.width, c.type)
+    return [(column_header(c, tzname=tzname), c.field, c.width, column_type(c))
             for c in call_columns(with_prompt=with_prompt)]
 
 
-def export_headers(*, with_prompt: bool | None = None) -> list[str]:
+def export_headers(*, with_prompt: bool | None = None, language: str = ENGLISH) -> list[str]:
     if with_prompt is None:
         with_prompt = settings.NBAUDIT_STORE_PROMPTS
-    return [c[0] for c in _columns(with_prompt=with_prompt)]
+    with translation.override(language_code(language)):
+        return [c[0] for c in _columns(with_prompt=with_prompt)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _reason_in(reason: str, language: str) -> str:
+    """A stored reason in `language` (reasons repeat: read once per language)."""
+    with translation.override(language):
+        return reason_text(reason)
 
 
 # --- the sheets' rows -----------------------------------------------------------------------
@@ -140,12 +160,12 @@ class _Plan:
     the pages of rows, their number when known, and whether rows are calls (totals kept)."""
 
     def __init__(self, *, job: ExportJob, kind: ExportKind | None, batch: int):
-        self.kind, self.sheet, self.extra = kind, "Calls", None
+        self.kind, self.sheet, self.extra = kind, gettext("Calls"), None
         if kind is not None and kind.rows is not None:
-            cols = [(c[0], c[1], c[2] if len(c) > 2 else "text") for c in kind.columns]
+            cols = [(gettext(c[0]), c[1], c[2] if len(c) > 2 else "text") for c in kind.columns]
             self.headers, self.widths = [c[0] for c in cols], [c[1] for c in cols]
             self.spec = [(c[2], i) for i, c in enumerate(cols)]
-            self.sheet, self.calls = kind.sheet, False
+            self.sheet, self.calls = gettext(kind.sheet), False
             self.pages = kind.rows(job=job, batch=batch)
             self.total = kind.count(job=job) if kind.count else None
             return
@@ -155,9 +175,10 @@ class _Plan:
         for c in cols[1:]:
             if c[1] not in fields:
                 fields.append(c[1])
-        self.headers = [c[0] for c in cols] + [h for h, _ in extra_cols]
+        self.headers = [c[0] for c in cols] + [gettext(h) for h, _ in extra_cols]
         self.widths = [c[2] for c in cols] + [w for _, w in extra_cols]
         self.spec = [("time", 0)] + [(c[3], fields.index(c[1])) for c in cols[1:]]
+        self.fields = fields
         self.i_cat, self.i_model = fields.index("category"), fields.index("model")
         self.i_charged, self.i_expected = fields.index("charged_usd"), fields.index("expected_usd")
         if extra_cols:
@@ -177,9 +198,16 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     `out_path`: where to put the file (default: the export folder, named after the job).
     `progress(rows_done, rows_total)` is called at least every `progress_seconds` while
     writing (default for a saved job: record it on the row, stop if cancelled).
+    Headers, sheet names and the Summary are in the job's language (English when it has none).
     """
+    with translation.override(language_code(job.language)):
+        return _export_write(job=job, out_path=out_path, progress=progress, batch=batch,
+                             progress_seconds=progress_seconds)
+
+
+def _export_write(*, job: ExportJob, out_path, progress, batch: int, progress_seconds: float) -> dict:
     if (job.date_from is None or job.date_to is None) and export_kind(job.kind) is not None:
-        raise ValidationError("An export needs a first and a last day.")
+        raise ValidationError(gettext("An export needs a first and a last day."))
     if progress is None and job.pk:
         from logs.services.exports.jobs import _job_progress
 
@@ -189,7 +217,11 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     max_rows = max(1, int(settings.NBAUDIT_EXPORT_MAX_ROWS))
     plan = _Plan(job=job, kind=job_kind, batch=batch)
     spec, total, calls = plan.spec, plan.total, plan.calls
-    names = {pk: name or slug for pk, slug, name in Customer.objects.values_list("pk", "slug", "name")} if calls else {}
+    customers = list(Customer.objects.values_list("pk", "slug", "name")) if calls else []
+    names = {pk: name or slug for pk, slug, name in customers}
+    slugs = {pk: slug for pk, slug, _ in customers}
+    language = translation.get_language()
+    consume, error = LOG_TYPE_VALUES.get(language, LOG_TYPE_VALUES[ENGLISH])
 
     if out_path is None:
         name = job.filename or export_filename(customer=job.customer, date_from=job.date_from,
@@ -204,8 +236,8 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
     os.close(fd)
     if as_csv:
         try:
-            done = _csv_write(plan=plan, job=job, path=tmp, tz=tz, names=names, progress=progress,
-                              progress_seconds=progress_seconds)
+            done = _csv_write(plan=plan, job=job, path=tmp, tz=tz, names=names, slugs=slugs,
+                              types=(consume, error), progress=progress, progress_seconds=progress_seconds)
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -264,10 +296,16 @@ def export_write(*, job: ExportJob, out_path: str | os.PathLike | None = None,
                         out.append(make(value.astimezone(tz).replace(tzinfo=None), date_style))
                     elif kind == "customer":
                         out.append(text_cell(names.get(value, str(value))))
+                    elif kind == "customer_slug":
+                        out.append(text_cell(slugs.get(value, str(value))))
                     elif kind.startswith("label:"):
                         out.append(text_cell(label(kind[6:], value)) if value != "" else None)
                     elif kind == "failed":
                         out.append(value != Category.SUCCESS)
+                    elif kind == "logtype":
+                        out.append(error if value in REQUEST_ERROR else consume)
+                    elif kind == "reason":
+                        out.append(text_cell(_reason_in(value, language)) if value != "" else None)
                     elif kind == "day":
                         out.append(make(value, styles.day))
                     else:
@@ -329,12 +367,14 @@ def _csv_text(value) -> str:
     return "'" + value if value.startswith(FORMULA_START) or value in ERROR_CODES else value
 
 
-def _csv_write(*, plan: _Plan, job: ExportJob, path, tz, names: dict, progress, progress_seconds: float) -> int:
+def _csv_write(*, plan: _Plan, job: ExportJob, path, tz, names: dict, slugs: dict, types: tuple[str, str],
+               progress, progress_seconds: float) -> int:
     """The same rows and columns as the Excel file's first sheet, streamed row by row into a
     UTF-8 file with a byte-order mark (so Excel reads Chinese text right): no Summary, no
     split into sheets, money as plain decimals, times in the billing zone. Returns the rows."""
     done, last_tick = 0, time.monotonic()
     total = plan.total
+    language = translation.get_language()
     if progress:
         progress(0, total)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
@@ -354,6 +394,12 @@ def _csv_write(*, plan: _Plan, job: ExportJob, path, tz, names: dict, progress, 
                         line.append(value.astimezone(tz).strftime(CSV_TIME_FORMAT))
                     elif kind == "customer":
                         line.append(_csv_text(names.get(value, str(value))))
+                    elif kind == "customer_slug":
+                        line.append(_csv_text(slugs.get(value, str(value))))
+                    elif kind == "logtype":
+                        line.append(types[1] if value in REQUEST_ERROR else types[0])
+                    elif kind == "reason":
+                        line.append(_csv_text(_reason_in(value, language)) if value != "" else "")
                     elif kind.startswith("label:"):
                         line.append(_csv_text(label(kind[6:], value)))
                     elif kind == "failed":
@@ -421,7 +467,7 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
              by_model: dict, tz, calls: bool) -> None:
     """The Summary sheet: what was exported (range, filters, the kind's lines) and, for calls,
     their counts and totals."""
-    ws = wb.create_sheet("Summary")
+    ws = wb.create_sheet(gettext("Summary"))
     st = _Styles(ws)
     ws.column_dimensions["A"].width = 28
     for letter in "BCDE":
@@ -435,12 +481,16 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
         return st.cell(v, st.money)
     filters = job.filters or {}
     generated = timezone.now().astimezone(tz).replace(tzinfo=None)
-    ws.append([bold(kind.title if kind is not None else "nbaudit export of calls")])
-    ws.append(["Customer", text(job.customer.display_name if job.customer_id else "all customers")])
-    ws.append(["First day", st.cell(job.date_from, st.day) if job.date_from else text("any")])
-    ws.append(["Last day", st.cell(job.date_to, st.day) if job.date_to else text("any")])
-    ws.append(["Days in", text(zone_label(job_tz(job)))])
+    ws.append([bold(gettext(kind.title) if kind is not None else gettext("nbaudit export of calls"))])
+    ws.append([gettext("Customer"), text(job.customer.display_name if job.customer_id else gettext("all customers"))])
+    ws.append([gettext("First day"), st.cell(job.date_from, st.day) if job.date_from else text(gettext("any"))])
+    ws.append([gettext("Last day"), st.cell(job.date_to, st.day) if job.date_to else text(gettext("any"))])
+    ws.append([gettext("Days in"), text(zone_label(job_tz(job)))])
+    ws.append([gettext("Times in"), text(zone_label(tz))])
     for line in (kind.summary(job=job) if kind is not None and kind.summary else []):
+        line = list(line)
+        if line and isinstance(line[0], str):
+            line[0] = gettext(line[0])  # a kind's labels are msgids (billing/exports.py)
         ws.append([text(v) if isinstance(v, str) else money(v) if isinstance(v, Decimal) else v for v in line])
     for key in FILTER_KEYS:
         value = filters.get(key)
@@ -451,29 +501,30 @@ def _summary(wb, *, job: ExportJob, kind: ExportKind | None, done: int, sheets: 
             values = [model_label(v) for v in values]
         elif key == "category":
             values = [label("category", v) for v in values]
-        shown = "yes" if value is True else ", ".join(str(v) for v in values)
-        ws.append([f"Filter: {FILTER_LABELS.get(key, key)}", text(shown)])
+        shown = gettext("yes") if value is True else ", ".join(str(v) for v in values)
+        ws.append([gettext("Filter: %(key)s") % {"key": gettext(FILTER_LABELS.get(key, key))}, text(shown)])
     if kind is None and not any(filters.get(k) for k in FILTER_KEYS):
-        ws.append(["Filters", "none"])
-    ws.append(["Generated", st.cell(generated, st.date)])
-    ws.append(["Call sheets" if calls else f"{sheets[0]} sheets", text(", ".join(sheets))])
+        ws.append([gettext("Filters"), gettext("none")])
+    ws.append([gettext("Generated"), st.cell(generated, st.date)])
+    ws.append([gettext("Call sheets") if calls else gettext("%(sheet)s sheets") % {"sheet": sheets[0]},
+               text(", ".join(sheets))])
     if not calls:
         return
     ws.append([])
     charged = sum((v[1] for v in by_category.values()), Decimal(0))
     expected = sum((v[2] for v in by_category.values()), Decimal(0))
     failed = sum(v[0] for k, v in by_category.items() if k != Category.SUCCESS)
-    ws.append([bold("Totals"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
-    ws.append(["All calls", done, money(charged), money(expected)])
-    ws.append(["Failed calls", failed])
+    heads = [bold(gettext("Calls")), bold(gettext("Charged (USD)")), bold(gettext("Expected (USD)"))]
+    ws.append([bold(gettext("Totals")), *heads])
+    ws.append([gettext("All calls"), done, money(charged), money(expected)])
+    ws.append([gettext("Failed calls"), failed])
     ws.append([])
-    ws.append([bold("By category"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)"),
-               bold("Category code")])
+    ws.append([bold(gettext("By category")), *heads, bold(gettext("Category code"))])
     for cat in sorted(by_category, key=lambda k: (-by_category[k][0], k)):
         n, c, e = by_category[cat]
         ws.append([text(label("category", cat)), n, money(c), money(e), text(cat)])
     ws.append([])
-    ws.append([bold("By model"), bold("Calls"), bold("Charged (USD)"), bold("Expected (USD)")])
+    ws.append([bold(gettext("By model")), *heads])
     for model in sorted(by_model, key=lambda k: (-by_model[k][0], k)):
         n, c, e = by_model[model]
         ws.append([text(model), n, money(c), money(e)])

@@ -68,7 +68,7 @@ def test_status_endpoint_reports_progress(client, alice, acme, fixtures_dir):
                     "active": True, "finished": False, "rows_done": 1234, "rows_total": None, "percent": 0,
                     "error": ""}
     page = client.get(reverse("billing:reconciliation", args=[recon.pk])).content.decode()
-    assert "1234" in page and "refreshes by itself" in page
+    assert "1,234" in page and "refreshes by itself" in page
 
 
 def test_excel_download_holds_the_figures_and_the_differences(client, alice, fixtures_dir, eager,
