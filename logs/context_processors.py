@@ -17,5 +17,8 @@ def nbaudit(request):
         # Calls in the default partition, and retention's plan (cached: logs.selectors.partitions).
         from logs.selectors.partitions import storage_warnings
 
-        context["storage_warnings"] = storage_warnings()
+        # once per request, however many of the page's templates render with its context
+        if not hasattr(request, "_storage_warnings"):
+            request._storage_warnings = storage_warnings()
+        context["storage_warnings"] = request._storage_warnings
     return context
