@@ -14,11 +14,39 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 from django.urls import Resolver404, resolve
 
 REPLICA = "replica"
 _reads = ContextVar("nbaudit_replica_reads", default=False)
+
+
+def write_unless_busy(write, *, using: str = "default"):
+    """Run `write` (a small autocommit write that may be skipped) unless it would wait for a lock.
+
+    On SQLite a writer waits up to the busy timeout for the one write lock, which an ingest
+    holds a chunk at a time: a read request that only records something incidental (a token's
+    last use) should not wait behind it. There the write is tried with no busy timeout and
+    skipped when the database is locked; on PostgreSQL (row locks, no such queue) it just runs.
+    Returns what `write` returns, or None when skipped.
+    """
+    conn = connections[using]
+    if conn.vendor != "sqlite" or conn.in_atomic_block:
+        return write()
+    conn.ensure_connection()
+    with conn.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout")
+        (saved,) = cur.fetchone()
+        cur.execute("PRAGMA busy_timeout = 0")
+    try:
+        return write()
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return None
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"PRAGMA busy_timeout = {int(saved)}")
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from logs.models import ApiToken, Customer
+from nbaudit.db import write_unless_busy
 
 PREFIX = "nba_"
 # last_used_at is written at most this often per token, so that reads do not queue for the
@@ -53,12 +54,15 @@ def apitoken_revoke(*, raw_or_prefix: str | None = None, tokens: QuerySet | None
 def apitoken_mark_used(*, token: ApiToken, now: dt.datetime | None = None) -> bool:
     """Record that `token` was used now, at most once a minute: no write at all when the loaded
     token was marked less than a minute ago, else one conditional UPDATE (two requests at once
-    write once). Returns whether it wrote."""
+    write once). On SQLite the UPDATE is skipped while another process holds the write lock (an
+    ingest): a read never waits for it, and the next request after the lock is free records
+    it. Returns whether it wrote."""
     now = now or timezone.now()
     if token.last_used_at is not None and token.last_used_at >= now - USED_AT_EVERY:
         return False
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - USED_AT_EVERY)
-    written = ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now) > 0
+    written = bool(write_unless_busy(
+        lambda: ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)))
     if written:
         token.last_used_at = now
     return written

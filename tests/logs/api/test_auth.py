@@ -53,3 +53,53 @@ def test_the_update_is_conditional_when_two_requests_race():
     assert ApiToken.objects.get(pk=token.pk).last_used_at == T0
     assert apitoken_mark_used(token=second, now=T0 + dt.timedelta(seconds=61)) is True
     assert ApiToken.objects.get(pk=token.pk).last_used_at == T0 + dt.timedelta(seconds=61)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one write lock")
+@pytest.mark.django_db(transaction=True)  # autocommit, as a request's write is
+def test_a_read_does_not_wait_for_the_write_lock_to_record_a_use():
+    """While an ingest holds SQLite's write lock, the use is not recorded (and the read answers)
+    instead of queueing for up to the busy timeout; the next read after the lock is free records it."""
+    from django.db import OperationalError
+
+    import nbaudit.db as db
+
+    token, raw = apitoken_create(customer=f.customer("acme"))
+    timeouts = []
+
+    def locked():
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA busy_timeout")
+            timeouts.append(cur.fetchone()[0])
+        raise OperationalError("database is locked")
+
+    assert db.write_unless_busy(locked) is None
+    assert timeouts == [0]  # tried without waiting
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout")
+        assert cur.fetchone()[0] > 0  # and the connection waits again for everything else
+
+    real = db.write_unless_busy
+    try:
+        from logs.services import tokens
+        tokens.write_unless_busy = lambda write: db.write_unless_busy(locked)
+        assert apitoken_mark_used(token=token, now=T0) is False
+    finally:
+        tokens.write_unless_busy = real
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is None
+    assert apitoken_mark_used(token=ApiToken.objects.get(pk=token.pk), now=T0) is True
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == T0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one write lock")
+@pytest.mark.django_db(transaction=True)
+def test_other_database_errors_are_not_swallowed():
+    from django.db import OperationalError
+
+    import nbaudit.db as db
+
+    def broken():
+        raise OperationalError("no such table: logs_apitoken")
+
+    with pytest.raises(OperationalError, match="no such table"):
+        db.write_unless_busy(broken)
