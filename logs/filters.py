@@ -250,12 +250,34 @@ class CallFilterForm(RangeFilterForm):
 
 
 # The read API names its range `from`/`to` (a day or an instant); the rest as on the page.
+def _when_instant(when, *, end: bool) -> dt.datetime:
+    """A WhenField value as the instant it starts (or, `end`, the day it ends: a day is whole)."""
+    kind, value = when
+    if kind == "time":
+        return value.astimezone(UTC)
+    start = dt.datetime.combine(value, dt.time.min, tzinfo=billing_tz())
+    return (start + dt.timedelta(days=1) if end else start).astimezone(UTC)
+
+
+def _api_clean(self):
+    data = CallFilterForm.clean(self)
+    first, last = data.get("from"), data.get("to")
+    if not (first and last):
+        return data
+    lo, hi = _when_instant(first, end=False), _when_instant(last, end=True)
+    # `to` is excluded as an instant, whole as a day: an empty range of two equal instants is asked for.
+    if lo > hi or (lo == hi and "date" in (first[0], last[0])):
+        self.add_error("to", gettext(REVERSED) % {"first": self.data.get("from"), "last": self.data.get("to")})
+    return data
+
+
 ApiCallFilterForm = type("ApiCallFilterForm", (CallFilterForm,), {
     "__module__": __name__,
     "__doc__": "The read API's filters: the page's, with `from`/`to` as days or ISO 8601 instants.",
     "from": WhenField(required=False),
     "to": WhenField(required=False),
     "channel": None,  # not the API's: the gateway hides its channels from its users
+    "clean": _api_clean,  # a reversed from/to is a 400 in words, as a reversed day range is
 })
 
 

@@ -78,6 +78,23 @@ def test_bad_parameters_are_400_naming_them(client, acme_token, params, word):
     assert resp.status_code == 400 and word in resp.json()["error"]
 
 
+@pytest.mark.parametrize("params,ok", [
+    ({"from": "2026-10-03", "to": "2026-10-02"}, False),
+    ({"from": "2026-10-02T10:00:00Z", "to": "2026-10-02T09:00:00Z"}, False),
+    ({"from": "2026-10-03T00:30:00+08:00", "to": "2026-10-02"}, False),  # after the whole day
+    ({"from": "2026-10-02", "to": "2026-10-02"}, True),  # one whole day
+    ({"from": "2026-10-02T23:30:00+08:00", "to": "2026-10-02"}, True),  # inside that day
+    ({"from": "2026-10-02T09:00:00Z", "to": "2026-10-02T09:00:00Z"}, True),  # empty, as asked
+])
+def test_a_reversed_from_to_is_a_400_in_words(client, acme_token, params, ok):
+    resp = client.get("/api/v1/calls", params, **_auth(acme_token))
+    if ok:
+        assert resp.status_code == 200
+    else:
+        assert resp.status_code == 400
+        assert "to:" in resp.json()["error"] and "reversed" in resp.json()["error"]
+
+
 def test_keyset_cursor_walks_everything(client, acme, acme_token):
     base = dt.datetime(2026, 10, 1, tzinfo=UTC)
     for i in range(7):
