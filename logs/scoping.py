@@ -4,7 +4,10 @@ Every query a customer can reach starts here, so another customer's object is a 
 """
 from __future__ import annotations
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy
 
 from logs.models import Call, Customer
 
@@ -13,6 +16,19 @@ SESSION_KEY = "nbaudit_customer"
 
 def is_staff(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
+
+
+def staff_only(message=gettext_lazy("This page is for the gateway's staff.")):
+    """A view decorator: staff pass; anyone else signed in gets the branded 403 saying `message`
+    (signing in is LoginRequiredMiddleware's, before any view)."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kw):
+            if not is_staff(request.user):
+                raise PermissionDenied(str(message))
+            return view(request, *args, **kw)
+        return wrapped
+    return decorate
 
 
 def visible_customers(user):

@@ -6,7 +6,6 @@ customer's tally is a 404). Every step is a POST that calls one service and redi
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -51,7 +50,7 @@ from billing.services import questions as qsvc, tally as svc
 from billing.services.estimate import credit_estimate
 from billing.tables.tallies import TALLY_ORDER, TallyCallTable, TallyTable
 from billing.texts import detail_text
-from logs.scoping import current_customer, is_staff
+from logs.scoping import current_customer, is_staff, staff_only
 from logs.selectors.jobs import job_status
 from logs.services.exports import export_create
 from logs.timeutil import billing_today, next_month
@@ -60,13 +59,7 @@ from logs.views.base import filter_status, keyset_list
 PER_PAGE = 50
 
 
-def staff_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kw):
-        if not is_staff(request.user):
-            raise PermissionDenied(_("Only staff may act on tallies."))
-        return view(request, *args, **kw)
-    return wrapped
+staff_required = staff_only(gettext_lazy("Only staff may act on tallies."))
 
 
 # The steps of a tally's audit trail (TallyEvent.action codes: billing.services.tally and .questions),

@@ -53,6 +53,17 @@ def test_403_is_branded_and_says_why(client, alice):
     assert 'class="mainnav"' in html
 
 
+@pytest.mark.parametrize("name,args", [("logs:ingest", []), ("logs:ingest_batch", [1]),
+                                       ("logs:ingest_batch_status", [1])])
+def test_a_customer_opening_the_upload_pages_gets_the_branded_403_not_the_admin_login(client, alice, name, args):
+    client.force_login(alice)
+    resp = client.get(reverse(name, args=args))
+    assert resp.status_code == 403
+    html = resp.content.decode()
+    assert 'id="error-page"' in html and "Uploading log files is for the gateway&#x27;s staff." in html
+    assert "/admin/login/" not in resp.get("Location", "")
+
+
 def test_500_renders_with_the_navigation_and_without_any_context(alice, rf: RequestFactory):
     from django.contrib.sessions.backends.db import SessionStore
 
