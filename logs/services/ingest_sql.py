@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
@@ -35,9 +36,10 @@ from logs.parsers import Record, Skipped
 from logs.parsers.base import Rejected
 from logs.parsers.gateway import GatewayRows, gateway_csv_items
 from logs.parsers.tabular import csv_records
-from logs.parsers.values import EARLIEST, TEXT_LIMITS
+from logs.parsers.values import EARLIEST, SLUG, TEXT_LIMITS
 from logs.pricing import charge_terms
 from logs.services.partitions import partitions_for
+from logs.services.rollups import grouped_rows_sql
 from logs.timeutil import UTC, billing_tz
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,10 @@ CHUNK_TIMES = 5  # lines per chunk (one transaction): this many times the run's 
 NEEDED = ("time", "request_id", "user", "token", "group", "type", "model", "use_time", "prompt", "completion",
           "cost", "details")
 _ASCII_SPACE = "".join(chr(i) for i in range(128) if chr(i).isspace())  # what str.strip() takes of ASCII text
-_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-5][0-9]:[0-5][0-9]$"
+_HOUR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}")  # of a time's text; the rest ":MM:SS"
 _CRLF = "\r\n"
+# What a gateway row does not give a call is the call table's default (two of them rollup keys).
+_IMAGE_SIZE = Call._meta.get_field("image_size").get_default()
 
 
 def usable(rows: GatewayRows) -> bool:
@@ -78,7 +82,6 @@ class GatewaySQL:
         self.hours: dict[str, tuple | None] = {}    # "YYYY-MM-DD HH" -> (UTC start, billing day)
         self.prices: dict[tuple, tuple | None] = {}  # (shape id, billing day) -> (mode, priced, rate, rest)
         self.btz = billing_tz()
-        self._made = False
 
     # -- lines -------------------------------------------------------------------------------
     def run_lines(self, lines, on_chunk) -> tuple[int, object | None]:
@@ -194,12 +197,15 @@ class GatewaySQL:
         run = self.run
         with connection.cursor() as cur:
             self._tables(cur)
-            cur.execute("TRUNCATE _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust")
+            # Big one-off statements: compiling them (JIT) costs more than it saves.
+            cur.execute("SELECT set_config('jit', 'off', true)")
+            # The chunk's joins and sorts in memory (the session's default may be a few MB).
+            cur.execute("SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < 64 << 20")
+            cur.execute("TRUNCATE _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user")
             with cur.cursor.copy("COPY _gw_stage FROM STDIN") as copy:
                 for i in range(0, len(chunk.staged), 20000):
                     copy.write("\n".join(chunk.staged[i:i + 20000]) + "\n")
             staged = len(chunk.staged)
-            cur.execute("ANALYZE _gw_stage")  # temporary tables have no statistics of their own
             c_time, c_rid, c_user, c_token, c_group, c_type, c_model, c_use, c_prompt, c_completion, c_cost, \
                 c_details = (f"s.c{i}" for i in self.cols)
             # The shapes and hours of the chunk, decided in Python once each.
@@ -210,19 +216,21 @@ class GatewaySQL:
                 if sid is not None:
                     shape_ids.append((sid, *key))
             self._copy(cur, "_gw_shape", [(sid, t, m, c, d, *self.shape_rows[sid]) for sid, t, m, c, d in shape_ids])
-            cur.execute(f"SELECT DISTINCT substr({c_time}, 1, 13) FROM _gw_stage s WHERE {c_time} ~ %s", [_TIME])
+            cur.execute(f"SELECT DISTINCT substr({c_time}, 1, 13) FROM _gw_stage s")
             hours = []
             for (hour,) in cur.fetchall():
                 hit = self._hour(hour)
                 if hit is not None:
                     hours.append((hour, *hit))
             self._copy(cur, "_gw_hour", hours)
-            cur.execute("ANALYZE _gw_shape, _gw_hour")
+            users = ""
+            if run.customer is None:
+                cur.execute(f"SELECT DISTINCT {c_user} FROM _gw_stage s")
+                self._copy(cur, "_gw_user", [(u,) for (u,) in cur.fetchall() if SLUG.fullmatch(u)])
+                users = f"JOIN _gw_user gu ON gu.u = {c_user} "
+            cur.execute("ANALYZE _gw_shape, _gw_hour, _gw_user, _gw_ms")
             slug = "%s" if run.customer is not None else c_user
             params = [run.customer.slug] if run.customer is not None else []
-            slug_ok = "" if run.customer is not None else f"AND {c_user} ~ '^[A-Za-z0-9_.-]{{1,64}}$'"
-            at = (f"h.base + make_interval(mins => substr({c_time}, 15, 2)::int, "
-                  f"secs => substr({c_time}, 18, 2)::int)")
 
             def ascii_text(col, limit, nonempty=False):
                 return (f"AND octet_length({col}) = char_length({col}) AND char_length({col}) <= {limit} "
@@ -231,11 +239,12 @@ class GatewaySQL:
             # The staging rows' filters make the planner expect few rows, and loop: hash joins here.
             cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
             nestloop = cur.fetchone()[0]
+            # The time: its hour (date and hour, checked in Python) and its ":MM:SS" (a table of the
+            # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one).
             cur.execute(
                 f"INSERT INTO _gw_fast SELECT line, slug, request_id, created_at, prompt_tokens, round(cost, 6), "
                 f"latency_ms, token_name, grp, shape, bday FROM ("
-                f"SELECT s.line, {slug} AS slug, {c_rid} AS request_id, "
-                f"CASE WHEN {c_time} ~ %s THEN {at} END AS created_at, "
+                f"SELECT s.line, {slug} AS slug, {c_rid} AS request_id, h.base + ms.off AS created_at, "
                 f"CASE WHEN {c_prompt} ~ '^[0-9]{{1,9}}$' THEN {c_prompt}::int END AS prompt_tokens, "
                 f"CASE WHEN {c_cost} ~ '^[$][0-9]{{1,7}}([.][0-9]{{1,12}})?$' "
                 f"THEN substr({c_cost}, 2)::numeric END AS cost, "
@@ -243,14 +252,15 @@ class GatewaySQL:
                 f"{c_token} AS token_name, {c_group} AS grp, sh.id AS shape, h.bday, "
                 f"{c_prompt} AS p, {c_cost} AS c, {c_use} AS u "
                 f"FROM _gw_stage s JOIN _gw_hour h ON h.h = substr({c_time}, 1, 13) "
+                f"JOIN _gw_ms ms ON ms.s = substr({c_time}, 14) {users}"
                 f"JOIN _gw_shape sh ON sh.t = {c_type} AND sh.m = {c_model} AND sh.c = {c_completion} "
                 f"AND sh.d = {c_details} "
-                f"WHERE true {slug_ok} {ascii_text(c_token, TEXT_LIMITS['token_name'])} "
+                f"WHERE true {ascii_text(c_token, TEXT_LIMITS['token_name'])} "
                 f"{ascii_text(c_group, TEXT_LIMITS['group'])} {ascii_text(c_rid, TEXT_LIMITS['request_id'], True)}"
-                f") q WHERE created_at >= %s AND created_at <= %s "
+                f" OFFSET 0) q WHERE created_at >= %s AND created_at <= %s "
                 f"AND (p = '' OR prompt_tokens IS NOT NULL) AND (u = '' OR latency_ms IS NOT NULL) "
                 f"AND (c = '' OR cost <= 1000000)",
-                [*params, _TIME, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST, self.rows.latest],
+                [*params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST, self.rows.latest],
             )
             fast = max(cur.rowcount, 0)
             cur.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
@@ -287,14 +297,14 @@ class GatewaySQL:
                 cur.execute("ANALYZE _gw_fast, _gw_cust, _gw_price")
                 cur.execute("SELECT min(created_at), max(created_at) FROM _gw_fast")
                 partitions_for(list(cur.fetchone()), cur=cur, known=run.partitions)
-                inserted = self._insert(cur)
+                inserted = self._insert(cur, fast)
                 if inserted < fast:
                     self._stored(cur, chunk, inserted)
         # The Python way's rows of the chunk (their request IDs are none of the SQL rows').
         self._python_items(chunk, list(chunk.items.values()))
         return fast_total(chunk)
 
-    def _insert(self, cur) -> int:
+    def _insert(self, cur, fast: int) -> int:
         """The new calls: keys first (a key already taken is left alone), then the calls of the keys stored."""
         run = self.run
         fields = list(Call._meta.concrete_fields)
@@ -335,7 +345,7 @@ class GatewaySQL:
             f"JOIN _gw_cust c ON c.id = k.customer_id "
             f"JOIN _gw_fast f ON f.slug = c.slug AND f.request_id = k.request_id "
             f"JOIN _gw_shape sh ON sh.id = f.shape JOIN _gw_price p ON p.shape = f.shape AND p.bday = f.bday "
-            f"RETURNING id, customer_id, category) "
+            f"ORDER BY f.line RETURNING id, customer_id, category) "
             f"SELECT category, customer_id, count(*), min(id), max(id) FROM ins GROUP BY 1, 2",
             [f"{call_table}_id_seq", *params],
         )
@@ -352,8 +362,16 @@ class GatewaySQL:
         # (looked up on the ingest module, where a bench times it)
         from logs.services import ingest
 
-        ingest.rollups_add_calls(customer_ids={r[1] for r in result},
-                          calls=Call.objects.filter(batch_id=run.batch.pk, id__gte=self.lo, id__lte=self.hi))
+        customers = {r[1] for r in result}
+        if inserted == fast:  # every row of the stage went in: its rows are the new calls
+            relation = ("SELECT cu.id AS customer_id, f.created_at, sh.family, sh.model, f.token_name, "
+                        "%s::text AS image_size, sh.category, sh.http_status, NULL::int AS channel_id, sh.images, "
+                        "f.charged_usd, f.latency_ms FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
+                        "JOIN _gw_shape sh ON sh.id = f.shape")
+            ingest.rollups_add_calls(customer_ids=customers, grouped=(grouped_rows_sql(relation), [_IMAGE_SIZE]))
+        else:
+            ingest.rollups_add_calls(customer_ids=customers, calls=Call.objects.filter(
+                batch_id=run.batch.pk, id__gte=self.lo, id__lte=self.hi))
         return inserted
 
     def _stored(self, cur, chunk: _Chunk, inserted: int) -> None:
@@ -362,26 +380,30 @@ class GatewaySQL:
         new = "AND NOT (c.batch_id = %s AND c.id BETWEEN %s AND %s)" if inserted else ""
         params = [self.run.batch.pk, self.lo, self.hi] if inserted else []
         same = ("date_trunc('second', c.created_at) = f.created_at "
-                "AND (c.model = '' OR c.model = sh.model) "
+                "AND (c.model = '' OR c.model = f.model) "
                 "AND (c.token_name = '' OR f.token_name = '' OR c.token_name = f.token_name) "
-                "AND (c.http_status IS NULL OR sh.http_status IS NULL OR c.http_status = sh.http_status) "
+                "AND (c.http_status IS NULL OR f.http_status IS NULL OR c.http_status = f.http_status) "
                 "AND (c.prompt_tokens IS NULL OR f.prompt_tokens IS NULL OR c.prompt_tokens = f.prompt_tokens) "
-                "AND (c.output_tokens IS NULL OR sh.output_tokens IS NULL OR c.output_tokens = sh.output_tokens) "
+                "AND (c.output_tokens IS NULL OR f.output_tokens IS NULL OR c.output_tokens = f.output_tokens) "
                 "AND (c.charged_usd IS NULL OR f.charged_usd IS NULL OR c.charged_usd = f.charged_usd)")
         nothing = ("(c.token_name <> '' OR f.token_name = '') AND c.route <> '' "
                    "AND (c.\"group\" <> '' OR f.grp = '') AND c.log_type <> '' "
-                   "AND (c.http_status IS NOT NULL OR sh.http_status IS NULL) "
-                   "AND (c.error_text <> '' OR sh.d = '') "
+                   "AND (c.http_status IS NOT NULL OR f.http_status IS NULL) "
+                   "AND (c.error_text <> '' OR f.d = '') "
                    "AND (c.prompt_tokens IS NOT NULL OR f.prompt_tokens IS NULL) "
-                   "AND (c.output_tokens IS NOT NULL OR sh.output_tokens IS NULL) "
+                   "AND (c.output_tokens IS NOT NULL OR f.output_tokens IS NULL) "
                    "AND (c.latency_ms IS NOT NULL OR f.latency_ms IS NULL) "
                    "AND (c.charged_usd IS NOT NULL OR f.charged_usd IS NULL) "
-                   "AND (c.group_ratio IS NOT NULL OR sh.group_ratio IS NULL)")
+                   "AND (c.group_ratio IS NOT NULL OR f.group_ratio IS NULL)")
+        # The chunk's rows first (hash joins), then each one's stored call by its key (index probes).
         cur.execute(
-            f"SELECT f.line, ({same}) AND ({nothing}) FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
-            f"JOIN {CallKey._meta.db_table} k ON k.customer_id = cu.id AND k.request_id = f.request_id "
-            f"JOIN {Call._meta.db_table} c ON c.id = k.call_id AND c.created_at = k.created_at "
-            f"JOIN _gw_shape sh ON sh.id = f.shape WHERE true {new}",
+            f"WITH f AS MATERIALIZED (SELECT f.line, f.request_id, f.created_at, f.token_name, f.grp, "
+            f"f.prompt_tokens, f.latency_ms, f.charged_usd, cu.id AS customer_id, sh.model, sh.http_status, "
+            f"sh.output_tokens, sh.d, sh.group_ratio FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
+            f"JOIN _gw_shape sh ON sh.id = f.shape) "
+            f"SELECT f.line, ({same}) AND ({nothing}) FROM f CROSS JOIN LATERAL (SELECT c.* FROM "
+            f"{CallKey._meta.db_table} k JOIN {Call._meta.db_table} c ON c.id = k.call_id AND c.created_at = k.created_at "
+            f"WHERE k.customer_id = f.customer_id AND k.request_id = f.request_id {new} OFFSET 0) c",
             params,
         )
         python = []
@@ -410,7 +432,7 @@ class GatewaySQL:
         if hour in self.hours:
             return self.hours[hour]
         hit = None
-        offset = self.rows._hour_offset(hour)
+        offset = self.rows._hour_offset(hour) if _HOUR.fullmatch(hour) else False
         if offset is not False:
             base = (dt.datetime.fromisoformat(hour + ":00:00") - offset).replace(tzinfo=UTC)
             day = base.astimezone(self.btz).date()
@@ -438,8 +460,6 @@ class GatewaySQL:
 
     # -- tables ------------------------------------------------------------------------------
     def _tables(self, cur) -> None:
-        if self._made:
-            return
         cells = ", ".join(f"c{i} text" for i in range(self.width))
         for sql in (
             f"CREATE TEMP TABLE IF NOT EXISTS _gw_stage (line int, {cells})",
@@ -452,6 +472,10 @@ class GatewaySQL:
             "CREATE TEMP TABLE IF NOT EXISTS _gw_fast (line int, slug text, request_id text, created_at timestamptz, "
             "prompt_tokens int, charged_usd numeric, latency_ms int, token_name text, grp text, shape int, bday date)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_cust (slug text, id bigint)",
+            "CREATE TEMP TABLE IF NOT EXISTS _gw_user (u text)",
+            # ":MM:SS" -> that many minutes and seconds
+            "CREATE TEMP TABLE IF NOT EXISTS _gw_ms AS SELECT ':' || to_char(m, 'FM00') || ':' || to_char(x, 'FM00') "
+            "AS s, make_interval(mins => m, secs => x) AS off FROM generate_series(0, 59) m, generate_series(0, 59) x",
         ):
             cur.execute(sql)
 
@@ -459,7 +483,7 @@ class GatewaySQL:
         """The temporary tables go (at the end of the ingest)."""
         try:
             with connection.cursor() as cur:
-                cur.execute("DROP TABLE IF EXISTS _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust")
+                cur.execute("DROP TABLE IF EXISTS _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, _gw_ms")
         except DatabaseError:  # the session's end drops them anyway
             pass
 

@@ -65,6 +65,11 @@ def _single_line_export(extra: list[str] = ()) -> bytes:
         f"2026-10-03 09:26:13,s-25,acme,web,default,错误,{PRO},5,0,0,,status_code=400 API_KEY_INVALID",
         f"2026-10-03 09:26:14,s-26,acme,web,default,消费,{PRO},5,0,0,,",  # empty output
         f"2026-10-03 09:26:15,s-27,acme,web,default,消费,{NB2},5,2400,300,$0.02,分组倍率 1",  # text refusal
+        f"2026-10-03 09:27:60,s-28,acme,web,default,消费,{PRO},5,10,1120,$0.05,x",  # second 60
+        f"2026-10-03T09:27:01,s-29,acme,web,default,消费,{PRO},5,10,1120,$0.05,x",  # ISO 8601
+        f"2026-10-03 09:27:2,s-30,acme,web,default,消费,{PRO},5,10,1120,$0.05,x",  # short time
+        f"2026-10-03 09:27:03 ,s-31,acme,web,default,消费,{PRO},5,10,1120,$0.05,x",  # trimmed time
+        f"1790000000,s-32,acme,web,default,消费,{PRO},5,10,1120,$0.05,x",  # Unix seconds
         *extra,
     ]
     return (HEADER + "\n".join(rows) + "\n").encode()
@@ -87,8 +92,8 @@ def sql_rows(monkeypatch):
     counts = {"inserted": 0}
     real = ingest_sql.GatewaySQL._insert
 
-    def spy(self, cur):
-        n = real(self, cur)
+    def spy(self, cur, fast):
+        n = real(self, cur, fast)
         counts["inserted"] += n
         return n
 
