@@ -164,7 +164,6 @@ class GatewaySQL:
     def _store(self, chunk: _Chunk) -> int:
         """Store one chunk in one transaction; returns its items (rows read)."""
         run = self.run
-        run._fresh_statistics()  # the look-ups below are planned from them, as the Python way's
         state, rejected = run._state(), len(run.rejected)
         seen = 0
         with transaction.atomic():
@@ -236,9 +235,10 @@ class GatewaySQL:
                 return (f"AND octet_length({col}) = char_length({col}) AND char_length({col}) <= {limit} "
                         f"AND btrim({col}, %s) = {col}" + (f" AND {col} <> ''" if nonempty else ""))
 
-            # The staging rows' filters make the planner expect few rows, and loop: hash joins here.
+            # The staging rows' filters make the planner expect few rows, and loop: hash joins for the
+            # chunk's own rows (until the look-up of stored calls, which probes indexes).
             cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
-            nestloop = cur.fetchone()[0]
+            self._nestloop = cur.fetchone()[0]
             # The time: its hour (date and hour, checked in Python) and its ":MM:SS" (a table of the
             # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one).
             cur.execute(
@@ -263,7 +263,6 @@ class GatewaySQL:
                 [*params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST, self.rows.latest],
             )
             fast = max(cur.rowcount, 0)
-            cur.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
             if fast < staged:  # the rest the Python way: rejected there, or read as the reader reads them
                 cur.execute("SELECT line FROM _gw_stage s WHERE NOT EXISTS "
                             "(SELECT 1 FROM _gw_fast f WHERE f.line = s.line)")
@@ -294,12 +293,14 @@ class GatewaySQL:
             cur.execute("SELECT DISTINCT shape, bday FROM _gw_fast")
             self._copy(cur, "_gw_price", [(sid, day, *self._price(sid, day)) for sid, day in cur.fetchall()])
             if fast:
-                cur.execute("ANALYZE _gw_fast, _gw_cust, _gw_price")
                 cur.execute("SELECT min(created_at), max(created_at) FROM _gw_fast")
                 partitions_for(list(cur.fetchone()), cur=cur, known=run.partitions)
                 inserted = self._insert(cur, fast)
-                if inserted < fast:
-                    self._stored(cur, chunk, inserted)
+            else:
+                self._loops(cur)
+            if fast and inserted < fast:
+                cur.execute("ANALYZE _gw_fast, _gw_cust")
+                self._stored(cur, chunk, inserted)
         # The Python way's rows of the chunk (their request IDs are none of the SQL rows').
         self._python_items(chunk, list(chunk.items.values()))
         return fast_total(chunk)
@@ -350,6 +351,7 @@ class GatewaySQL:
             [f"{call_table}_id_seq", *params],
         )
         result = cur.fetchall()
+        self._loops(cur)  # the rollups' merge probes their indexes
         if not result:
             self.lo = self.hi = None
             return 0
@@ -369,7 +371,8 @@ class GatewaySQL:
                         "f.charged_usd, f.latency_ms FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
                         "JOIN _gw_shape sh ON sh.id = f.shape")
             ingest.rollups_add_calls(customer_ids=customers, grouped=(grouped_rows_sql(relation), [_IMAGE_SIZE]))
-        else:
+        else:  # (the call table's statistics plan this one, as the Python way's look-ups)
+            run._fresh_statistics()
             ingest.rollups_add_calls(customer_ids=customers, calls=Call.objects.filter(
                 batch_id=run.batch.pk, id__gte=self.lo, id__lte=self.hi))
         return inserted
@@ -415,6 +418,10 @@ class GatewaySQL:
                 python.append(line)
         self.run.counts["duplicates"] += duplicates
         self._python_staged(chunk, python)
+
+    def _loops(self, cur) -> None:
+        """Nested loops as they were (the session's setting) for the rest of the chunk."""
+        cur.execute("SELECT set_config('enable_nestloop', %s, true)", [self._nestloop])
 
     # -- what is decided once per value ----------------------------------------------------------
     def _shape(self, key: tuple) -> int | None:
