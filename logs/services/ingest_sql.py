@@ -34,7 +34,7 @@ from logs.choices import Source
 from logs.models import Call, CallKey
 from logs.parsers import Record, Skipped
 from logs.parsers.base import Rejected
-from logs.parsers.gateway import GatewayRows, gateway_csv_items
+from logs.parsers.gateway import _MEMO_LIMIT, GatewayRows, gateway_csv_items
 from logs.parsers.tabular import csv_records
 from logs.parsers.values import EARLIEST, SLUG, TEXT_LIMITS
 from logs.pricing import charge_terms
@@ -207,7 +207,10 @@ class GatewaySQL:
             staged = len(chunk.staged)
             c_time, c_rid, c_user, c_token, c_group, c_type, c_model, c_use, c_prompt, c_completion, c_cost, \
                 c_details = (f"s.c{i}" for i in self.cols)
-            # The shapes and hours of the chunk, decided in Python once each.
+            # The shapes and hours of the chunk, decided in Python once each (and kept for the next
+            # chunks, up to a bound: a shape's id is its place in this run's list).
+            if len(self.shapes) > _MEMO_LIMIT:
+                self.shapes, self.shape_rows, self.prices = {}, [], {}
             cur.execute(f"SELECT DISTINCT {c_type}, {c_model}, {c_completion}, {c_details} FROM _gw_stage s")
             shape_ids = []
             for key in cur.fetchall():
@@ -519,9 +522,9 @@ def _odd(line: str) -> bool:
     return False
 
 
-def _sql_default(field, value):
+def _sql_default(field, value) -> str:
+    """A field's default as text, as the COPY path writes it (cast to the column's type in SQL)."""
     from logs.services.calls_copy import _copy_converter
 
-    text = _copy_converter(field)(value)
-    return text
+    return _copy_converter(field)(value)
 

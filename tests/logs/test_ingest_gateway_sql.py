@@ -157,6 +157,7 @@ def test_the_fixture_export_and_overlapping_files(monkeypatch, fixtures_dir, sql
 
 def test_chunks_of_the_sql_path_follow_each_other_as_the_python_ways_do(monkeypatch, sql_rows):
     monkeypatch.setattr(ingest, "CHUNK_COPY", 7)  # 35 lines a chunk
+    monkeypatch.setattr(ingest_sql, "_MEMO_LIMIT", 3)  # shapes and prices decided again chunk by chunk
     rows = export_rows(120) + export_rows(30, offset=10)  # repeats across chunks
     (sql, sql_state), (py, py_state) = _both_ways(monkeypatch, [export(rows), export(rows)])
     assert sql == py and sql_state == py_state
