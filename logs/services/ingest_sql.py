@@ -114,6 +114,10 @@ class GatewaySQL:
         if chunk.staged or chunk.items:
             seen += self._store(chunk)
             on_chunk(seen)
+        # The chunks plan nothing from the call table's statistics (their look-up of stored calls
+        # probes indexes), but what comes after does: refreshed once at the end, as the Python way
+        # keeps them while it loads (autovacuum never analyzes the partitioned table itself).
+        self.run._fresh_statistics()
         return seen, rest
 
     def _sort(self, block, chunk: _Chunk, width1: int, it):

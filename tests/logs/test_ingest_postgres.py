@@ -138,13 +138,10 @@ def test_copy_keeps_tabs_backslashes_and_newlines(monkeypatch):
 
 @pytest.mark.postgres
 def test_lookups_keep_to_the_index_while_the_table_grows(monkeypatch):
-    """A never-analyzed call table is analyzed at the start, and again as the ingest doubles it.
-
-    (The Python way's look-ups; the SQL path for gateway CSV looks stored calls up by index probes.)"""
+    """A never-analyzed call table is analyzed at the start, and again as the ingest doubles it."""
     from django.db import connection
 
     monkeypatch.setattr(ingest, "CHUNK_COPY", 50)
-    monkeypatch.setattr(ingest, "GATEWAY_SQL", False)
     lines = [f"2026-10-03 09:{i // 60:02d}:{i % 60:02d},g-{i:04d},acme,web,default,消费,{PRO},4,10,1120,$0.05,"
              for i in range(400)]
     s = calls_ingest(source=(HEADER + "\n".join(lines) + "\n").encode()).summary()
