@@ -200,3 +200,54 @@ def test_a_worker_killed_inside_a_chunk_keeps_its_calls_and_rollups_together(mon
     from logs.models import IngestBatch
 
     assert IngestBatch.objects.get().status == "failed"
+
+
+def _fuzzed_export(n: int, seed: int) -> bytes:
+    """Rows whose cells are each now and then an odd variant (spaces, quotes, other numbers and
+    times, repeats of earlier request IDs): the SQL path must hand the Python way every row it
+    cannot read exactly as the Python way does."""
+    import random
+
+    rnd = random.Random(seed)
+    odd = {
+        0: ["2026-10-03 9:15:02", " 2026-10-03 09:15:02", "2026-10-03 09:15:02.5", "2026/10/03 09:15:02",
+            "2026-10-03 09:15", "1790000000", "2026-10-03 24:00:00", "2026-10-03 09:15:02+08:00", ""],
+        1: ["", " r-x", "r\u00a0y", "r-1", "\u3000r-z", "r" * 201, "r,q"],
+        2: ["", "ACME", "a c", "acme ", "acme\u2003", "x" * 65, "b.c-d_e"],
+        3: ["", " web", "web\u00a0", "令牌", "t" * 201],
+        4: ["", "vip ", "g" * 65, "组"],
+        5: ["error", "2", "5", " 消费", "1", "退款", "consume.0", "Error"],
+        6: ["", "gpt-4o", " " + PRO, NB2 + " ", "m" * 201, "GEMINI-3-PRO-IMAGE-PREVIEW"],
+        7: ["", "5.5", "5s", "-1", "9999999", "１２", " 7"],
+        8: ["", "0", "-3", "1e3", "12.0", "９", "2147483648", " 12"],
+        9: ["", "0", "12.5", "3000000000", "1e3", " 1120", "999"],
+        10: ["", "$0", "0.05", "$-0.05", "$1000000", "$1000000.000001", "＄0.05", "$0.0500005", "$1,000",
+             "$0.05 ", "US$0.05"],
+        11: ["", "status_code=429", "status_code=700, x", "分组倍率 2000", "分组倍率 1.5", " x", "x\u3000",
+             "API_KEY_INVALID", "prompt was blocked"],
+    }
+    base = ["2026-10-03 09:15:02", "r-0", "acme", "web", "default", "消费", PRO, "42", "1310", "1120",
+            "$0.050000", "模型价格 0.05，分组倍率 1"]
+    rows = []
+    for i in range(n):
+        cells = list(base)
+        cells[0] = f"2026-10-{3 + i % 5:02d} {i % 24:02d}:{i % 60:02d}:{(7 * i) % 60:02d}"
+        cells[1] = f"f-{i:05d}" if rnd.random() > 0.1 else f"f-{rnd.randrange(max(i, 1)):05d}"
+        cells[6] = rnd.choice([PRO, NB2])
+        cells[9] = str(rnd.choice([0, 150, 1120, 1600]))
+        for col in range(12):
+            if rnd.random() < 0.06:
+                cells[col] = rnd.choice(odd[col])
+        line = ",".join(f'"{c}"' if ("," in c or rnd.random() < 0.02) else c for c in cells)
+        rows.append(line)
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fuzzed_rows_are_stored_as_the_python_way_stores_them(monkeypatch, seed, sql_rows):
+    body = _fuzzed_export(400, seed)
+    again = _fuzzed_export(300, seed + 10)  # overlapping request IDs, other values: conflicts and fills
+    (sql, sql_state), (py, py_state) = _both_ways(monkeypatch, [body, again, body])
+    assert sql == py
+    assert sql_state == py_state
+    assert sql_rows["inserted"] > 100 and sql[0]["rejected"] and sql[1]["conflicts"]
