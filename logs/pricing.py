@@ -97,15 +97,40 @@ def expected_charge(
     image_size: str | None = None,
 ) -> Decimal | None:
     """What should have been charged, at 6 places; None where the model is unpriced."""
+    terms = charge_terms(price, family=family, category=category, http_status=http_status,
+                         group_ratio=group_ratio, output_tokens=output_tokens, thoughts_tokens=thoughts_tokens,
+                         image_tokens=image_tokens, images=images, image_size=image_size)
+    if terms is None:
+        return None
+    rate, rest = terms
+    return q6(_per_m(prompt_tokens, rate) + rest)
+
+
+def charge_terms(
+    price: Price | None,
+    *,
+    family: str | None,
+    category: str,
+    http_status: int | None = None,
+    group_ratio: Decimal | None = None,
+    output_tokens: int | None = None,
+    thoughts_tokens: int | None = None,
+    image_tokens: int | None = None,
+    images: int = 0,
+    image_size: str | None = None,
+) -> tuple[Decimal | None, Decimal] | None:
+    """`expected_charge` as (rate per million prompt tokens, the rest): the charge is
+    q6(prompt tokens x rate / 1,000,000 + rest) (no prompt tokens or no rate: the rest alone);
+    None where the model is unpriced. The ingest's PostgreSQL path prices rows in SQL from these."""
     if price is None:
         return None
     if price.billing_mode == BillingMode.PER_REQUEST:
         if not is_2xx(http_status, category) or price.per_request is None:
-            return ZERO
-        return q6(price.per_request * (group_ratio if group_ratio is not None else Decimal(1)))
+            return None, ZERO
+        return None, q6(price.per_request * (group_ratio if group_ratio is not None else Decimal(1)))
     # per token
     if category in GOOGLE_FREE or not is_2xx(http_status, category):
-        return ZERO
+        return None, ZERO
     out_total = output_tokens or 0
     if image_tokens is None:
         if images:
@@ -114,6 +139,4 @@ def expected_charge(
         else:
             image_tokens = 0
     text_tokens = max(out_total - image_tokens, 0) + (thoughts_tokens or 0)
-    total = (_per_m(prompt_tokens, price.input_per_m) + _per_m(image_tokens, price.image_per_m)
-             + _per_m(text_tokens, price.text_per_m))
-    return q6(total)
+    return price.input_per_m, _per_m(image_tokens, price.image_per_m) + _per_m(text_tokens, price.text_per_m)

@@ -306,6 +306,35 @@ class GatewayRows:
             self._verdicts[key] = verdict
         return verdict
 
+    def call_shape(self, raw_type: str, model_cell: str, completion: str, details: str) -> tuple | None:
+        """What `_row` reads off these four cells (type, model, completion, details) of a call row
+        whose other cells are good: (log type, model, family, output tokens, HTTP status, group
+        ratio, category, reason, images), as `_shape_keep` keeps it. None where any of them is
+        not plainly good (needs trimming, is no call, or `_row` would reject the row for it).
+        For the ingest's PostgreSQL path, which reads the other cells in SQL."""
+        for v in (raw_type, model_cell, completion, details):
+            if type(v) is not str or v != v.strip():
+                return None
+        log_type = _TYPE_VALUES.get(raw_type)
+        if log_type is None:
+            log_type = _TYPE_VALUES.get(raw_type.strip().lower().removesuffix(".0"))
+        if log_type != "consume" and log_type != "error":
+            return None
+        try:
+            model = parse_text(model_cell, "model", TEXT_LIMITS["model"])
+            if not model:
+                return None
+            output_tokens = _int_cell(completion, "completion tokens")
+            if not details.isascii():
+                check_unicode(details, "details")
+            group_ratio, http_status = self._from_details(details, log_type == "error")
+        except RowError:
+            return None
+        verdict = self._verdict(log_type, model, output_tokens, details)
+        category = verdict.category
+        return (log_type, model, family_of(model) or "", output_tokens, http_status, group_ratio, category,
+                verdict.reason[:300], 1 if category == Category.SUCCESS else 0)
+
     def _row(self, cells: list, line: int):
         n = len(cells)
 
@@ -393,8 +422,10 @@ def _int_cell(value, label: str) -> int | None:
     return parse_int(value, label)
 
 
-def iter_gateway_csv(stream: io.BufferedIOBase, *, tz: ZoneInfo, customer_slug: str | None
-                     ) -> Iterator[Record | Skipped | Rejected]:
+def gateway_csv_open(stream: io.BufferedIOBase, *, tz: ZoneInfo, customer_slug: str | None
+                     ) -> tuple[Iterator[tuple[int, str]], GatewayRows, int]:
+    """(the numbered lines after the header, the row reader, the header's width) of a CSV export;
+    InputError for a file that is no export."""
     text = text_wrapper(stream)
     lines = enumerate(text, start=1)
     header_line = next(lines, None)
@@ -404,13 +435,22 @@ def iter_gateway_csv(stream: io.BufferedIOBase, *, tz: ZoneInfo, customer_slug: 
     cols = gateway_columns(header)
     if "time" not in cols or "type" not in cols:
         raise InputError(f"the header row has no Time/时间 and Type/类型 columns: {KIND_HELP}")
-    rows = GatewayRows(cols, tz=tz, customer_slug=customer_slug)
-    width = len(header)
+    return lines, GatewayRows(cols, tz=tz, customer_slug=customer_slug), len(header)
+
+
+def gateway_csv_items(lines, rows: GatewayRows, width: int) -> Iterator[Record | Skipped | Rejected]:
+    """The rows of numbered CSV lines (from `gateway_csv_open`) as Record / Skipped / Rejected."""
     for start, cells in csv_records(lines, width):
         if isinstance(cells, str):
             yield Rejected(start, cells)
             continue
         yield rows.row(cells, start)
+
+
+def iter_gateway_csv(stream: io.BufferedIOBase, *, tz: ZoneInfo, customer_slug: str | None
+                     ) -> Iterator[Record | Skipped | Rejected]:
+    lines, rows, width = gateway_csv_open(stream, tz=tz, customer_slug=customer_slug)
+    yield from gateway_csv_items(lines, rows, width)
 
 
 def iter_gateway_xlsx(stream, *, tz: ZoneInfo, customer_slug: str | None

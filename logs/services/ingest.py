@@ -25,12 +25,13 @@ from logs.parsers import (
     Skipped,
     detect,
     iter_envelopes,
-    iter_gateway_csv,
     iter_gateway_xlsx,
     open_source,
 )
+from logs.parsers.gateway import gateway_csv_items, gateway_csv_open
 from logs.pricing import Catalog, expected_charge
 from logs.services.calls_copy import calls_by_key, calls_by_key_sql, calls_insert
+from logs.services.ingest_sql import GatewaySQL, usable
 from logs.services.jobs import job_claim, job_fail, job_finish, job_progress, jobs_fail_silent
 from logs.services.merge import (
     COMPARED,
@@ -56,6 +57,7 @@ CHUNK_COPY = 20000     # records per transaction on PostgreSQL, written with COP
 COPY_ENABLED = True    # PostgreSQL writes new calls with COPY (False: bulk_create, as on SQLite)
 ROLLUPS_IN_SQL = True  # with COPY, the new calls' rollups are summed by the database (False: in Python)
 READ_AHEAD = True      # the input is read and classified in a thread, a chunk ahead of the one stored
+GATEWAY_SQL = True     # PostgreSQL reads a gateway CSV's rows in SQL (logs.services.ingest_sql; False: Python)
 FORMATS = ("auto", "calls", "gateway")
 # A running batch records progress (heartbeat_at) after every chunk; one silent this long lost
 # its worker and is failed by logs.tasks.jobs_reap.
@@ -336,7 +338,7 @@ def calls_ingest(
         )
     else:
         job_claim(job=batch, only_from=None)
-    reader = None
+    reader = sql = None
     try:
         zone = _zone(tz)
         head = stream.read(65536)
@@ -351,11 +353,18 @@ def calls_ingest(
         elif container == "xlsx":
             rows = iter_gateway_xlsx(stream, tz=zone, customer_slug=slug)
         else:
-            rows = iter_gateway_csv(stream, tz=zone, customer_slug=slug)
+            lines, gateway_rows, width = gateway_csv_open(stream, tz=zone, customer_slug=slug)
+            rows = gateway_csv_items(lines, gateway_rows, width)
         run = _Run(batch, customer)
         batch.source = kind
         pending: list[Record] = []
         seen = 0
+        if kind != Source.CALLS and container != "xlsx" and GATEWAY_SQL and run.copy and usable(gateway_rows):
+            # Chunks of lines read and stored in SQL; what it leaves (the rest of a file from a
+            # record across lines) is read below, as ever.
+            sql = GatewaySQL(run, gateway_rows, width)
+            seen, rest = sql.run_lines(lines, lambda done: _progress(batch, done, progress))
+            rows = rest if rest is not None else ()
         if READ_AHEAD:
             rows = reader = ReadAhead(rows, run.chunk)
         for item in rows:
@@ -388,6 +397,8 @@ def calls_ingest(
     finally:
         if reader is not None:
             reader.close()  # the reading thread stops before its stream is closed
+        if sql is not None:
+            sql.drop()
         if close:
             stream.close()
     batch.rows = seen

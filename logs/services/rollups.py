@@ -211,14 +211,38 @@ def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | N
         return max(cur.rowcount, 0)
 
 
-def rollups_add_calls(*, customer_ids: Iterable[int], calls) -> int:
+def grouped_rows_sql(relation: str) -> str:
+    """The rows of a SQL `relation` of new calls grouped as `calls_grouped_by_rollup_key` groups
+    calls (same columns, same figures), for `rollups_add_calls(grouped=...)`.
+
+    The relation has the columns customer_id, created_at, family, model, token_name, image_size,
+    category, http_status, channel_id, images, charged_usd, latency_ms. Its rows are grouped
+    by key and latency bucket first (one bucket per row: width_bucket), then by key: fewer
+    figures to work out per row than one filtered count per bucket.
+    """
+    keys = "customer_id, h, family, model, token_name, image_size, category, http_status, channel_id"
+    uppers = ", ".join(str(u) for u in _UPPERS)
+    buckets = ", ".join(f"COALESCE(SUM(n) FILTER (WHERE b = {i}), 0) AS {name}" for i, name in enumerate(_BUCKETS))
+    return (
+        f"SELECT {keys}, SUM(n) AS n, SUM(imgs) AS imgs, SUM(charged) AS charged, SUM(lat_n) AS lat_n, "
+        f"SUM(lat_sum) AS lat_sum, {buckets} FROM ("
+        f"SELECT customer_id, DATE_TRUNC('hour', created_at AT TIME ZONE 'UTC') AS h, family, model, token_name, "
+        f"image_size, category, http_status, channel_id, width_bucket(latency_ms, ARRAY[{uppers}]) AS b, "
+        f"COUNT(*) AS n, COALESCE(SUM(images), 0) AS imgs, SUM(charged_usd) AS charged, "
+        f"COUNT(latency_ms) AS lat_n, SUM(latency_ms) AS lat_sum "
+        f"FROM ({relation}) r GROUP BY {keys}, b) x GROUP BY {keys}"
+    )
+
+
+def rollups_add_calls(*, customer_ids: Iterable[int], calls=None, grouped: tuple[str, list] | None = None) -> int:
     """Add new calls to the rollups in the database, inside the caller's transaction (PostgreSQL).
 
     `calls` is a queryset of Call rows just inserted and not yet counted (an ingest's chunk), of
     these customers. Under their rollup lock, one statement groups the calls as
     `calls_by_rollup_key` does, takes the stored rows of the same keys away and inserts the
     sums: what `RollupDelta` and `rollups_apply` compute in Python, without a row passing
-    through Python. Returns rows written.
+    through Python. Returns rows written. `grouped` (SQL, params), instead of `calls`: the new
+    calls already grouped so (`grouped_rows_sql`).
     """
     ids = sorted(set(customer_ids))
     if not ids:
@@ -237,7 +261,10 @@ def rollups_add_calls(*, customer_ids: Iterable[int], calls) -> int:
     key_list = ", ".join(qn(k) for k in keys)
     cols = ", ".join(qn(c) for c in (*keys, *figures))
     sums = ", ".join([qn(k) for k in keys] + [f"SUM({qn(f)})" for f in figures])
-    sql, params = calls_grouped_by_rollup_key(calls, "customer_id").query.sql_with_params()
+    if grouped is not None:
+        sql, params = grouped
+    else:
+        sql, params = calls_grouped_by_rollup_key(calls, "customer_id").query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(
             f"WITH d ({cols}) AS (SELECT {', '.join(select)} FROM ({sql}) q), "

@@ -24,7 +24,7 @@ backend, read from /proc: the server is local), and (b) their sum against the ba
 machine shared with other work the wall-clock ratio swings several times over, the CPU one far
 less. The COPY is timed again after the ingest and the best of all is used.
 `--no-read-ahead` and `--rollups-in-python` turn off the read-ahead thread and the rollups summed
-in SQL (A/B runs); `--profile` writes a cProfile of (b) (main thread only: add --no-read-ahead).
+in SQL, `--python-way` the SQL path for gateway CSV (logs.services.ingest_sql) (A/B runs); `--profile` writes a cProfile of (b) (main thread only: add --no-read-ahead).
 
 Without DATABASE_URL, or with --sqlite, it runs on a throwaway SQLite file instead (no COPY, no
 ratio): the demo path.
@@ -150,27 +150,30 @@ def pg_drop(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int]:
+def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int, float]:
     """What the database alone takes to store the ingested calls: their rows (COPY TO a file)
-    COPYed again into a copy of the call table with all its indexes, and with none.
-    (seconds with indexes, seconds without, index count)."""
+    COPYed again into a copy of the call table with all its indexes, and with none; and their
+    keys into a copy of the key table (CallKey, with its primary key).
+    (seconds with indexes, seconds without, index count, seconds of the keys)."""
     import psycopg
 
-    dump = tmp / "calls.copy"
+    dump, keys = tmp / "calls.copy", tmp / "keys.copy"
     with psycopg.connect(_admin_conninfo(bench_url)) as conn:
-        with conn.cursor() as cur, dump.open("wb") as fh:
-            with cur.copy("COPY (SELECT * FROM logs_call) TO STDOUT") as copy:  # partitioned: a query
-                for block in copy:
-                    fh.write(block)
+        for query, path in (("SELECT * FROM logs_call", dump), ("SELECT * FROM logs_callkey", keys)):
+            with conn.cursor() as cur, path.open("wb") as fh:
+                with cur.copy(f"COPY ({query}) TO STDOUT") as copy:  # partitioned: a query
+                    for block in copy:
+                        fh.write(block)
         indexes = conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'logs_call'").fetchone()[0]
         times = []
-        for like in ("INCLUDING ALL", "INCLUDING DEFAULTS"):
+        for table, like, path in (("logs_call", "INCLUDING ALL", dump), ("logs_call", "INCLUDING DEFAULTS", dump),
+                                  ("logs_callkey", "INCLUDING ALL", keys)):
             conn.execute("DROP TABLE IF EXISTS bench_calls")
-            conn.execute(f"CREATE TABLE bench_calls (LIKE logs_call {like})")
+            conn.execute(f"CREATE TABLE bench_calls (LIKE {table} {like})")
             conn.commit()
             t0 = time.perf_counter()
             with conn.cursor() as cur:
-                with cur.copy("COPY bench_calls FROM STDIN") as copy, dump.open("rb") as fh:
+                with cur.copy("COPY bench_calls FROM STDIN") as copy, path.open("rb") as fh:
                     while block := fh.read(1 << 20):
                         copy.write(block)
             conn.commit()
@@ -178,7 +181,8 @@ def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int]:
         conn.execute("DROP TABLE bench_calls")
         conn.commit()
     dump.unlink()
-    return times[0], times[1], indexes
+    keys.unlink()
+    return times[0], times[1], indexes, times[2]
 
 
 def pg_copy(bench_url: str, path: Path) -> tuple[float, int, float]:
@@ -260,6 +264,7 @@ def child(args) -> None:
     base = rss_mb()
     ingest.READ_AHEAD = not args.no_read_ahead
     ingest.ROLLUPS_IN_SQL = not args.rollups_in_python
+    ingest.GATEWAY_SQL = not args.python_way
     server = _backend_cpu()
     spent = {"rollups": 0.0}
 
@@ -339,6 +344,8 @@ def main() -> int:
                    help="read the input in the ingest's own thread (logs.services.ingest.READ_AHEAD off)")
     p.add_argument("--rollups-in-python", action="store_true",
                    help="sum the new calls' rollups in Python (logs.services.ingest.ROLLUPS_IN_SQL off)")
+    p.add_argument("--python-way", action="store_true",
+                   help="read every row in Python (logs.services.ingest.GATEWAY_SQL off: the path before the SQL one)")
     p.add_argument("--sqlite", action="store_true", help="run on a throwaway SQLite file even with DATABASE_URL")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
@@ -350,8 +357,8 @@ def main() -> int:
         return 0
 
     url = None if args.sqlite else os.environ.get("DATABASE_URL")
-    options = [o for o, on in (("--no-read-ahead", args.no_read_ahead), ("--rollups-in-python", args.rollups_in_python))
-               if on]
+    options = [o for o, on in (("--no-read-ahead", args.no_read_ahead), ("--rollups-in-python", args.rollups_in_python),
+                               ("--python-way", args.python_way)) if on]
     name = os.environ.get("NBAUDIT_BENCH_DB_NAME", "nbaudit_bench_ingest")
     tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     file = Path(args.file) if args.file else tmp / "gateway_export.csv"
@@ -387,10 +394,12 @@ def main() -> int:
             print(f"    CPU used, both ends: ingest {used:.2f} s, bare COPY {copy_cpu:.2f} s: {used / copy_cpu:.2f}x "
                   f"(steadier than wall time on a shared machine)")
         if bench_url:
-            with_idx, without_idx, n_idx = pg_call_floor(bench_url, tmp)
+            with_idx, without_idx, n_idx, keys_s = pg_call_floor(bench_url, tmp)
             print(f"    the database alone, storing those calls: COPY into a copy of the call table with its "
                   f"{n_idx} indexes {with_idx:.2f} s ({with_idx / copy_s:.2f}x the bare COPY), "
-                  f"without indexes {without_idx:.2f} s (no foreign keys in either)")
+                  f"without indexes {without_idx:.2f} s (no foreign keys in either); their keys (CallKey) "
+                  f"{keys_s:.2f} s; calls with indexes and keys {with_idx + keys_s:.2f} s "
+                  f"({(with_idx + keys_s) / copy_s:.2f}x the bare COPY)")
         second = run_child(file, bench_url, data_dir, options=options)
         _fmt_ingest("(c) calls_ingest again (idempotent)", second, copy_s, first)
         ok = second["inserted"] == 0 and second["duplicates"] == first["inserted"] and first["conflicts"] == 0

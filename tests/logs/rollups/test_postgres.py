@@ -95,22 +95,27 @@ import sys, time
 import django
 django.setup()
 import logs.services.ingest as ingest
+import logs.services.ingest_sql as ingest_sql
 ingest.CHUNK_COPY = 50
-real = ingest._Run.apply
-def slow(self, records):
-    real(self, records)
+ingest.GATEWAY_SQL = sys.argv[2] == "sql"
+owner, name = (ingest_sql.GatewaySQL, "_store") if ingest.GATEWAY_SQL else (ingest._Run, "apply")
+real = getattr(owner, name)
+def slow(self, chunk):
+    out = real(self, chunk)
     time.sleep(0.3)   # room for the kill to land mid-file
-ingest._Run.apply = slow
+    return out
+setattr(owner, name, slow)
 ingest.calls_ingest(source=sys.argv[1])
 """
 
 
-def test_killed_worker_then_the_file_again(tmp_path):
+@pytest.mark.parametrize("way", ["python", "sql"])  # the SQL path's chunks: 250 lines
+def test_killed_worker_then_the_file_again(tmp_path, way):
     path = tmp_path / "export.csv"
     path.write_bytes(export(export_rows(1000)))
     env = {**os.environ, "DATABASE_URL": _db_url(), "DJANGO_SETTINGS_MODULE": "nbaudit.settings"}
     env.pop("NBAUDIT_TEST_DB_NAME", None)
-    proc = subprocess.Popen([sys.executable, "-c", WORKER, str(path)], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", WORKER, str(path), way], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 def small_chunks(monkeypatch):
     monkeypatch.setattr(ingest, "CHUNK", 50)
     monkeypatch.setattr(ingest, "CHUNK_COPY", 50)
+    # The Python way's chunks (the SQL path's: tests/logs/test_ingest_gateway_sql.py).
+    monkeypatch.setattr(ingest, "GATEWAY_SQL", False)
 
 
 def _die_at_chunk(monkeypatch, target, name, n):
@@ -46,6 +48,7 @@ def test_ingest_stopped_between_chunks_then_again(small_chunks, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(ingest, "CHUNK", 50)
     monkeypatch.setattr(ingest, "CHUNK_COPY", 50)
+    monkeypatch.setattr(ingest, "GATEWAY_SQL", False)
     again = calls_ingest(source=body)
     assert (again.inserted, again.duplicates) == (250, 150)
     assert assert_exact() == 400
