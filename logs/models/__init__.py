@@ -1,11 +1,18 @@
 """Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
-from logs.models.calls import LATENCY_BUCKETS_MS, Call, CallKey, HourlyRollup, RollupVersion
+from logs.models.calls import (
+    LATENCY_BUCKETS_MS,
+    Call,
+    CallKey,
+    CoarseRollup,
+    HourlyRollup,
+    RollupVersion,
+)
 from logs.models.catalog import PriceRow
 from logs.models.customers import ApiToken, Customer, User
 from logs.models.exports import ExportFormat, ExportJob
 from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
-    "ApiToken", "Call", "CallKey", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
+    "ApiToken", "Call", "CallKey", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
     "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
 ]

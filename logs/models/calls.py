@@ -173,6 +173,50 @@ class HourlyRollup(models.Model):
         return [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]
 
 
+class CoarseRollup(models.Model):
+    """Hourly rollups of a customer coarsened to what the Overview charts: per hour, family and
+    category, delivered calls by image size (their latency), failures by gateway channel.
+
+    A projection of `HourlyRollup` (model, API key and HTTP status summed away; the image size
+    kept on delivered rows only, the channel on failed rows only), so a customer-hour holds a
+    few dozen rows at most whatever the calls' density. Written only by `logs.services.rollups`,
+    recomputed from the customer's fine rows in the same transaction and under the same lock as
+    each write of them; the Overview reads it unless an exact model or an API key is chosen.
+    """
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    # Delivered rows only ('' on failures): the latency chart is by image size over delivered calls.
+    image_size = models.CharField(max_length=32, blank=True)
+    # Failed rows only (NULL on delivered ones): failures by channel (staff).
+    channel_id = models.IntegerField(null=True, blank=True)
+    calls = models.IntegerField(default=0)
+    images = models.IntegerField(default=0)
+    charged_usd = money_field(default=0)
+    latency_count = models.IntegerField(default=0)
+    latency_sum_ms = models.BigIntegerField(default=0)
+    for _i in range(len(LATENCY_BUCKETS_MS)):
+        locals()[f"lat_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        # Both covering: the Overview's reads are index-only scans on PostgreSQL (docs/scaling.md).
+        indexes = [
+            models.Index(fields=["customer", "hour"], name="coarse_cust_hour_idx",
+                         include=["family", "category", "image_size", "channel_id", "calls", "images",
+                                  "charged_usd", *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
+            models.Index(fields=["hour"], name="coarse_hour_idx",
+                         include=["customer", "family", "category", "image_size", "channel_id", "calls", "images",
+                                  "charged_usd", *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
+        ]
+
+    @classmethod
+    def bucket_fields(cls):
+        return HourlyRollup.bucket_fields()
+
+
 class RollupVersion(models.Model):
     """A customer's rollup version: one more in the same transaction as each write of its rollups.
 

@@ -19,11 +19,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
-from django.db.models import CharField, Count, IntegerField, Q, Sum, Value
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDay, TruncHour
 
-from logs.choices import Category
-from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
+from logs.choices import Category, Family
+from logs.models import LATENCY_BUCKETS_MS, Call, CoarseRollup, HourlyRollup, RollupVersion
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.selectors.calls import days_model_key_filter
 from logs.timeutil import billing_tz, day_start
@@ -38,6 +38,8 @@ UTC = dt.timezone.utc
 ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
 # The figures of a rollup row, in the order deltas and comparisons keep them.
 ROLLUP_VALUES = ("calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields())
+# The columns that identify a coarse rollup row (`CoarseRollup`, with its customer).
+COARSE_KEY = ("hour", "family", "category", "image_size", "channel_id")
 # Bump when what the Overview computes from the same rollups changes (new figure, new field).
 OVERVIEW_CACHE_SCHEMA = 1
 
@@ -46,6 +48,30 @@ def rollups_filter(qs, *, date_from=None, date_to=None, model=None, token_name=N
     """Rollups of the chosen days (in `tz`), model or family and API key: as calls are narrowed."""
     return days_model_key_filter(qs, time_field="hour", date_from=date_from, date_to=date_to,
                                  model=model, token_name=token_name, tz=tz)
+
+
+def overview_table(*, model: str | None = None, token_name: str | None = None):
+    """The rollups the Overview reads for these filters: the coarse ones (`CoarseRollup`: a
+    customer-hour is a few dozen rows) unless an exact model or an API key is chosen, which
+    only the fine ones (`HourlyRollup`) keep. A family is in both keys."""
+    if token_name or (model and model not in Family.values):
+        return HourlyRollup
+    return CoarseRollup
+
+
+def rollups_coarsened(qs):
+    """Fine rollup rows (`HourlyRollup`) grouped as `CoarseRollup` keeps them: per customer_id,
+    hour, family, category, c_size (the image size of delivered rows, '' on failures) and
+    c_channel (the channel of failed rows, NULL on delivered ones), with s_<figure> the sums of
+    ROLLUP_VALUES. What the coarse rows must equal: the service writes it, checks compare."""
+    delivered = Q(category=Category.SUCCESS)
+    return (qs.annotate(c_size=Case(When(delivered, then=F("image_size")), default=Value(""),
+                                    output_field=CharField()),
+                        c_channel=Case(When(delivered, then=Value(None)), default=F("channel_id"),
+                                       output_field=IntegerField()))
+            .values("customer_id", "hour", "family", "category", "c_size", "c_channel")
+            .annotate(**{f"s_{v}": Sum(v) for v in ROLLUP_VALUES})
+            .order_by())
 
 
 def rollup_status(category: str, http_status: int | None) -> int | None:
@@ -158,6 +184,57 @@ def rollups_differences(*, customer_id: int, start: dt.datetime | None = None,
                 name: (a, b) for name, a, b in zip(ROLLUP_VALUES, have, want) if a != b}))
     totals = {"rollups": sum(v[0] for v in stored.values()), "calls": sum(v[0] for v in expected.values())}
     return diffs, totals
+
+
+@dataclass
+class CoarseDifference:
+    """One coarse rollup key whose stored figures differ from the fine rollups' projection."""
+
+    customer_id: int
+    key: tuple  # COARSE_KEY
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def hour(self) -> dt.datetime:
+        return self.key[0]
+
+    def describe(self) -> str:
+        hour, family, category, size, channel = self.key
+        where = " ".join(p for p in (family or "-", category, f"size={size}" if size else "",
+                                     f"channel={channel}" if channel is not None else "") if p)
+        what = ", ".join(f"{name} {stored} in coarse rollups, {expected} in hourly rollups"
+                         for name, (stored, expected) in self.figures.items())
+        return f"{hour:%Y-%m-%d %H:00} UTC {where}: {what}"
+
+
+def coarse_differences(*, customer_id: int, start: dt.datetime | None = None,
+                       end: dt.datetime | None = None) -> list[CoarseDifference]:
+    """Where a customer's coarse rollups in [start, end) differ from the projection of its fine
+    ones (`rollups_coarsened`), both read in one snapshot; hour order."""
+    fine = HourlyRollup.objects.filter(customer_id=customer_id)
+    coarse = CoarseRollup.objects.filter(customer_id=customer_id)
+    if start is not None:
+        fine, coarse = fine.filter(hour__gte=start), coarse.filter(hour__gte=start)
+    if end is not None:
+        fine, coarse = fine.filter(hour__lt=end), coarse.filter(hour__lt=end)
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        expected = {(r["hour"], r["family"], r["category"], r["c_size"], r["c_channel"]):
+                    [r[f"s_{v}"] or 0 for v in ROLLUP_VALUES] for r in rollups_coarsened(fine)}
+        stored = {tuple(r[k] for k in COARSE_KEY): [r[f"s_{v}"] or 0 for v in ROLLUP_VALUES]
+                  for r in coarse.values(*COARSE_KEY).annotate(**{f"s_{v}": Sum(v) for v in ROLLUP_VALUES})
+                  .order_by()}
+    zero = [0] * len(ROLLUP_VALUES)
+    diffs = []
+    for key in sorted(expected.keys() | stored.keys(), key=lambda k: (k[0], *(str(x) for x in k[1:]))):
+        have, want = stored.get(key, zero), expected.get(key, zero)
+        if have != want:
+            diffs.append(CoarseDifference(customer_id, key, {
+                name: (a, b) for name, a, b in zip(ROLLUP_VALUES, have, want) if a != b}))
+    return diffs
 
 
 def rollup_version_token(*, customer_id: int | None) -> str:

@@ -9,6 +9,11 @@ Ingest adds the calls of each chunk as a delta (`RollupDelta`, `rollups_apply`) 
 own transaction: a worker killed after some chunks leaves rollups that count exactly the calls
 it committed, and the upload again adds only the rest. `rollups_refresh` / `rollups_rebuild`
 recompute hours from the calls (repairs, bulk loads); `manage.py rollups` checks and repairs.
+
+The coarse rollups (`CoarseRollup`, what the Overview reads) follow in the same transaction:
+after any write of a customer's fine rows for some hours, `_coarse_recompute` replaces its
+coarse rows of those hours by the projection of its fine rows (one DELETE and one
+INSERT ... SELECT ... GROUP BY, under the same lock), so they are exact whenever the fine ones are.
 """
 from __future__ import annotations
 
@@ -24,14 +29,16 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from logs.choices import Category
-from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
+from logs.models import LATENCY_BUCKETS_MS, Call, CoarseRollup, HourlyRollup, RollupVersion
 from logs.selectors.rollups import (
     ROLLUP_KEY,
     ROLLUP_VALUES,
     calls_by_rollup_key,
     calls_grouped_by_rollup_key,
+    coarse_differences,
     overview_warm_soon,
     rollup_status,
+    rollups_coarsened,
 )
 from logs.timeutil import UTC
 
@@ -135,6 +142,7 @@ def rollups_apply(*, delta: RollupDelta) -> int:
         if drifted:
             log.warning("rollups of customer %s had drifted in %d hours: recomputed", cid, len(drifted))
             written += sum(_recompute(cid, start, end) for start, end in _spans(drifted))
+        _coarse_recompute(cid, hours=hours)
     return written
 
 
@@ -211,6 +219,37 @@ def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | N
         return max(cur.rowcount, 0)
 
 
+def _coarse_recompute(customer_id: int, *, hours: Iterable[dt.datetime] | None = None,
+                      start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    """Replace a customer's coarse rollups of `hours` (or of [start, end), None: open) by the
+    projection of its fine rollups there (`rollups_coarsened`), in the database.
+
+    The caller holds the customer's rollup lock, in the transaction that wrote the fine rows.
+    Returns coarse rows written.
+    """
+    fine = HourlyRollup.objects.filter(customer_id=customer_id)
+    coarse = CoarseRollup.objects.filter(customer_id=customer_id)
+    if hours is not None:
+        hours = sorted(set(hours))
+        if not hours:
+            return 0
+        fine, coarse = fine.filter(hour__in=hours), coarse.filter(hour__in=hours)
+    if start is not None:
+        fine, coarse = fine.filter(hour__gte=start), coarse.filter(hour__gte=start)
+    if end is not None:
+        fine, coarse = fine.filter(hour__lt=end), coarse.filter(hour__lt=end)
+    coarse._raw_delete(coarse.db)  # nothing refers to coarse rows: no cascade, no signal
+    qn = connection.ops.quote_name
+    sql, params = rollups_coarsened(fine).query.sql_with_params()
+    columns = ["customer_id", "hour", "family", "category", "image_size", "channel_id", *ROLLUP_VALUES]
+    select = ["q.customer_id", "q.hour", "q.family", "q.category", "q.c_size", "q.c_channel",
+              *[f"q.s_{v}" for v in ROLLUP_VALUES]]
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {qn(CoarseRollup._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+                    f"SELECT {', '.join(select)} FROM ({sql}) q", params)
+        return max(cur.rowcount, 0)
+
+
 def rollups_add_calls(*, customer_ids: Iterable[int], calls) -> int:
     """Add new calls to the rollups in the database, inside the caller's transaction (PostgreSQL).
 
@@ -242,12 +281,20 @@ def rollups_add_calls(*, customer_ids: Iterable[int], calls) -> int:
         cur.execute(
             f"WITH d ({cols}) AS (SELECT {', '.join(select)} FROM ({sql}) q), "
             f"old AS (DELETE FROM {table} r USING (SELECT DISTINCT {key_list} FROM d) k WHERE {same} "
-            f"RETURNING {', '.join(f'r.{qn(c)}' for c in (*keys, *figures))}) "
-            f"INSERT INTO {table} ({cols}) "
-            f"SELECT {sums} FROM (SELECT * FROM d UNION ALL SELECT * FROM old) u GROUP BY {key_list}",
+            f"RETURNING {', '.join(f'r.{qn(c)}' for c in (*keys, *figures))}), "
+            f"ins AS (INSERT INTO {table} ({cols}) "
+            f"SELECT {sums} FROM (SELECT * FROM d UNION ALL SELECT * FROM old) u GROUP BY {key_list} "
+            f"RETURNING customer_id, hour) "
+            f"SELECT customer_id, hour, count(*) FROM ins GROUP BY customer_id, hour",
             [str(Category.SUCCESS), *params],
         )
-        return max(cur.rowcount, 0)
+        written = cur.fetchall()
+    hours: dict[int, list] = defaultdict(list)
+    for cid, hour, _ in written:
+        hours[cid].append(hour)
+    for cid in sorted(hours):  # the hours written: the old rows' keys are among the new ones'
+        _coarse_recompute(cid, hours=hours[cid])
+    return sum(n for _, _, n in written)
 
 
 @transaction.atomic
@@ -257,7 +304,11 @@ def rollups_refresh(*, customer_id: int, hours: Iterable[dt.datetime]) -> int:
     if not spans:
         return 0
     rollups_lock(customer_ids=[customer_id])
-    return sum(_recompute(customer_id, start, end) for start, end in spans)
+    written = 0
+    for start, end in spans:
+        written += _recompute(customer_id, start, end)
+        _coarse_recompute(customer_id, start=start, end=end)
+    return written
 
 
 def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None = None,
@@ -275,6 +326,7 @@ def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None
         with transaction.atomic():
             rollups_lock(customer_ids=[cid])
             total += _recompute(cid, start, end)
+            _coarse_recompute(cid, start=start, end=end)
     return total
 
 
@@ -290,3 +342,15 @@ def rollups_repair(*, customer_id: int, start: dt.datetime | None = None, end: d
     if diffs:
         rollups_refresh(customer_id=customer_id, hours=[d.hour for d in diffs])
     return diffs, totals
+
+
+def coarse_repair(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """Recompute the hours in [start, end) where a customer's coarse rollups differ from the
+    projection of its fine ones, under its lock. Returns the differences found
+    (`coarse_differences`). Run it after `rollups_repair`: the coarse rows derive from the fine."""
+    diffs = coarse_differences(customer_id=customer_id, start=start, end=end)
+    if diffs:
+        with transaction.atomic():
+            rollups_lock(customer_ids=[customer_id])
+            _coarse_recompute(customer_id, hours=[d.hour for d in diffs])
+    return diffs

@@ -1,4 +1,5 @@
-"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only.
+"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only: the
+coarse ones (`CoarseRollup`) unless an exact model or an API key is chosen.
 
 What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
 rollup query, the zone and the customers' rollup version: a rollup write shows at once.
@@ -58,13 +59,15 @@ class OverviewView(FilterStatusMixin, TemplateView):
         ctx = super().get_context_data(**kw)
         request = self.request
         customer = current_customer(request)
-        qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
-        if customer is not None:
-            qs = qs.filter(customer=customer)
         models, tokens = rollup_facets_for(user=request.user, customer=customer)
         tz = request.tz
-        filterset = RollupFilterSet(request.GET, qs, request=request, tz=tz,
+        filterset = RollupFilterSet(request.GET, HourlyRollup.objects.none(), request=request, tz=tz,
                                     today=timezone.localdate(timezone=tz), models=models, tokens=tokens)
+        # The coarse rollups unless an exact model or an API key is chosen (the fine ones keep those).
+        qs = scope_by_customer_field(request.user, filterset.rollup_model().objects.all())
+        if customer is not None:
+            qs = qs.filter(customer=customer)
+        filterset.queryset = qs
         rows_qs = filterset.qs
         first, last = filterset.days
         hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))

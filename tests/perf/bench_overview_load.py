@@ -139,7 +139,12 @@ def child(args) -> None:
             if batch:
                 cur.executemany(sql, batch)
                 count += len(batch)
+        from bench_dashboard import coarse_sql
+
+        cur.execute(coarse_sql())
         cur.execute("ANALYZE" if connection.vendor != "postgresql" else "VACUUM ANALYZE logs_hourlyrollup")
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE logs_coarserollup")
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for c in customers:
