@@ -1,8 +1,12 @@
 """Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
 from logs.models.calls import (
     LATENCY_BUCKETS_MS,
+    AllCustomersChannelRollup,
+    AllCustomersRollup,
+    AllCustomersStale,
     Call,
     CallKey,
+    CoarseChannelRollup,
     CoarseRollup,
     HourlyRollup,
     RollupVersion,
@@ -13,6 +17,6 @@ from logs.models.exports import ExportFormat, ExportJob
 from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
-    "ApiToken", "Call", "CallKey", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
+    "AllCustomersChannelRollup", "AllCustomersRollup", "AllCustomersStale", "ApiToken", "Call", "CallKey", "CoarseChannelRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
     "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
 ]

@@ -53,6 +53,8 @@ def main() -> None:
             cur.execute(dash.calls_sql(n), {"end": end})
             cur.execute(dash.rollups_sql())
             cur.execute(dash.coarse_sql())
+            for sql in dash.all_customers_sql():
+                cur.execute(sql)
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
             cur.execute("VACUUM ANALYZE logs_coarserollup")

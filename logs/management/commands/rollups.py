@@ -7,15 +7,20 @@ from django.utils.translation import gettext as _
 
 from logs.management.output import Spoken
 from logs.models import Customer
-from logs.selectors.rollups import coarse_differences, rollups_differences
-from logs.services.rollups import coarse_repair, rollups_repair
+from logs.selectors.rollups import (
+    all_customers_differences,
+    coarse_differences,
+    rollups_differences,
+)
+from logs.services.rollups import all_customers_repair, coarse_repair, rollups_repair
 from logs.timeutil import billing_tz, day_start, parse_day
 
 SHOWN = 20  # differing rows printed per customer
 
 
 class Command(Spoken, BaseCommand):
-    help = ("Check the hourly rollups against the calls and the coarse rollups against the hourly ones "
+    help = ("Check the hourly rollups against the calls, the coarse rollups against the hourly ones and "
+            "(without --customer) staff's all-customers rollups against the coarse ones "
             "(--check: exit status 1 if they differ), or repair them (--rebuild: recompute the hours "
             "that differ). Days are in the billing time zone (Asia/Shanghai), both ends included; "
             "without them, all time.")
@@ -64,6 +69,16 @@ class Command(Spoken, BaseCommand):
                 self._coarse(customer, coarse, rebuilt=o["rebuild"])
             if diffs or coarse:
                 differing.append(customer.slug)
+        if not o["customer"]:  # staff's all-customers rollups: the sums of every customer's coarse ones
+            if o["rebuild"]:
+                total = all_customers_repair(start=start, end=end)
+            else:
+                total = all_customers_differences(start=start, end=end)
+            if total:
+                differing.append(_("all customers"))
+                self._all_customers(total, rebuilt=o["rebuild"])
+            else:
+                self.stdout.write(_("all customers: the all-customers rollups equal the coarse ones"))
         if differing and o["check"]:
             raise CommandError(_("rollups differ from the calls for %(n)s customer(s): %(slugs)s; "
                                  "repair with --rebuild") % {"n": len(differing), "slugs": ", ".join(differing)},
@@ -94,3 +109,12 @@ class Command(Spoken, BaseCommand):
         if rebuilt:
             self.stdout.write(_("%(slug)s: recomputed those %(hours)s hours of coarse rollups from the hourly ones")
                               % {"slug": customer.slug, "hours": f"{hours:,}"})
+
+    def _all_customers(self, diffs, *, rebuilt: bool) -> None:
+        hours = len({d.hour for d in diffs})
+        self.stdout.write(_("all customers: %(rows)s all-customers rollup rows in %(hours)s hours differ from the "
+                            "coarse rollups") % {"rows": f"{len(diffs):,}", "hours": f"{hours:,}"})
+        self._listed(diffs)
+        if rebuilt:
+            self.stdout.write(_("all customers: recomputed those %(hours)s hours from the coarse rollups")
+                              % {"hours": f"{hours:,}"})

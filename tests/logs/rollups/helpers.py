@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from logs.models import CoarseRollup, Customer, HourlyRollup
+from logs.models import CoarseChannelRollup, CoarseRollup, Customer, HourlyRollup
 from logs.selectors.rollups import (
+    CHANNEL_KEY,
     COARSE_KEY,
     ROLLUP_KEY,
     ROLLUP_VALUES,
+    all_customers_differences,
     coarse_differences,
     rollups_differences,
 )
@@ -50,15 +52,20 @@ def snapshot(customer_id: int) -> list[tuple]:
 
 
 def coarse_snapshot(customer_id: int) -> list[tuple]:
+    """The customer's coarse rows, then its failures by channel (marked "channel")."""
     return sorted(
         tuple(str(v) for v in row)
         for row in CoarseRollup.objects.filter(customer_id=customer_id).values_list(*COARSE_KEY, *ROLLUP_VALUES)
+    ) + sorted(
+        ("channel", *(str(v) for v in row))
+        for row in CoarseChannelRollup.objects.filter(customer_id=customer_id).values_list(*CHANNEL_KEY, "calls")
     )
 
 
 def assert_exact(slug: str = "acme") -> int:
     """The customer's rollups equal its calls, its coarse rollups the projection of its hourly
-    ones (one row per coarse key), and a fresh rebuild writes the very same rows of both.
+    ones (one row per coarse key), staff's all-customers ones the sums of the coarse ones (in the
+    hours no mark holds), and a fresh rebuild writes the very same rows of both.
 
     Returns the calls the rollups count."""
     customer = Customer.objects.get(slug=slug)
@@ -66,9 +73,10 @@ def assert_exact(slug: str = "acme") -> int:
     assert [d.describe() for d in diffs] == []
     assert totals["rollups"] == totals["calls"]
     assert [d.describe() for d in coarse_differences(customer_id=customer.pk)] == []
+    assert [d.describe() for d in all_customers_differences()] == []
     coarse = coarse_snapshot(customer.pk)
-    assert len({row[:len(COARSE_KEY)] for row in coarse}) == len(coarse)
-    assert sum(int(row[len(COARSE_KEY)]) for row in coarse) == totals["calls"]
+    assert len({row[:len(COARSE_KEY) + 1] for row in coarse}) == len(coarse)  # one row per key
+    assert sum(int(row[len(COARSE_KEY)]) for row in coarse if row[0] != "channel") == totals["calls"]
     before = snapshot(customer.pk)
     rollups_rebuild(customer_id=customer.pk)
     assert snapshot(customer.pk) == before

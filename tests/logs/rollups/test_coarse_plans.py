@@ -1,6 +1,7 @@
 """PostgreSQL: the Overview's reads of the coarse rollups are index-only scans of their covering
-indexes: (customer, hour) for a customer, (hour) for staff's "all customers" (docs/scaling.md,
-Index set). Sequential and bitmap scans are turned off, so the plan shows whether the index
+indexes: (customer, hour) for a customer; for staff's "all customers", the all-customers
+rollups' (hour) and, for the hours marked since the last fold, the coarse rollups' (hour)
+(docs/scaling.md, Index set). Sequential and bitmap scans are turned off, so the plan shows whether the index
 covers every column a read needs (it is an Index Scan, with heap reads, when one is missing)."""
 import datetime as dt
 import json
@@ -9,10 +10,15 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from logs.models import CoarseRollup
-from logs.selectors.rollups import overview_sums
+from logs.models import (
+    AllCustomersChannelRollup,
+    AllCustomersRollup,
+    CoarseChannelRollup,
+    CoarseRollup,
+)
+from logs.selectors.rollups import all_customers_parts, overview_sums
 from logs.services.partitions import add_months, current_month, partition_ensure
-from logs.services.rollups import rollups_rebuild
+from logs.services.rollups import all_customers_fold, rollups_rebuild
 from logs.timeutil import billing_tz
 from tests import factories
 
@@ -49,15 +55,18 @@ def _nodes(plan: dict):
         yield from _nodes(child)
 
 
-def _scans_of_coarse(sql: str, params) -> list[tuple[str, str]]:
+def _scans(sql: str, params) -> list[tuple[str, str, str]]:
+    """(node type, index, table) of each scan of a rollup table in the plan of `sql`."""
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute("SET LOCAL enable_bitmapscan = off")
         cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         raw = cur.fetchone()[0]
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    return [(n["Node Type"], n.get("Index Name")) for n in _nodes(plan)
-            if n.get("Relation Name") == CoarseRollup._meta.db_table]
+    tables = {m._meta.db_table for m in (CoarseRollup, CoarseChannelRollup, AllCustomersRollup,
+                                         AllCustomersChannelRollup)}
+    return [(n["Node Type"], n.get("Index Name"), n["Relation Name"]) for n in _nodes(plan)
+            if n.get("Relation Name") in tables]
 
 
 @pytest.mark.parametrize("staff", [False, True], ids=["customer", "staff"])
@@ -65,18 +74,33 @@ def test_overview_reads_are_index_only_scans(staff):
     customers = [factories.customer("acme"), factories.customer("globex")]
     _calls(customers)
     rollups_rebuild()
+    all_customers_fold()
     with connection.cursor() as cur:
         cur.execute("ANALYZE logs_coarserollup")
+        cur.execute("ANALYZE logs_coarsechannelrollup")
+        cur.execute("ANALYZE logs_allcustomersrollup")
+        cur.execute("ANALYZE logs_allcustomerschannelrollup")
     since = dt.datetime.now(UTC) - dt.timedelta(days=30)
-    qs = CoarseRollup.objects.filter(hour__gte=since)
-    if not staff:
-        qs = qs.filter(customer=customers[0])
     tz = billing_tz()
+    if staff:
+        (qs, *also), channel_parts = all_customers_parts(lambda q: q.filter(hour__gte=since))
+        expected = [("Index Only Scan", "allcust_chan_hour_idx", "logs_allcustomerschannelrollup"),
+                    ("Index Only Scan", "allcust_hour_idx", "logs_allcustomersrollup"),
+                    ("Index Only Scan", "coarse_chan_hour_idx", "logs_coarsechannelrollup"),
+                    ("Index Only Scan", "coarse_hour_idx", "logs_coarserollup")]
+    else:
+        qs, also = CoarseRollup.objects.filter(hour__gte=since, customer=customers[0]), ()
+        channel_parts = [CoarseChannelRollup.objects.filter(hour__gte=since, customer=customers[0])]
+        expected = [("Index Only Scan", "coarse_chan_cust_hour_idx", "logs_coarsechannelrollup"),
+                    ("Index Only Scan", "coarse_cust_hour_idx", "logs_coarserollup")]
     with CaptureQueriesContext(connection) as ctx:
-        sums = overview_sums(qs, tz=tz, hourly=False, heat_tz=tz, channels=True)
+        sums = overview_sums(qs, tz=tz, hourly=False, heat_tz=tz, channels=True, also=also,
+                             channel_parts=channel_parts)
     assert sum(r["calls"] for r in sums["periods"]) > 0 and sums["channels"]
-    reads = [q["sql"] for q in ctx.captured_queries if '"logs_coarserollup"' in q["sql"]]
-    assert len(reads) == 4  # periods, heatmap, latency, failures by channel
-    index = "coarse_hour_idx" if staff else "coarse_cust_hour_idx"
+    reads = [q["sql"] for q in ctx.captured_queries if "SUM(" in q["sql"]]
+    # periods, heatmap and latency of each part, failures by channel of each channel part
+    assert len(reads) == (8 if staff else 4)
+    found = sorted({scan for sql in reads for scan in _scans(sql, None)})
+    assert found == sorted(expected), found
     for sql in reads:
-        assert _scans_of_coarse(sql, None) == [("Index Only Scan", index)], sql
+        assert {s[0] for s in _scans(sql, None)} == {"Index Only Scan"}, sql
