@@ -436,6 +436,18 @@ def _insert_select(model, rows, *, rename: dict | None = None) -> int:
         return max(cur.rowcount, 0)
 
 
+def all_customers_mark(*, customer_id: int, using: str = "default") -> int:
+    """Mark every hour of a customer's coarse rollups (before they are deleted with it), so the
+    next fold sums those hours again without it. Returns the hours marked."""
+    hours = set(CoarseRollup.objects.using(using).filter(customer_id=customer_id)
+                .values_list("hour", flat=True).distinct().order_by())
+    hours |= set(CoarseChannelRollup.objects.using(using).filter(customer_id=customer_id)
+                 .values_list("hour", flat=True).distinct().order_by())
+    AllCustomersStale.objects.using(using).bulk_create([AllCustomersStale(hour=h) for h in sorted(hours)],
+                                                       batch_size=2000)
+    return len(hours)
+
+
 def all_customers_repair(*, start: dt.datetime | None = None, end: dt.datetime | None = None):
     """Mark and fold the hours in [start, end) where staff's all-customers rollups differ from
     the sums of the coarse ones (`all_customers_differences`). Returns the differences found."""

@@ -144,8 +144,9 @@ def build(size: int, *, rebuild: bool) -> dict:
                 "build_seconds": meta[4]}
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE logs_call, logs_hourlyrollup, logs_coarserollup, logs_allcustomersrollup, "
-                    "logs_allcustomerschannelrollup, logs_allcustomersstale, logs_rollupversion, bench_flat_meta CASCADE")
+        cur.execute("TRUNCATE logs_call, logs_hourlyrollup, logs_coarserollup, logs_coarsechannelrollup, "
+                    "logs_allcustomersrollup, logs_allcustomerschannelrollup, logs_allcustomersstale, "
+                    "logs_rollupversion, bench_flat_meta CASCADE")
         cur.execute("SET synchronous_commit = off")
         cur.execute("SET maintenance_work_mem = '512MB'")
     customers = []
@@ -197,7 +198,8 @@ def build(size: int, *, rebuild: bool) -> dict:
         cur.execute("DROP TABLE bench_flat_indexes")
         t2 = time.perf_counter()
         cur.execute(rollups_sql())
-        cur.execute(coarse_sql())
+        for sql in coarse_sql():
+            cur.execute(sql)
         for sql in all_customers_sql():
             cur.execute(sql)
         cur.execute("INSERT INTO logs_rollupversion (customer_id, version) SELECT id, 1 FROM logs_customer "
@@ -207,6 +209,7 @@ def build(size: int, *, rebuild: bool) -> dict:
         cur.execute("VACUUM ANALYZE logs_call")
         cur.execute("VACUUM ANALYZE logs_hourlyrollup")
         cur.execute("VACUUM ANALYZE logs_coarserollup")
+        cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
         cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
         cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
         seconds = time.perf_counter() - t0
@@ -312,7 +315,8 @@ def ingest(file: str) -> dict:
     rows = batch.summary()["rows"]
     new = [pk for pk in Customer.objects.values_list("pk", flat=True) if pk not in before]
     with connection.cursor() as cur:
-        for table in ("logs_call", "logs_hourlyrollup", "logs_coarserollup", "logs_rollupversion"):
+        for table in ("logs_call", "logs_callkey", "logs_hourlyrollup", "logs_coarserollup", "logs_coarsechannelrollup",
+                      "logs_rollupversion"):
             cur.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [new])
         # staff's all-customers rollups as built (the ingest's hours were marked, maybe folded)
         from bench_dashboard import all_customers_sql

@@ -272,3 +272,19 @@ def test_the_fold_task_and_the_warming_fold_the_marked_hours():
     assert AllCustomersStale.objects.count() == 1
     overview_warm.apply(args=[[acme.pk]]).get()
     assert not AllCustomersStale.objects.exists() and all_customers_differences() == []
+
+
+def test_a_deleted_customer_leaves_the_all_customers_rollups_at_the_next_fold():
+    acme, globex = factories.customer("acme"), factories.customer("globex")
+    at = dt.datetime(2026, 10, 3, 1, 0, tzinfo=UTC)
+    _varied(acme, at=at)
+    _varied(globex, at=at)
+    rollups_rebuild()
+    all_customers_fold()
+    assert AllCustomersRollup.objects.aggregate(n=Sum("calls"))["n"] == 48
+    Call.objects.filter(customer=globex).delete()  # as retention would have dropped its calls
+    globex.delete()  # its rollups go with it (cascade)
+    assert all_customers_differences() == []  # its hours are marked: read from the coarse rows
+    all_customers_fold()
+    assert AllCustomersRollup.objects.aggregate(n=Sum("calls"))["n"] == 24
+    assert all_customers_differences() == []
