@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q, Sum
 from alerts.models import AlertRule, Incident, Notification
 from alerts.models.rules import AlertKind
 from logs.choices import FAILED_GENERATION, Category
-from logs.models import Call, HourlyRollup
+from logs.models import Call, CoarseRollup
 from logs.money import q6
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.timeutil import billing_tz, day_start, month_first, month_range
@@ -55,7 +55,7 @@ def rate_figures(table: dict, *, customer_id: int, family: str, kind: str) -> di
 def month_spend(*, now: dt.datetime, customer_ids=None) -> dict[int, Decimal]:
     """{customer_id: spend this billing month (of `now`) so far} from the hourly rollups."""
     start, _ = month_range(month_first(now.astimezone(billing_tz()).date()))
-    qs = HourlyRollup.objects.filter(hour__gte=start, hour__lt=now)
+    qs = CoarseRollup.objects.filter(hour__gte=start, hour__lt=now)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
     rows = qs.values("customer_id").annotate(s=Sum("charged_usd")).order_by()
@@ -67,7 +67,7 @@ def daily_spend(*, now: dt.datetime, days: int, customer_ids=None) -> dict[int, 
     average of the `days` whole days before it, from the hourly rollups."""
     today = day_start(now.astimezone(billing_tz()).date())
     first = today - dt.timedelta(days=days)
-    qs = HourlyRollup.objects.filter(hour__gte=first, hour__lt=now)
+    qs = CoarseRollup.objects.filter(hour__gte=first, hour__lt=now)
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=customer_ids)
     rows = qs.values("customer_id").annotate(

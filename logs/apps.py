@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_delete
 
 
 def _partitions_ahead(sender, using="default", **kwargs):
@@ -12,6 +12,14 @@ def _partitions_ahead(sender, using="default", **kwargs):
         partitions_ensure()
 
 
+def _customer_hours_marked(sender, instance, using="default", **kwargs):
+    """A customer deleted: its coarse rollups go with it (cascade), so staff's all-customers
+    rollups of its hours are summed again (`logs.services.rollups.all_customers_mark`)."""
+    from logs.services.rollups import all_customers_mark
+
+    all_customers_mark(customer_id=instance.pk, using=using)
+
+
 class LogsConfig(AppConfig):
     name = "logs"
     verbose_name = "Call logs"
@@ -22,3 +30,4 @@ class LogsConfig(AppConfig):
 
         # A migrated database may be a new one whose rollup versions restart: cached figures go.
         post_migrate.connect(overview_cache_reset, sender=self, dispatch_uid="logs.overview_cache_reset")
+        pre_delete.connect(_customer_hours_marked, sender="logs.Customer", dispatch_uid="logs.customer_hours_marked")

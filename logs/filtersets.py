@@ -34,7 +34,7 @@ from logs.filters import (  # noqa: F401  (the range presets, for forms that off
 from logs.models import Call, HourlyRollup
 from logs.scoping import is_staff
 from logs.selectors.calls import calls_filter
-from logs.selectors.rollups import rollups_filter
+from logs.selectors.rollups import overview_table, rollups_filter
 
 
 def model_choices(models) -> list:
@@ -137,3 +137,11 @@ class RollupFilterSet(RangeFilterMixin):
     def apply(self, queryset: QuerySet) -> QuerySet:
         return rollups_filter(queryset, **range_params(self.form.cleaned_data, today=self.today),
                               tz=self.tz)
+
+    def rollup_model(self):
+        """The rollups these filters read (`overview_table`): the coarse ones unless an exact
+        model or an API key is chosen (an invalid form reads none: either will do)."""
+        if not self.is_bound or not self.form.is_valid():
+            return overview_table()
+        params = range_params(self.form.cleaned_data, today=self.today)
+        return overview_table(model=params["model"], token_name=params["token_name"])

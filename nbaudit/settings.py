@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     # Partitions for the coming months, then retention (a month past NBAUDIT_RETENTION_MONTHS).
     "calls-partitions": {"task": "logs.tasks.calls_partitions", "schedule": crontab(minute=45, hour=3)},
     "jobs-reap": {"task": "logs.tasks.jobs_reap", "schedule": 60.0},
+    # Staff's all-customers rollups: the hours written since summed again (also before each warming).
+    "rollups-fold": {"task": "logs.tasks.all_customers_fold", "schedule": 60.0},
     "reconciliations-reap": {"task": "billing.tasks.reconciliations_reap", "schedule": 60.0},
     "tally-runs-reap": {"task": "billing.tasks.tally_runs_reap", "schedule": 60.0},
     "gateways-sync": {"task": "gateways.tasks.gateways_sync", "schedule": 60.0},

@@ -1,11 +1,22 @@
 """Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
-from logs.models.calls import LATENCY_BUCKETS_MS, Call, CallKey, HourlyRollup, RollupVersion
+from logs.models.calls import (
+    LATENCY_BUCKETS_MS,
+    AllCustomersChannelRollup,
+    AllCustomersRollup,
+    AllCustomersStale,
+    Call,
+    CallKey,
+    CoarseChannelRollup,
+    CoarseRollup,
+    HourlyRollup,
+    RollupVersion,
+)
 from logs.models.catalog import PriceRow
 from logs.models.customers import ApiToken, Customer, User
 from logs.models.exports import ExportFormat, ExportJob
 from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
-    "ApiToken", "Call", "CallKey", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
+    "AllCustomersChannelRollup", "AllCustomersRollup", "AllCustomersStale", "ApiToken", "Call", "CallKey", "CoarseChannelRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
     "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
 ]

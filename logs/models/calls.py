@@ -173,6 +173,126 @@ class HourlyRollup(models.Model):
         return [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]
 
 
+class CoarseRollup(models.Model):
+    """Hourly rollups of a customer coarsened to what the Overview charts: per hour, family and
+    category, delivered calls by image size (their latency). Failures by gateway channel (staff
+    only) are `CoarseChannelRollup`.
+
+    A projection of `HourlyRollup` (model, API key, HTTP status and channel summed away; the
+    image size kept on delivered rows only), so a customer-hour holds a few dozen rows at most
+    whatever the calls' density. Written only by `logs.services.rollups`, recomputed from the
+    customer's fine rows in the same transaction and under the same lock as each write of them;
+    the Overview reads it unless an exact model or an API key is chosen.
+    """
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    # Delivered rows only ('' on failures): the latency chart is by image size over delivered calls.
+    image_size = models.CharField(max_length=32, blank=True)
+    calls = models.IntegerField(default=0)
+    images = models.IntegerField(default=0)
+    charged_usd = money_field(default=0)
+    latency_count = models.IntegerField(default=0)
+    latency_sum_ms = models.BigIntegerField(default=0)
+    for _i in range(len(LATENCY_BUCKETS_MS)):
+        locals()[f"lat_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        # Both covering: the Overview's reads are index-only scans on PostgreSQL (docs/scaling.md).
+        indexes = [
+            models.Index(fields=["customer", "hour"], name="coarse_cust_hour_idx",
+                         include=["family", "category", "image_size", "calls", "images", "charged_usd",
+                                  *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
+            models.Index(fields=["hour"], name="coarse_hour_idx",
+                         include=["customer", "family", "category", "image_size", "calls", "images", "charged_usd",
+                                  *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
+        ]
+
+    @classmethod
+    def bucket_fields(cls):
+        return HourlyRollup.bucket_fields()
+
+
+class CoarseChannelRollup(models.Model):
+    """A customer's failed calls per hour, family, category and gateway channel: the projection
+    of its failed `HourlyRollup` rows, written with `CoarseRollup` (staff's failures by channel)."""
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    channel_id = models.IntegerField(null=True, blank=True)
+    calls = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "hour"], name="coarse_chan_cust_hour_idx",
+                         include=["family", "category", "channel_id", "calls"]),
+            models.Index(fields=["hour"], name="coarse_chan_hour_idx",
+                         include=["customer", "family", "category", "channel_id", "calls"]),
+        ]
+
+
+class AllCustomersRollup(models.Model):
+    """The coarse rollups of every customer summed per hour, family, category and image size
+    (delivered rows): what staff's "all customers" Overview reads, a few dozen rows per hour
+    however many customers and calls. Failures by channel are `AllCustomersChannelRollup`.
+
+    Written by one writer only, `logs.services.rollups.all_customers_fold`, from the coarse rows
+    of the hours `AllCustomersStale` marks (the marks a write of coarse rows leaves in its own
+    transaction). A marked hour is read from the coarse rows instead, so the figures are exact
+    before a fold as after it.
+    """
+
+    hour = models.DateTimeField()
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    image_size = models.CharField(max_length=32, blank=True)
+    calls = models.IntegerField(default=0)
+    images = models.IntegerField(default=0)
+    charged_usd = money_field(default=0)
+    latency_count = models.IntegerField(default=0)
+    latency_sum_ms = models.BigIntegerField(default=0)
+    for _i in range(len(LATENCY_BUCKETS_MS)):
+        locals()[f"lat_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        # Covering: staff's Overview reads are index-only scans on PostgreSQL (docs/scaling.md).
+        indexes = [models.Index(fields=["hour"], name="allcust_hour_idx",
+                                include=["family", "category", "image_size", "calls", "images", "charged_usd",
+                                         *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]])]
+
+    @classmethod
+    def bucket_fields(cls):
+        return HourlyRollup.bucket_fields()
+
+
+class AllCustomersChannelRollup(models.Model):
+    """Failed calls of every customer per hour, family, category and gateway channel: staff's
+    "all customers" failures by channel. Written with `AllCustomersRollup`, by the same fold."""
+
+    hour = models.DateTimeField()
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    channel_id = models.IntegerField(null=True, blank=True)
+    calls = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="allcust_chan_hour_idx",
+                                include=["family", "category", "channel_id", "calls"])]
+
+
+class AllCustomersStale(models.Model):
+    """An hour whose coarse rollups changed since `AllCustomersRollup` summed them: a row per
+    write (no unique key, so writers never wait on each other), deleted by the fold that sums it."""
+
+    hour = models.DateTimeField(db_index=True)
+
+
 class RollupVersion(models.Model):
     """A customer's rollup version: one more in the same transaction as each write of its rollups.
 

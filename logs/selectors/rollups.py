@@ -19,11 +19,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
-from django.db.models import CharField, Count, IntegerField, Q, Sum, Value
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDay, TruncHour
 
-from logs.choices import Category
-from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
+from logs.choices import Category, Family
+from logs.models import (
+    LATENCY_BUCKETS_MS,
+    AllCustomersChannelRollup,
+    AllCustomersRollup,
+    AllCustomersStale,
+    Call,
+    CoarseChannelRollup,
+    CoarseRollup,
+    HourlyRollup,
+    RollupVersion,
+)
 from logs.scoping import is_staff, scope_by_customer_field
 from logs.selectors.calls import days_model_key_filter
 from logs.timeutil import billing_tz, day_start
@@ -38,6 +48,11 @@ UTC = dt.timezone.utc
 ROLLUP_KEY = ("hour", "family", "model", "token_name", "image_size", "category", "http_status", "channel_id")
 # The figures of a rollup row, in the order deltas and comparisons keep them.
 ROLLUP_VALUES = ("calls", "images", "charged_usd", "latency_count", "latency_sum_ms", *HourlyRollup.bucket_fields())
+# The columns that identify a coarse rollup row (`CoarseRollup`, with its customer; also
+# `AllCustomersRollup`, without), and a row of failures by channel (`CoarseChannelRollup`,
+# with its customer; `AllCustomersChannelRollup`, without).
+COARSE_KEY = ("hour", "family", "category", "image_size")
+CHANNEL_KEY = ("hour", "family", "category", "channel_id")
 # Bump when what the Overview computes from the same rollups changes (new figure, new field).
 OVERVIEW_CACHE_SCHEMA = 1
 
@@ -46,6 +61,50 @@ def rollups_filter(qs, *, date_from=None, date_to=None, model=None, token_name=N
     """Rollups of the chosen days (in `tz`), model or family and API key: as calls are narrowed."""
     return days_model_key_filter(qs, time_field="hour", date_from=date_from, date_to=date_to,
                                  model=model, token_name=token_name, tz=tz)
+
+
+def overview_table(*, model: str | None = None, token_name: str | None = None):
+    """The rollups the Overview reads for these filters: the coarse ones (`CoarseRollup`: a
+    customer-hour is a few dozen rows) unless an exact model or an API key is chosen, which
+    only the fine ones (`HourlyRollup`) keep. A family is in both keys."""
+    if token_name or (model and model not in Family.values):
+        return HourlyRollup
+    return CoarseRollup
+
+
+def rollups_coarsened(qs):
+    """Fine rollup rows (`HourlyRollup`) grouped as `CoarseRollup` keeps them: per customer_id,
+    hour, family, category and c_size (the image size of delivered rows, '' on failures), with
+    s_<figure> the sums of ROLLUP_VALUES. What the coarse rows must equal: the service writes
+    it, checks compare."""
+    delivered = Q(category=Category.SUCCESS)
+    return (qs.annotate(c_size=Case(When(delivered, then=F("image_size")), default=Value(""),
+                                    output_field=CharField()))
+            .values("customer_id", "hour", "family", "category", "c_size")
+            .annotate(**{f"s_{v}": Sum(v) for v in ROLLUP_VALUES})
+            .order_by())
+
+
+def rollups_coarsened_channels(qs):
+    """Fine rollup rows of failed calls grouped as `CoarseChannelRollup` keeps them: per
+    customer_id and CHANNEL_KEY, s_calls."""
+    return (qs.exclude(category=Category.SUCCESS).values("customer_id", *CHANNEL_KEY)
+            .annotate(s_calls=Sum("calls")).order_by())
+
+
+def _summed(qs, key, figures):
+    return qs.values(*key).annotate(**{f"s_{f}": Sum(f) for f in figures}).order_by()
+
+
+def all_customers_sums(coarse):
+    """Coarse rollup rows summed per COARSE_KEY (s_<figure>): as `AllCustomersRollup` keeps them."""
+    return _summed(coarse, COARSE_KEY, ROLLUP_VALUES)
+
+
+def channel_sums(channels):
+    """`CoarseChannelRollup` rows summed per CHANNEL_KEY (s_calls): as `AllCustomersChannelRollup`
+    keeps them."""
+    return _summed(channels, CHANNEL_KEY, ("calls",))
 
 
 def rollup_status(category: str, http_status: int | None) -> int | None:
@@ -158,6 +217,124 @@ def rollups_differences(*, customer_id: int, start: dt.datetime | None = None,
                 name: (a, b) for name, a, b in zip(ROLLUP_VALUES, have, want) if a != b}))
     totals = {"rollups": sum(v[0] for v in stored.values()), "calls": sum(v[0] for v in expected.values())}
     return diffs, totals
+
+
+@dataclass
+class CoarseDifference:
+    """One coarse rollup key whose stored figures differ from what they project or sum."""
+
+    customer_id: int | None  # None: staff's all-customers rollups against every customer's coarse ones
+    key: tuple  # (hour, family, category, image size, channel): the channel on channel rows only
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def hour(self) -> dt.datetime:
+        return self.key[0]
+
+    def describe(self) -> str:
+        hour, family, category, size, channel = self.key
+        where = " ".join(p for p in (family or "-", category, f"size={size}" if size else "",
+                                     f"channel={channel}" if channel is not None else "") if p)
+        stored_in, expected_in = (("coarse rollups", "hourly rollups") if self.customer_id is not None
+                                  else ("all-customers rollups", "coarse rollups"))
+        what = ", ".join(f"{name} {stored} in {stored_in}, {expected} in {expected_in}"
+                         for name, (stored, expected) in self.figures.items())
+        return f"{hour:%Y-%m-%d %H:00} UTC {where}: {what}"
+
+
+def _keyed(rows, key: tuple, figures: list[str], *, channel: bool) -> dict:
+    """{(hour, family, category, size, channel): [figures]} of summed rows (rows of one key added)."""
+    out: dict = {}
+    for r in rows:
+        k = tuple(r[f] for f in key)
+        k = (*k[:3], "", k[3]) if channel else (*k, None)
+        acc = out.setdefault(k, [0] * len(figures))
+        for i, f in enumerate(figures):
+            acc[i] += r[f] or 0
+    return out
+
+
+def _differing(customer_id, stored: dict, expected: dict, names) -> list[CoarseDifference]:
+    zero = [0] * len(names)
+    diffs = []
+    for key in expected.keys() | stored.keys():
+        have, want = stored.get(key, zero), expected.get(key, zero)
+        if have != want:
+            diffs.append(CoarseDifference(customer_id, key, {
+                name: (a, b) for name, a, b in zip(names, have, want) if a != b}))
+    return diffs
+
+
+def _compared(customer_id, main: tuple, channels: tuple) -> list[CoarseDifference]:
+    """Differences of (stored, expected) coarse rows and (stored, expected) channel rows, read in
+    one snapshot (outside a transaction: REPEATABLE READ on PostgreSQL); hour order."""
+    figures = [f"s_{v}" for v in ROLLUP_VALUES]
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        (got, got_key), (want, want_key) = main
+        stored, expected = (_keyed(got, got_key, figures, channel=False),
+                            _keyed(want, want_key, figures, channel=False))
+        (got_ch, _), (want_ch, _) = channels
+        stored_ch, expected_ch = (_keyed(got_ch, CHANNEL_KEY, ["s_calls"], channel=True),
+                                  _keyed(want_ch, CHANNEL_KEY, ["s_calls"], channel=True))
+    diffs = (_differing(customer_id, stored, expected, ROLLUP_VALUES)
+             + _differing(customer_id, stored_ch, expected_ch, ["calls by channel"]))
+    return sorted(diffs, key=lambda d: (d.key[0], *(str(x) for x in d.key[1:])))
+
+
+def _in_range(qs, start, end):
+    if start is not None:
+        qs = qs.filter(hour__gte=start)
+    if end is not None:
+        qs = qs.filter(hour__lt=end)
+    return qs
+
+
+def coarse_differences(*, customer_id: int, start: dt.datetime | None = None,
+                       end: dt.datetime | None = None) -> list[CoarseDifference]:
+    """Where a customer's coarse rollups (and failures by channel) in [start, end) differ from
+    the projection of its fine ones (`rollups_coarsened`, `rollups_coarsened_channels`), read in
+    one snapshot; hour order."""
+    fine = _in_range(HourlyRollup.objects.filter(customer_id=customer_id), start, end)
+    coarse = _in_range(CoarseRollup.objects.filter(customer_id=customer_id), start, end)
+    channels = _in_range(CoarseChannelRollup.objects.filter(customer_id=customer_id), start, end)
+    return _compared(customer_id,
+                     ((all_customers_sums(coarse), COARSE_KEY),
+                      (rollups_coarsened(fine), ("hour", "family", "category", "c_size"))),
+                     ((channel_sums(channels), CHANNEL_KEY), (rollups_coarsened_channels(fine), CHANNEL_KEY)))
+
+
+def all_customers_differences(*, start: dt.datetime | None = None,
+                              end: dt.datetime | None = None) -> list[CoarseDifference]:
+    """Where staff's all-customers rollups (and failures by channel) of the hours in [start, end)
+    that no mark holds differ from the sums of every customer's coarse ones, read in one
+    snapshot; hour order. (A marked hour is read from the coarse rows: what its all-customers
+    rows hold is not used.)"""
+    stale = AllCustomersStale.objects.values("hour")
+
+    def unmarked(model):
+        return _in_range(model.objects.exclude(hour__in=stale), start, end)
+
+    return _compared(None,
+                     ((all_customers_sums(unmarked(AllCustomersRollup)), COARSE_KEY),
+                      (all_customers_sums(unmarked(CoarseRollup)), COARSE_KEY)),
+                     ((channel_sums(unmarked(AllCustomersChannelRollup)), CHANNEL_KEY),
+                      (channel_sums(unmarked(CoarseChannelRollup)), CHANNEL_KEY)))
+
+
+def all_customers_parts(narrow: Callable) -> tuple[list, list]:
+    """Staff's "all customers" rollups as querysets whose sums together are the Overview's, each
+    narrowed by `narrow` (the page's filters): the all-customers rows of the hours no mark holds
+    and every customer's coarse rows of the marked hours (`AllCustomersStale`); the same for the
+    failures by channel. Read them in one snapshot (`overview_sums` does)."""
+    stale = AllCustomersStale.objects.values("hour")
+    return ([narrow(AllCustomersRollup.objects.exclude(hour__in=stale)),
+             narrow(CoarseRollup.objects.filter(hour__in=stale))],
+            [narrow(AllCustomersChannelRollup.objects.exclude(hour__in=stale)),
+             narrow(CoarseChannelRollup.objects.filter(hour__in=stale))])
 
 
 def rollup_version_token(*, customer_id: int | None) -> str:
@@ -347,27 +524,76 @@ def overview_rows(qs, *, tz, hourly: bool, heat_tz) -> tuple[list[dict], list[di
     return rollups_by_period(qs, tz=tz), rollups_heatmap(qs, tz=heat_tz)
 
 
-def overview_sums(qs, *, tz, hourly: bool, heat_tz, channels: bool = False) -> dict:
+def overview_sums(qs, *, tz, hourly: bool, heat_tz, channels: bool = False, also=(),
+                  channel_parts=None) -> dict:
     """Everything the Overview draws from the rollups in `qs`: period rows, heatmap cells, latency
     rows and (staff) failures by channel, as `overview_rows`, `rollups_latency` and
-    `rollups_failures_by_channel` return them.
+    `rollups_failures_by_channel` return them. `also`: more querysets whose sums add to those of
+    `qs`; `channel_parts`: the querysets the failures by channel are summed from instead
+    (`all_customers_parts`); all read in one snapshot.
 
     On PostgreSQL the reads run with JIT off: compiling took ~100 ms of each (a month of all
     customers is about a million rollup rows, which JIT does not win back). One scan with
     GROUPING SETS was tried: 8 s against 4 s for the four reads (every aggregate of every set
     on each row, and no parallel workers).
     """
-    def reads():
-        period_rows, heat_rows = overview_rows(qs, tz=tz, hourly=hourly, heat_tz=heat_tz)
-        return {"periods": period_rows, "heat": heat_rows, "latency": rollups_latency(qs),
-                "channels": rollups_failures_by_channel(qs) if channels else None}
+    def reads(part, by_channel: bool):
+        period_rows, heat_rows = overview_rows(part, tz=tz, hourly=hourly, heat_tz=heat_tz)
+        return {"periods": period_rows, "heat": heat_rows, "latency": rollups_latency(part),
+                "channels": rollups_failures_by_channel(part) if by_channel else None}
 
-    if connections[qs.db].vendor != "postgresql":
-        return reads()
+    def every_read():
+        sums = [reads(part, channels and channel_parts is None) for part in (qs, *also)]
+        merged = sums[0] if len(sums) == 1 else _sums_merged(sums)
+        if channels and channel_parts is not None:
+            merged["channels"] = _added([rollups_failures_by_channel(part) for part in channel_parts],
+                                        ("channel_id", "category"), ("calls",))
+        return merged
+
+    conn = connections[qs.db]
+    several = bool(also or channel_parts)
+    if conn.vendor != "postgresql" and not several:
+        return every_read()
+    outermost = not conn.in_atomic_block
     with transaction.atomic(using=qs.db):
-        with connections[qs.db].cursor() as cur:
-            cur.execute("SET LOCAL jit = off")
-        return reads()
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cur:
+                if several and outermost:  # the parts in one snapshot: a fold between reads would move hours
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cur.execute("SET LOCAL jit = off")
+        return every_read()
+
+
+def _added(rows_lists, key: tuple, figures: tuple) -> list[dict]:
+    """Rows of several reads added together per `key`."""
+    out: dict = {}
+    for rows in rows_lists:
+        for r in rows:
+            k = tuple(r[f] for f in key)
+            acc = out.get(k)
+            if acc is None:
+                out[k] = dict(r)
+            else:
+                for f in figures:
+                    acc[f] += r[f]
+    return list(out.values())
+
+
+def _sums_merged(sums: list[dict]) -> dict:
+    """`overview_sums` of several querysets added together."""
+    latency: dict = {}
+    for part in sums:
+        for r in part["latency"]:
+            acc = latency.setdefault(r["image_size"], [0] * len(r["buckets"]))
+            for i, n in enumerate(r["buckets"]):
+                acc[i] += n
+    channels = None if sums[0]["channels"] is None else _added(
+        [p["channels"] for p in sums], ("channel_id", "category"), ("calls",))
+    return {"periods": _added([p["periods"] for p in sums], ("period", "category"),
+                              ("calls", "images", "charged_usd")),
+            "heat": _added([p["heat"] for p in sums], ("dow", "hod"), ("calls", "failed")),
+            "latency": [{"image_size": size, "buckets": b} for size, b in latency.items()],
+            "channels": channels}
 
 
 def rollups_latency(qs) -> list[dict]:

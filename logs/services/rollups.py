@@ -9,6 +9,15 @@ Ingest adds the calls of each chunk as a delta (`RollupDelta`, `rollups_apply`) 
 own transaction: a worker killed after some chunks leaves rollups that count exactly the calls
 it committed, and the upload again adds only the rest. `rollups_refresh` / `rollups_rebuild`
 recompute hours from the calls (repairs, bulk loads); `manage.py rollups` checks and repairs.
+
+The coarse rollups (`CoarseRollup`, `CoarseChannelRollup`: what the Overview reads) follow in
+the same transaction: after any write of a customer's fine rows for some hours,
+`_coarse_recompute` replaces its coarse rows of those hours by the projection of its fine rows
+(DELETE, then INSERT ... SELECT ... GROUP BY, under the same lock), so they are exact whenever
+the fine ones are. The same transaction marks those hours (`AllCustomersStale`) for staff's
+all-customers rollups (`AllCustomersRollup`, `AllCustomersChannelRollup`), which
+`all_customers_fold` alone writes: a marked hour is read from the coarse rows until a fold sums
+it again.
 """
 from __future__ import annotations
 
@@ -24,14 +33,30 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from logs.choices import Category
-from logs.models import LATENCY_BUCKETS_MS, Call, HourlyRollup, RollupVersion
+from logs.models import (
+    LATENCY_BUCKETS_MS,
+    AllCustomersChannelRollup,
+    AllCustomersRollup,
+    AllCustomersStale,
+    Call,
+    CoarseChannelRollup,
+    CoarseRollup,
+    HourlyRollup,
+    RollupVersion,
+)
 from logs.selectors.rollups import (
     ROLLUP_KEY,
     ROLLUP_VALUES,
+    all_customers_differences,
+    all_customers_sums,
     calls_by_rollup_key,
     calls_grouped_by_rollup_key,
+    channel_sums,
+    coarse_differences,
     overview_warm_soon,
     rollup_status,
+    rollups_coarsened,
+    rollups_coarsened_channels,
 )
 from logs.timeutil import UTC
 
@@ -135,6 +160,7 @@ def rollups_apply(*, delta: RollupDelta) -> int:
         if drifted:
             log.warning("rollups of customer %s had drifted in %d hours: recomputed", cid, len(drifted))
             written += sum(_recompute(cid, start, end) for start, end in _spans(drifted))
+        _coarse_recompute(cid, hours=hours)
     return written
 
 
@@ -211,6 +237,45 @@ def _recompute(customer_id: int, start: dt.datetime | None, end: dt.datetime | N
         return max(cur.rowcount, 0)
 
 
+def _coarse_recompute(customer_id: int, *, hours: Iterable[dt.datetime] | None = None,
+                      start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
+    """Replace a customer's coarse rollups and failures by channel of `hours` (or of [start,
+    end), None: open) by the projection of its fine rollups there (`rollups_coarsened`,
+    `rollups_coarsened_channels`), in the database, and mark those hours for staff's
+    all-customers rollups (`AllCustomersStale`).
+
+    The caller holds the customer's rollup lock, in the transaction that wrote the fine rows.
+    Returns coarse rows written.
+    """
+    def narrowed(qs):
+        if hours is not None:
+            qs = qs.filter(hour__in=hours)
+        if start is not None:
+            qs = qs.filter(hour__gte=start)
+        if end is not None:
+            qs = qs.filter(hour__lt=end)
+        return qs
+
+    if hours is not None:
+        hours = sorted(set(hours))
+        if not hours:
+            return 0
+    fine = narrowed(HourlyRollup.objects.filter(customer_id=customer_id))
+    coarse = narrowed(CoarseRollup.objects.filter(customer_id=customer_id))
+    channels = narrowed(CoarseChannelRollup.objects.filter(customer_id=customer_id))
+    # The hours whose coarse rows change (the old rows' and the new ones'), marked in this same
+    # transaction: a marked hour is read from the coarse rows until a fold sums it again.
+    marked = hours if hours is not None else sorted(
+        set(coarse.values_list("hour", flat=True).distinct().order_by())
+        | set(channels.values_list("hour", flat=True).distinct().order_by())
+        | set(fine.values_list("hour", flat=True).distinct().order_by()))
+    AllCustomersStale.objects.bulk_create([AllCustomersStale(hour=h) for h in marked], batch_size=2000)
+    coarse._raw_delete(coarse.db)  # nothing refers to coarse rows: no cascade, no signal
+    channels._raw_delete(channels.db)
+    written = _insert_select(CoarseRollup, rollups_coarsened(fine), rename={"c_size": "image_size"})
+    return written + _insert_select(CoarseChannelRollup, rollups_coarsened_channels(fine))
+
+
 def grouped_rows_sql(relation: str) -> str:
     """The rows of a SQL `relation` of new calls grouped as `calls_grouped_by_rollup_key` groups
     calls (same columns, same figures), for `rollups_add_calls(grouped=...)`.
@@ -269,12 +334,20 @@ def rollups_add_calls(*, customer_ids: Iterable[int], calls=None, grouped: tuple
         cur.execute(
             f"WITH d ({cols}) AS (SELECT {', '.join(select)} FROM ({sql}) q), "
             f"old AS (DELETE FROM {table} r USING (SELECT DISTINCT {key_list} FROM d) k WHERE {same} "
-            f"RETURNING {', '.join(f'r.{qn(c)}' for c in (*keys, *figures))}) "
-            f"INSERT INTO {table} ({cols}) "
-            f"SELECT {sums} FROM (SELECT * FROM d UNION ALL SELECT * FROM old) u GROUP BY {key_list}",
+            f"RETURNING {', '.join(f'r.{qn(c)}' for c in (*keys, *figures))}), "
+            f"ins AS (INSERT INTO {table} ({cols}) "
+            f"SELECT {sums} FROM (SELECT * FROM d UNION ALL SELECT * FROM old) u GROUP BY {key_list} "
+            f"RETURNING customer_id, hour) "
+            f"SELECT customer_id, hour, count(*) FROM ins GROUP BY customer_id, hour",
             [str(Category.SUCCESS), *params],
         )
-        return max(cur.rowcount, 0)
+        written = cur.fetchall()
+    hours: dict[int, list] = defaultdict(list)
+    for cid, hour, _ in written:
+        hours[cid].append(hour)
+    for cid in sorted(hours):  # the hours written: the old rows' keys are among the new ones'
+        _coarse_recompute(cid, hours=hours[cid])
+    return sum(n for _, _, n in written)
 
 
 @transaction.atomic
@@ -284,7 +357,11 @@ def rollups_refresh(*, customer_id: int, hours: Iterable[dt.datetime]) -> int:
     if not spans:
         return 0
     rollups_lock(customer_ids=[customer_id])
-    return sum(_recompute(customer_id, start, end) for start, end in spans)
+    written = 0
+    for start, end in spans:
+        written += _recompute(customer_id, start, end)
+        _coarse_recompute(customer_id, start=start, end=end)
+    return written
 
 
 def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None = None,
@@ -302,6 +379,7 @@ def rollups_rebuild(*, customer_id: int | None = None, start: dt.datetime | None
         with transaction.atomic():
             rollups_lock(customer_ids=[cid])
             total += _recompute(cid, start, end)
+            _coarse_recompute(cid, start=start, end=end)
     return total
 
 
@@ -317,3 +395,93 @@ def rollups_repair(*, customer_id: int, start: dt.datetime | None = None, end: d
     if diffs:
         rollups_refresh(customer_id=customer_id, hours=[d.hour for d in diffs])
     return diffs, totals
+
+
+def coarse_repair(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """Recompute the hours in [start, end) where a customer's coarse rollups differ from the
+    projection of its fine ones, under its lock. Returns the differences found
+    (`coarse_differences`). Run it after `rollups_repair`: the coarse rows derive from the fine."""
+    diffs = coarse_differences(customer_id=customer_id, start=start, end=end)
+    if diffs:
+        with transaction.atomic():
+            rollups_lock(customer_ids=[customer_id])
+            _coarse_recompute(customer_id, hours=[d.hour for d in diffs])
+    return diffs
+
+
+# The PostgreSQL advisory lock that makes `all_customers_fold` the one writer of AllCustomersRollup.
+FOLD_LOCK = 0x6E62_0014
+FOLD_BATCH = 2000
+
+
+def all_customers_fold(*, limit: int | None = None) -> int:
+    """Sum the coarse rollups of the marked hours (`AllCustomersStale`) into staff's
+    all-customers rollups and drop those marks. Returns the hours folded.
+
+    One fold at a time (an advisory lock on PostgreSQL; SQLite serializes writers). The marks are
+    read first, then each batch of hours is replaced by one INSERT ... SELECT over the coarse
+    rows, whose snapshot is later than the marks': every write committed before the marks were
+    read is in the sums, and a write committed since left a mark of its own, which this fold
+    does not delete (it deletes the marks it read, by id), so its hours stay read from the
+    coarse rows until the next fold. `limit`: at most this many marks (oldest first).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [FOLD_LOCK])
+        marks = AllCustomersStale.objects.order_by("pk").values_list("pk", "hour")
+        marks = list(marks[:limit] if limit else marks)
+        if not marks:
+            return 0
+        hours = sorted({h for _, h in marks})
+        for i in range(0, len(hours), FOLD_BATCH):
+            batch = hours[i:i + FOLD_BATCH]
+            for model, sums, source in ((AllCustomersRollup, all_customers_sums, CoarseRollup),
+                                        (AllCustomersChannelRollup, channel_sums, CoarseChannelRollup)):
+                stored = model.objects.filter(hour__in=batch)
+                stored._raw_delete(stored.db)
+                _insert_select(model, sums(source.objects.filter(hour__in=batch)))
+        ids = [pk for pk, _ in marks]
+        for i in range(0, len(ids), FOLD_BATCH):
+            done = AllCustomersStale.objects.filter(pk__in=ids[i:i + FOLD_BATCH])
+            done._raw_delete(done.db)
+    return len(hours)
+
+
+def _insert_select(model, rows, *, rename: dict | None = None) -> int:
+    """INSERT INTO model's table the rows of a values() queryset, in the database: its fields,
+    its s_<field> sums, and the annotations `rename` names the field of."""
+    qn = connection.ops.quote_name
+    sql, params = rows.query.sql_with_params()
+    names = [*rows.query.values_select, *rows.query.annotation_select]
+    rename = rename or {}
+    fields = [rename.get(n) or (n[2:] if n.startswith("s_") else n) for n in names]
+    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "
+                    f"SELECT {', '.join(f'q.{qn(n)}' for n in names)} FROM ({sql}) q", params)
+        return max(cur.rowcount, 0)
+
+
+def all_customers_mark(*, customer_id: int, using: str = "default") -> int:
+    """Mark every hour of a customer's coarse rollups (before they are deleted with it), so the
+    next fold sums those hours again without it. Returns the hours marked."""
+    hours = set(CoarseRollup.objects.using(using).filter(customer_id=customer_id)
+                .values_list("hour", flat=True).distinct().order_by())
+    hours |= set(CoarseChannelRollup.objects.using(using).filter(customer_id=customer_id)
+                 .values_list("hour", flat=True).distinct().order_by())
+    AllCustomersStale.objects.using(using).bulk_create([AllCustomersStale(hour=h) for h in sorted(hours)],
+                                                       batch_size=2000)
+    return len(hours)
+
+
+def all_customers_repair(*, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """Mark and fold the hours in [start, end) where staff's all-customers rollups differ from
+    the sums of the coarse ones (`all_customers_differences`). Returns the differences found."""
+    diffs = all_customers_differences(start=start, end=end)
+    if diffs:
+        with transaction.atomic():
+            AllCustomersStale.objects.bulk_create(
+                [AllCustomersStale(hour=h) for h in sorted({d.hour for d in diffs})], batch_size=2000)
+    all_customers_fold()
+    return diffs

@@ -1,4 +1,6 @@
-"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only.
+"""The Overview: charts of calls, failures, spend and latency, from hourly rollups only: the
+coarse ones (`CoarseRollup`) unless an exact model or an API key is chosen; staff's "all
+customers" from the all-customers ones (`AllCustomersRollup`).
 
 What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
 rollup query, the zone and the customers' rollup version: a rollup write shows at once.
@@ -19,10 +21,11 @@ from django.views.generic import TemplateView
 from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.languages import language_code
-from logs.models import HourlyRollup, User
+from logs.models import CoarseChannelRollup, CoarseRollup, HourlyRollup, User
 from logs.panels import overview_panels
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
+    all_customers_parts,
     overview_sums,
     rollup_facets_for,
     rollups_cached,
@@ -58,35 +61,50 @@ class OverviewView(FilterStatusMixin, TemplateView):
         ctx = super().get_context_data(**kw)
         request = self.request
         customer = current_customer(request)
-        qs = scope_by_customer_field(request.user, HourlyRollup.objects.all())
-        if customer is not None:
-            qs = qs.filter(customer=customer)
         models, tokens = rollup_facets_for(user=request.user, customer=customer)
         tz = request.tz
-        filterset = RollupFilterSet(request.GET, qs, request=request, tz=tz,
+        filterset = RollupFilterSet(request.GET, HourlyRollup.objects.none(), request=request, tz=tz,
                                     today=timezone.localdate(timezone=tz), models=models, tokens=tokens)
-        rows_qs = filterset.qs
-        first, last = filterset.days
-        hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
+        # The coarse rollups unless an exact model or an API key is chosen (the fine ones keep those).
+        model = filterset.rollup_model()
         # Staff see the channels: their figures are filed apart from a customer's, whatever the
         # query (a staff user's query for one customer may be the query of its own users).
         staff = is_staff(request.user)
+        also, channel_parts = (), None
+        if staff and customer is None and model is CoarseRollup:
+            # every customer at once: staff's all-customers rollups (and the coarse rows of the
+            # hours written since they were last summed)
+            (rows_qs, *also), channel_parts = all_customers_parts(filterset.filter_queryset)
+        else:
+            rows_qs = filterset.filter_queryset(_scoped(request.user, model, customer))
+            if staff and model is CoarseRollup:  # the coarse failures by channel have a table of their own
+                channel_parts = [filterset.filter_queryset(_scoped(request.user, CoarseChannelRollup, customer))]
+        first, last = filterset.days
+        hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
         parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""), staff)
         shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
-                               compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff))
+                               compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff,
+                                                                also=also, channel_parts=channel_parts))
         ctx.update(customer=customer, filterset=filterset, filter_form=filterset.form,
                    first=first, last=last, hourly=hourly, **shown,
                    panels=overview_panels(request, customer=customer))
         return ctx
 
 
-def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False) -> dict:
-    """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups.
+def _scoped(user, model, customer):
+    qs = scope_by_customer_field(user, model.objects.all())
+    return qs.filter(customer=customer) if customer is not None else qs
+
+
+def overview_figures(rows_qs, *, tz, hourly: bool, staff: bool = False, also=(), channel_parts=None) -> dict:
+    """The Overview's totals, 429/503 share and figures (as JSON) from filtered rollups (and
+    those of `also`, added; failures by channel from `channel_parts` if given: `overview_sums`).
 
     For staff only, the failures by gateway channel too: customers never see a channel.
     """
     # One rule: days and hours in the user's zone (the heatmap's too), named on the chart.
-    sums = overview_sums(rows_qs, tz=tz, hourly=hourly, heat_tz=tz, channels=staff)
+    sums = overview_sums(rows_qs, tz=tz, hourly=hourly, heat_tz=tz, channels=staff, also=also,
+                         channel_parts=channel_parts)
     period_rows, heat_rows, latency_rows = sums["periods"], sums["heat"], sums["latency"]
     figures = {
         "calls": charts.calls_figure(period_rows, hourly=hourly, tz=tz),

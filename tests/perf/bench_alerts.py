@@ -52,8 +52,15 @@ def main() -> None:
         with connection.cursor() as cur:
             cur.execute(dash.calls_sql(n), {"end": end})
             cur.execute(dash.rollups_sql())
+            for sql in dash.coarse_sql():
+                cur.execute(sql)
+            for sql in dash.all_customers_sql():
+                cur.execute(sql)
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
+            for table in ("logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
+                          "logs_allcustomerschannelrollup"):
+                cur.execute(f"VACUUM ANALYZE {table}")
         print(f"{n:,} calls over {dash.DAYS} days and {dash.CUSTOMERS} customers built in {time.perf_counter() - t0:.0f} s")
         AlertRule.objects.bulk_create([
             AlertRule(name=f"{c.slug} {name}", kind=kind, customer=c, window_minutes=window, threshold=threshold,

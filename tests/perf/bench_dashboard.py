@@ -5,7 +5,8 @@
 Runs in a throwaway database (NBAUDIT_BENCH_DB_NAME, default bench_nbaudit_dash; created and
 dropped here; NBAUDIT_BENCH_KEEP=1 keeps it). N calls (default 5,000,000) over the last 60
 days and 20 customers are generated in SQL (INSERT ... SELECT generate_series), and the
-hourly rollups in one SQL statement equivalent to logs.services.rollups.rollups_refresh.
+hourly rollups in one SQL statement equivalent to logs.services.rollups.rollups_refresh (and
+the coarse and all-customers ones from them).
 Pages are requested through django.test.Client as a customer's user (the biggest customer:
 N/20 calls), so the times are server time: view, queries and template. Each figure is
 the p95 (and median) over repeated requests of the same URL.
@@ -118,6 +119,36 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
 
+def coarse_sql() -> list[str]:
+    """The coarse rollups (logs_coarserollup) and failures by channel (logs_coarsechannelrollup)
+    of the hourly ones: their projection, two statements, as logs.services.rollups.
+    _coarse_recompute writes it per customer and hours."""
+    from logs.selectors.rollups import CHANNEL_KEY, ROLLUP_VALUES
+
+    size = "CASE WHEN category = 'success' THEN image_size ELSE '' END"
+    channel = ", ".join(CHANNEL_KEY)
+    return [f"INSERT INTO logs_coarserollup (customer_id, hour, family, category, image_size, "
+            f"{', '.join(ROLLUP_VALUES)}) SELECT customer_id, hour, family, category, {size}, "
+            f"{', '.join(f'SUM({v})' for v in ROLLUP_VALUES)} FROM logs_hourlyrollup "
+            f"GROUP BY customer_id, hour, family, category, {size}",
+            f"INSERT INTO logs_coarsechannelrollup (customer_id, {channel}, calls) "
+            f"SELECT customer_id, {channel}, SUM(calls) FROM logs_hourlyrollup WHERE category <> 'success' "
+            f"GROUP BY customer_id, {channel}"]
+
+
+def all_customers_sql() -> list[str]:
+    """Staff's all-customers rollups of the coarse ones and their failures by channel
+    (logs_allcustomersrollup, logs_allcustomerschannelrollup): two statements, as
+    logs.services.rollups.all_customers_fold writes the hours marked."""
+    from logs.selectors.rollups import CHANNEL_KEY, COARSE_KEY, ROLLUP_VALUES
+
+    key, channel = ", ".join(COARSE_KEY), ", ".join(CHANNEL_KEY)
+    return [f"INSERT INTO logs_allcustomersrollup ({key}, {', '.join(ROLLUP_VALUES)}) "
+            f"SELECT {key}, {', '.join(f'SUM({v})' for v in ROLLUP_VALUES)} FROM logs_coarserollup GROUP BY {key}",
+            f"INSERT INTO logs_allcustomerschannelrollup ({channel}, calls) SELECT {channel}, SUM(calls) "
+            f"FROM logs_coarsechannelrollup GROUP BY {channel}"]
+
+
 def timed(client, url: str, repeat: int = REPEAT, *, cold: bool = False) -> tuple[float, float]:
     """(median, p95) in ms over `repeat` requests, after one warm-up; cold: the Overview's figures
     computed afresh each time (a new cache key; the filter lists stay cached, as between pages)."""
@@ -172,12 +203,20 @@ def main() -> None:
             cur.execute(calls_sql(n), {"end": end})
             t1 = time.perf_counter()
             cur.execute(rollups_sql())
+            for sql in coarse_sql():
+                cur.execute(sql)
+            for sql in all_customers_sql():
+                cur.execute(sql)
             t2 = time.perf_counter()
             # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
             cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
                         "SELECT request_id, customer_id, id, created_at FROM logs_call ON CONFLICT DO NOTHING")
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
+            cur.execute("VACUUM ANALYZE logs_coarserollup")
+            cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
             cur.execute("SELECT count(*) FROM logs_hourlyrollup")
             rollup_rows = cur.fetchone()[0]
         print(f"{n:,} calls over {DAYS} days and {CUSTOMERS} customers in {t1 - t0:.0f} s; "

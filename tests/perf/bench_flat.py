@@ -9,7 +9,8 @@ rebuilt by itself when the project's migrations changed since). Building migrate
 project's own migrations (so it has whatever schema, indexes and partitions main has), then
 fills it with SQL only: INSERT ... SELECT generate_series with the call table's secondary
 indexes dropped and made again after (their definitions read back from the catalog), and the
-hourly rollups in one INSERT ... SELECT (bench_dashboard.rollups_sql).
+hourly rollups in one INSERT ... SELECT (bench_dashboard.rollups_sql), the coarse ones from them
+(bench_dashboard.coarse_sql) and staff's all-customers ones from those (all_customers_sql).
 
 The data: 20 customers over 4 months (120 days up to the build), the failure mix of
 bench_dashboard (85 % success, the rest spread over the domain's categories), three models,
@@ -124,7 +125,7 @@ def _big_month(today: dt.date) -> dt.date:
 
 
 def build(size: int, *, rebuild: bool) -> dict:
-    from bench_dashboard import rollups_sql
+    from bench_dashboard import all_customers_sql, coarse_sql, rollups_sql
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -143,7 +144,9 @@ def build(size: int, *, rebuild: bool) -> dict:
                 "build_seconds": meta[4]}
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE logs_call, logs_hourlyrollup, logs_rollupversion, bench_flat_meta CASCADE")
+        cur.execute("TRUNCATE logs_call, logs_hourlyrollup, logs_coarserollup, logs_coarsechannelrollup, "
+                    "logs_allcustomersrollup, logs_allcustomerschannelrollup, logs_allcustomersstale, "
+                    "logs_rollupversion, bench_flat_meta CASCADE")
         cur.execute("SET synchronous_commit = off")
         cur.execute("SET maintenance_work_mem = '512MB'")
     customers = []
@@ -195,12 +198,20 @@ def build(size: int, *, rebuild: bool) -> dict:
         cur.execute("DROP TABLE bench_flat_indexes")
         t2 = time.perf_counter()
         cur.execute(rollups_sql())
+        for sql in coarse_sql():
+            cur.execute(sql)
+        for sql in all_customers_sql():
+            cur.execute(sql)
         cur.execute("INSERT INTO logs_rollupversion (customer_id, version) SELECT id, 1 FROM logs_customer "
                     "ON CONFLICT DO NOTHING")
     t3 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE logs_call")
         cur.execute("VACUUM ANALYZE logs_hourlyrollup")
+        cur.execute("VACUUM ANALYZE logs_coarserollup")
+        cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
+        cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
+        cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
         seconds = time.perf_counter() - t0
         cur.execute("INSERT INTO bench_flat_meta VALUES (%s, now(), %s, %s, %s)", [size, fp, big_month, seconds])
     print(f"  built: calls {t1 - t0:.0f} s, indexes {t2 - t1:.0f} s, rollups {t3 - t2:.0f} s, "
@@ -241,6 +252,10 @@ def measure(args) -> dict:
         out["calls"] = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM logs_hourlyrollup")
         out["rollup_rows"] = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM logs_coarserollup")
+        out["coarse_rows"] = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM logs_allcustomersrollup")
+        out["all_customers_rows"] = cur.fetchone()[0]
     client = Client()
     client.force_login(User.objects.get(username="flat-user"))
     for label, query in FILTERS:
@@ -300,8 +315,17 @@ def ingest(file: str) -> dict:
     rows = batch.summary()["rows"]
     new = [pk for pk in Customer.objects.values_list("pk", flat=True) if pk not in before]
     with connection.cursor() as cur:
-        for table in ("logs_call", "logs_hourlyrollup", "logs_rollupversion"):
+        for table in ("logs_call", "logs_callkey", "logs_hourlyrollup", "logs_coarserollup", "logs_coarsechannelrollup",
+                      "logs_rollupversion"):
             cur.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [new])
+        # staff's all-customers rollups as built (the ingest's hours were marked, maybe folded)
+        from bench_dashboard import all_customers_sql
+
+        cur.execute("DELETE FROM logs_allcustomersstale")
+        cur.execute("DELETE FROM logs_allcustomersrollup")
+        cur.execute("DELETE FROM logs_allcustomerschannelrollup")
+        for sql in all_customers_sql():
+            cur.execute(sql)
     batch.delete()
     Customer.objects.filter(pk__in=new).delete()
     return {"ingest of 1M more rows (s)": seconds, "ingest rows": rows}
@@ -383,14 +407,15 @@ def main() -> int:
                 figures.update(run_child(bench_url, "ingest", ["--file", str(export_file)]))
             figures["measured in (s)"] = time.perf_counter() - t
             results[size] = figures
-            print(f"  {figures['calls']:,} calls, {figures['rollup_rows']:,} rollup rows; load average "
+            print(f"  {figures['calls']:,} calls, {figures['rollup_rows']:,} rollup rows, "
+                  f"{figures['coarse_rows']:,} coarse, {figures['all_customers_rows']:,} all-customers; load average "
                   f"{os.getloadavg()[0]:.1f}", flush=True)
     finally:
         if export_file is not None:
             export_file.unlink(missing_ok=True)
     if not results:
         return 0
-    skip = {"calls", "rollup_rows", "ingest rows", "measured in (s)"}
+    skip = {"calls", "rollup_rows", "coarse_rows", "all_customers_rows", "ingest rows", "measured in (s)"}
     names = [k for k in next(iter(results.values())) if k not in skip]
     small, large = min(results), max(results)
     head = f"{'figure (ms unless said)':<52}" + "".join(f"{_label(s):>10}" for s in results)

@@ -139,7 +139,18 @@ def child(args) -> None:
             if batch:
                 cur.executemany(sql, batch)
                 count += len(batch)
+        from bench_dashboard import all_customers_sql, coarse_sql
+
+        for sql in coarse_sql():
+            cur.execute(sql)
+        for sql in all_customers_sql():
+            cur.execute(sql)
         cur.execute("ANALYZE" if connection.vendor != "postgresql" else "VACUUM ANALYZE logs_hourlyrollup")
+        if connection.vendor == "postgresql":
+            cur.execute("VACUUM ANALYZE logs_coarserollup")
+            cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for c in customers:

@@ -1,11 +1,19 @@
 """Inputs and checks shared by the rollup tests: gateway exports spread over hours, and
-"the rollups equal a fresh rebuild from the calls"."""
+"the rollups equal a fresh rebuild from the calls" (the coarse ones the projection of the hourly ones)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from logs.models import Customer, HourlyRollup
-from logs.selectors.rollups import ROLLUP_KEY, ROLLUP_VALUES, rollups_differences
+from logs.models import CoarseChannelRollup, CoarseRollup, Customer, HourlyRollup
+from logs.selectors.rollups import (
+    CHANNEL_KEY,
+    COARSE_KEY,
+    ROLLUP_KEY,
+    ROLLUP_VALUES,
+    all_customers_differences,
+    coarse_differences,
+    rollups_differences,
+)
 from logs.services.rollups import rollups_rebuild
 
 HEADER = "时间,请求ID,用户,令牌,分组,类型,模型,用时,提示,补全,花费,详情\n"
@@ -43,15 +51,34 @@ def snapshot(customer_id: int) -> list[tuple]:
     )
 
 
+def coarse_snapshot(customer_id: int) -> list[tuple]:
+    """The customer's coarse rows, then its failures by channel (marked "channel")."""
+    return sorted(
+        tuple(str(v) for v in row)
+        for row in CoarseRollup.objects.filter(customer_id=customer_id).values_list(*COARSE_KEY, *ROLLUP_VALUES)
+    ) + sorted(
+        ("channel", *(str(v) for v in row))
+        for row in CoarseChannelRollup.objects.filter(customer_id=customer_id).values_list(*CHANNEL_KEY, "calls")
+    )
+
+
 def assert_exact(slug: str = "acme") -> int:
-    """The customer's rollups equal its calls, and a fresh rebuild writes the very same rows.
+    """The customer's rollups equal its calls, its coarse rollups the projection of its hourly
+    ones (one row per coarse key), staff's all-customers ones the sums of the coarse ones (in the
+    hours no mark holds), and a fresh rebuild writes the very same rows of both.
 
     Returns the calls the rollups count."""
     customer = Customer.objects.get(slug=slug)
     diffs, totals = rollups_differences(customer_id=customer.pk)
     assert [d.describe() for d in diffs] == []
     assert totals["rollups"] == totals["calls"]
+    assert [d.describe() for d in coarse_differences(customer_id=customer.pk)] == []
+    assert [d.describe() for d in all_customers_differences()] == []
+    coarse = coarse_snapshot(customer.pk)
+    assert len({row[:len(COARSE_KEY) + 1] for row in coarse}) == len(coarse)  # one row per key
+    assert sum(int(row[len(COARSE_KEY)]) for row in coarse if row[0] != "channel") == totals["calls"]
     before = snapshot(customer.pk)
     rollups_rebuild(customer_id=customer.pk)
     assert snapshot(customer.pk) == before
+    assert coarse_snapshot(customer.pk) == coarse
     return totals["rollups"]

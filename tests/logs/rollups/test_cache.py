@@ -26,7 +26,9 @@ def _shown(resp) -> dict:
 
 
 def _rollup_reads(ctx) -> int:
-    return len([q for q in ctx.captured_queries if '"logs_hourlyrollup"' in q["sql"] and "SUM(" in q["sql"]])
+    """Sums read from either rollup table (the fine or the coarse one)."""
+    return len([q for q in ctx.captured_queries if "SUM(" in q["sql"] and (
+        '"logs_hourlyrollup"' in q["sql"] or '"logs_coarserollup"' in q["sql"])])
 
 
 @pytest.fixture

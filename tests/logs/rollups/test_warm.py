@@ -94,8 +94,10 @@ def test_an_overview_reads_rollups_only_in_a_few_queries(client, people, setting
     # estimate reads 3 small rows per customer with calls (version, overrides, tally) beside its
     # 5 shared reads; cached (as served), it is 3 queries whatever the number of customers. On
     # PostgreSQL staff pages also look at the call table's partitions (3 catalog reads, cached
-    # 10 minutes when served).
-    bound = MAX_QUERIES + (5 + 3 * 2 + (3 if connection.vendor == "postgresql" else 0) if who == "sam" else 0)
+    # 10 minutes when served). Staff's "all customers" sums come in two parts, each read apart
+    # (in one snapshot): the all-customers rollups and the coarse rows of the hours marked since
+    # the last fold, so 4 more reads (its 3 sums and the failures by channel).
+    bound = MAX_QUERIES + (5 + 3 * 2 + (3 if connection.vendor == "postgresql" else 0) + 4 if who == "sam" else 0)
     assert len(sqls) <= bound, "\n".join(s[:160] for s in sqls)
 
 
