@@ -75,7 +75,20 @@ def test_coarse_rows_keep_size_on_delivered_rows_and_failures_by_channel_apart()
     assert channels.aggregate(n=Sum("calls"))["n"] == 8
 
 
+@pytest.mark.postgres
+def test_coarse_follows_the_sql_path_of_gateway_ingest():
+    """Gateway CSV on PostgreSQL is stored in SQL (logs.services.ingest_sql): its rollups, coarse
+    ones included, are the calls' as the Python way makes them."""
+    body = export(export_rows(300))
+    assert calls_ingest(source=body).inserted == 300
+    assert assert_exact() == 300
+    assert calls_ingest(source=body).inserted == 0  # all duplicates: nothing moves
+    assert assert_exact() == 300
+
+
 def test_coarse_follows_ingest_killed_ingest_and_rebuild(monkeypatch):
+    # Killed in the Python way's chunk (the SQL path's own kill test is in test_postgres.py).
+    monkeypatch.setattr(ingest, "GATEWAY_SQL", False)
     monkeypatch.setattr(ingest, "CHUNK", 50)
     monkeypatch.setattr(ingest, "CHUNK_COPY", 50)
     body = export(export_rows(300))
@@ -89,7 +102,7 @@ def test_coarse_follows_ingest_killed_ingest_and_rebuild(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(ingest, "CHUNK", 50)
     monkeypatch.setattr(ingest, "CHUNK_COPY", 50)
-    again = calls_ingest(source=body)
+    again = calls_ingest(source=body)  # the upload again: the SQL path on PostgreSQL
     assert again.inserted == 200
     assert assert_exact() == 300
     # a refresh of some hours, and a rebuild, leave the same coarse rows
