@@ -7,12 +7,13 @@ serves which query is the table in docs/scaling.md (Index set).
 """
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from billing.services.tally import covered_calls
+from billing.services.tally import covered_calls, month_spend
 from logs.models import Call
 from logs.pagination import Key, keyset_page
 from logs.selectors.calls import calls_filter
@@ -205,6 +206,24 @@ def test_tally_selection_reads_one_partition_by_index(table):
     _check(plan, partitions=1)
     assert any(n.get("Relation Name") == partition_name(month) for n in _nodes(plan))
     assert qs.count() > 0
+
+
+def test_tally_spend_is_an_index_only_scan_of_the_customers_month(table):
+    """The spend of a customer-month reads that customer's entries of one partition's time index
+    (which carries charged_usd), not the partition's rows: the cost of a tally follows the
+    customer's calls, not every customer's."""
+    cust, month = table["customers"][0], table["months"][1]
+    with CaptureQueriesContext(connection) as ctx:
+        spend = month_spend(customer=cust, month=month)
+    (query,) = [q["sql"] for q in ctx.captured_queries if "logs_call" in q["sql"]]
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # tiny tables here; the bench shows the big ones
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        plan = _explain_captured(query)
+    used = _check(plan, partitions=1)
+    assert _partition_index_of("call_cust_time_idx", used), used
+    assert {n["Node Type"] for n in _nodes(plan) if "Index Name" in n} == {"Index Only Scan"}
+    assert spend == Decimal("0.05") * (PER_CUSTOMER_MONTH - 1)
 
 
 def test_reconciliation_period_reads_its_partitions_by_index(table):
