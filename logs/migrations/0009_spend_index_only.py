@@ -3,6 +3,25 @@
 from django.db import migrations, models
 
 
+def name_partition_indexes(apps, schema_editor):
+    """PostgreSQL: each partition's copy of the new index named `<partition>_call_cust_time_idx`,
+    as `logs.services.partitions.indexes_create` names those of partitions made later (CREATE
+    INDEX on the partitioned table names the copies after their columns)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('call_cust_time_idx')")
+        if cur.fetchone()[0] is None:
+            return
+        cur.execute("SELECT t.relname, i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
+                    "JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_class t ON t.oid = x.indrelid "
+                    "WHERE h.inhparent = 'call_cust_time_idx'::regclass")
+        for table, index in cur.fetchall():
+            wanted = f"{table}_call_cust_time_idx"
+            if index != wanted:
+                cur.execute(f'ALTER INDEX "{index}" RENAME TO "{wanted}"')
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -18,4 +37,5 @@ class Migration(migrations.Migration):
             model_name='call',
             index=models.Index(fields=['customer', '-created_at', '-id'], include=('charged_usd',), name='call_cust_time_idx'),
         ),
+        migrations.RunPython(name_partition_indexes, migrations.RunPython.noop),
     ]
