@@ -158,3 +158,24 @@ def test_channel_figure_stacks_failed_generations_then_request_errors():
     import plotly.graph_objects as go
 
     go.Figure(fig.to_dict())  # valid plotly (the page skips validation)
+
+
+def test_the_page_serializes_each_figure_as_plotly_itself_would():
+    """figure_json reads the figure without plotly's deep copy: the JSON is the same as from
+    `to_plotly_json()`, for every Overview figure, and the figure is left as it was."""
+    import json
+
+    from logs.views.overview import _plain, figure_json
+
+    latency = [{"image_size": "1K", "buckets": [0, 3, 5] + [0] * (len(LATENCY_BUCKETS_MS) - 3)}]
+    heat = [{"dow": 1, "hod": 9, "calls": 10, "failed": 2}]
+    figures = [charts.calls_figure(ROWS), charts.error_mix_figure(ROWS), charts.rate_vs_overload_figure(ROWS),
+               charts.failure_heatmap_figure(heat, zone="Asia/Shanghai, UTC+8"), charts.spend_figure(ROWS),
+               charts.latency_figure(latency),
+               charts.channel_failures_figure([{"channel_id": 3, "category": "rate_limited", "calls": 4}])]
+    for fig in figures:
+        before = fig.to_plotly_json()
+        expected = json.dumps(before, default=_plain, separators=(",", ":"))
+        expected = expected.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        assert figure_json(fig) == expected
+        assert fig.to_plotly_json() == before
