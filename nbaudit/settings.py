@@ -104,6 +104,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "nbaudit.sqlite3",
+            # Kept per thread for a minute, as on PostgreSQL: opening the file and running the
+            # PRAGMAs below on every request was a share of each cached page's time.
+            "CONN_MAX_AGE": int(os.environ.get("NBAUDIT_SQLITE_CONN_MAX_AGE", "60")),
             "OPTIONS": {
                 # Web, worker and beat share the file: WAL lets readers run beside a writer,
                 # IMMEDIATE transactions and the busy timeout make writers queue, not fail.
