@@ -176,20 +176,15 @@ class HourlyRollup(models.Model):
         return [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]
 
 
-class CoarseRollup(models.Model):
-    """Hourly rollups of a customer coarsened to what the Overview charts: per hour, family and
-    category, delivered calls by image size (their latency). Failures by gateway channel (staff
-    only) are `CoarseChannelRollup`.
+BUCKET_FIELDS = [f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]
+# What the coarse rollups' covering indexes carry beside their keys.
+_COARSE_FIGURES = ["family", "category", "image_size", "calls", "images", "charged_usd", *BUCKET_FIELDS]
 
-    A projection of `HourlyRollup` (model, API key, HTTP status and channel summed away; the
-    image size kept on delivered rows only), so a customer-hour holds a few dozen rows at most
-    whatever the calls' density. Written only by `logs.services.rollups`, recomputed from the
-    customer's fine rows in the same transaction and under the same lock as each write of them;
-    the Overview reads it unless an exact model or an API key is chosen.
-    """
 
-    hour = models.DateTimeField()
-    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+class CoarseFigures(models.Model):
+    """The figures a coarse rollup row sums (those of `HourlyRollup`): calls, images, spend and
+    the latency buckets of delivered calls by image size."""
+
     family = models.CharField(max_length=16, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices)
     # Delivered rows only ('' on failures): the latency chart is by image size over delivered calls.
@@ -204,19 +199,34 @@ class CoarseRollup(models.Model):
     del _i
 
     class Meta:
-        # Both covering: the Overview's reads are index-only scans on PostgreSQL (docs/scaling.md).
-        indexes = [
-            models.Index(fields=["customer", "hour"], name="coarse_cust_hour_idx",
-                         include=["family", "category", "image_size", "calls", "images", "charged_usd",
-                                  *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
-            models.Index(fields=["hour"], name="coarse_hour_idx",
-                         include=["customer", "family", "category", "image_size", "calls", "images", "charged_usd",
-                                  *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]]),
-        ]
+        abstract = True
 
     @classmethod
     def bucket_fields(cls):
-        return HourlyRollup.bucket_fields()
+        return list(BUCKET_FIELDS)
+
+
+class CoarseRollup(CoarseFigures):
+    """Hourly rollups of a customer coarsened to what the Overview charts: per hour, family and
+    category, delivered calls by image size (their latency). Failures by gateway channel (staff
+    only) are `CoarseChannelRollup`.
+
+    A projection of `HourlyRollup` (model, API key, HTTP status and channel summed away; the
+    image size kept on delivered rows only), so a customer-hour holds a few dozen rows at most
+    whatever the calls' density. Written only by `logs.services.rollups`, recomputed from the
+    customer's fine rows in the same transaction and under the same lock as each write of them;
+    the Overview reads it unless an exact model or an API key is chosen.
+    """
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        # Both covering: the Overview's reads are index-only scans on PostgreSQL (docs/scaling.md).
+        indexes = [
+            models.Index(fields=["customer", "hour"], name="coarse_cust_hour_idx", include=_COARSE_FIGURES),
+            models.Index(fields=["hour"], name="coarse_hour_idx", include=["customer", *_COARSE_FIGURES]),
+        ]
 
 
 class CoarseChannelRollup(models.Model):
@@ -239,7 +249,7 @@ class CoarseChannelRollup(models.Model):
         ]
 
 
-class AllCustomersRollup(models.Model):
+class AllCustomersRollup(CoarseFigures):
     """The coarse rollups of every customer summed per hour, family, category and image size
     (delivered rows): what staff's "all customers" Overview reads, a few dozen rows per hour
     however many customers and calls. Failures by channel are `AllCustomersChannelRollup`.
@@ -251,27 +261,10 @@ class AllCustomersRollup(models.Model):
     """
 
     hour = models.DateTimeField()
-    family = models.CharField(max_length=16, blank=True)
-    category = models.CharField(max_length=16, choices=Category.choices)
-    image_size = models.CharField(max_length=32, blank=True)
-    calls = models.IntegerField(default=0)
-    images = models.IntegerField(default=0)
-    charged_usd = money_field(default=0)
-    latency_count = models.IntegerField(default=0)
-    latency_sum_ms = models.BigIntegerField(default=0)
-    for _i in range(len(LATENCY_BUCKETS_MS)):
-        locals()[f"lat_{_i:02d}"] = models.IntegerField(default=0)
-    del _i
 
     class Meta:
         # Covering: staff's Overview reads are index-only scans on PostgreSQL (docs/scaling.md).
-        indexes = [models.Index(fields=["hour"], name="allcust_hour_idx",
-                                include=["family", "category", "image_size", "calls", "images", "charged_usd",
-                                         *[f"lat_{i:02d}" for i in range(len(LATENCY_BUCKETS_MS))]])]
-
-    @classmethod
-    def bucket_fields(cls):
-        return HourlyRollup.bucket_fields()
+        indexes = [models.Index(fields=["hour"], name="allcust_hour_idx", include=_COARSE_FIGURES)]
 
 
 class AllCustomersChannelRollup(models.Model):

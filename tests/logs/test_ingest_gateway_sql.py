@@ -12,6 +12,7 @@ import logs.services.ingest_sql as ingest_sql
 from logs.models import Call
 from logs.services.ingest import calls_ingest
 from tests.logs.rollups.helpers import assert_exact, export, export_rows
+from tests.logs.rollups.test_service import _die_at_chunk
 from tests.logs.test_ingest_postgres import _clear, _mixed_export, _snapshot, _summary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -164,22 +165,10 @@ def test_chunks_of_the_sql_path_follow_each_other_as_the_python_ways_do(monkeypa
     assert sql[0]["inserted"] == 120 and sql[0]["duplicates"] == 30
 
 
-def _die_at(monkeypatch, target, name, n):
-    real, seen = getattr(target, name), {"calls": 0}
-
-    def dying(*args, **kw):
-        seen["calls"] += 1
-        if seen["calls"] == n:
-            raise RuntimeError("worker killed")
-        return real(*args, **kw)
-
-    monkeypatch.setattr(target, name, dying)
-
-
 def test_a_worker_killed_between_chunks_leaves_exact_rollups(monkeypatch):
     monkeypatch.setattr(ingest, "CHUNK_COPY", 10)  # 50 lines a chunk
     body = export(export_rows(400))
-    _die_at(monkeypatch, ingest_sql.GatewaySQL, "_store_sql", 4)
+    _die_at_chunk(monkeypatch, ingest_sql.GatewaySQL, "_store_sql", 4)
     with pytest.raises(RuntimeError):
         calls_ingest(source=body)
     assert Call.objects.count() == 150  # three chunks committed
@@ -192,7 +181,7 @@ def test_a_worker_killed_between_chunks_leaves_exact_rollups(monkeypatch):
 
 def test_a_worker_killed_inside_a_chunk_keeps_its_calls_and_rollups_together(monkeypatch):
     monkeypatch.setattr(ingest, "CHUNK_COPY", 10)
-    _die_at(monkeypatch, ingest, "rollups_add_calls", 3)  # after the chunk's calls are inserted
+    _die_at_chunk(monkeypatch, ingest, "rollups_add_calls", 3)  # after the chunk's calls are inserted
     with pytest.raises(RuntimeError):
         calls_ingest(source=export(export_rows(300)))
     assert Call.objects.count() == 100
