@@ -39,7 +39,7 @@ from logs.parsers.tabular import csv_records
 from logs.parsers.values import EARLIEST, SLUG, TEXT_LIMITS
 from logs.pricing import charge_terms
 from logs.services.partitions import partitions_for
-from logs.services.rollups import grouped_rows_sql
+from logs.services.rollups import grouped_rows_sql, latency_bucket_sql
 from logs.timeutil import UTC, billing_tz
 
 log = logging.getLogger(__name__)
@@ -373,11 +373,17 @@ class GatewaySQL:
 
         customers = {r[1] for r in result}
         if inserted == fast:  # every row of the stage went in: its rows are the new calls
-            relation = ("SELECT cu.id AS customer_id, f.created_at, sh.family, sh.model, f.token_name, "
-                        "%s::text AS image_size, sh.category, sh.http_status, NULL::int AS channel_id, sh.images, "
-                        "f.charged_usd, f.latency_ms FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
-                        "JOIN _gw_shape sh ON sh.id = f.shape")
-            ingest.rollups_add_calls(customer_ids=customers, grouped=(grouped_rows_sql(relation), [_IMAGE_SIZE]))
+            # Grouped on the stage's narrow values first (customer, hour, shape, key, latency
+            # bucket), then named: a shape is a family, model, category, status and images.
+            relation = (
+                "SELECT cu.id AS customer_id, g.h, sh.family, sh.model, g.token_name, %s::text AS image_size, "
+                "sh.category, sh.http_status, NULL::int AS channel_id, g.b, g.n, g.n * COALESCE(sh.images, 0) AS imgs, "
+                "g.charged, g.lat_n, g.lat_sum FROM (SELECT slug, DATE_TRUNC('hour', created_at AT TIME ZONE 'UTC') AS h, "
+                f"shape, token_name, {latency_bucket_sql('latency_ms')} AS b, COUNT(*) AS n, SUM(charged_usd) AS charged, "
+                "COUNT(latency_ms) AS lat_n, SUM(latency_ms) AS lat_sum FROM _gw_fast GROUP BY 1, 2, 3, 4, 5) g "
+                "JOIN _gw_cust cu USING (slug) JOIN _gw_shape sh ON sh.id = g.shape")
+            ingest.rollups_add_calls(customer_ids=customers,
+                                     grouped=(grouped_rows_sql(relation, bucketed=True), [_IMAGE_SIZE]))
         else:  # (the call table's statistics plan this one, as the Python way's look-ups)
             run._fresh_statistics()
             ingest.rollups_add_calls(customer_ids=customers, calls=Call.objects.filter(

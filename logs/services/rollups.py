@@ -276,7 +276,7 @@ def _coarse_recompute(customer_id: int, *, hours: Iterable[dt.datetime] | None =
     return written + _insert_select(CoarseChannelRollup, rollups_coarsened_channels(fine))
 
 
-def grouped_rows_sql(relation: str) -> str:
+def grouped_rows_sql(relation: str, *, bucketed: bool = False) -> str:
     """The rows of a SQL `relation` of new calls grouped as `calls_grouped_by_rollup_key` groups
     calls (same columns, same figures), for `rollups_add_calls(grouped=...)`.
 
@@ -284,19 +284,30 @@ def grouped_rows_sql(relation: str) -> str:
     category, http_status, channel_id, images, charged_usd, latency_ms. Its rows are grouped
     by key and latency bucket first (one bucket per row: width_bucket), then by key: fewer
     figures to work out per row than one filtered count per bucket.
+
+    `bucketed`: the relation is grouped by key and bucket already (`latency_bucket_sql` gives
+    the bucket), with the columns customer_id, h (the hour), the keys after created_at, b (the
+    bucket), n, imgs, charged, lat_n and lat_sum: a caller that can group its rows on narrower
+    values first (the SQL path of an ingest: by shape id) leaves only the last step here.
     """
     keys = "customer_id, h, family, model, token_name, image_size, category, http_status, channel_id"
-    uppers = ", ".join(str(u) for u in _UPPERS)
     buckets = ", ".join(f"COALESCE(SUM(n) FILTER (WHERE b = {i}), 0) AS {name}" for i, name in enumerate(_BUCKETS))
+    if not bucketed:
+        relation = (
+            f"SELECT customer_id, DATE_TRUNC('hour', created_at AT TIME ZONE 'UTC') AS h, family, model, token_name, "
+            f"image_size, category, http_status, channel_id, {latency_bucket_sql('latency_ms')} AS b, "
+            f"COUNT(*) AS n, COALESCE(SUM(images), 0) AS imgs, SUM(charged_usd) AS charged, "
+            f"COUNT(latency_ms) AS lat_n, SUM(latency_ms) AS lat_sum "
+            f"FROM ({relation}) r GROUP BY {keys}, b")
     return (
         f"SELECT {keys}, SUM(n) AS n, SUM(imgs) AS imgs, SUM(charged) AS charged, SUM(lat_n) AS lat_n, "
-        f"SUM(lat_sum) AS lat_sum, {buckets} FROM ("
-        f"SELECT customer_id, DATE_TRUNC('hour', created_at AT TIME ZONE 'UTC') AS h, family, model, token_name, "
-        f"image_size, category, http_status, channel_id, width_bucket(latency_ms, ARRAY[{uppers}]) AS b, "
-        f"COUNT(*) AS n, COALESCE(SUM(images), 0) AS imgs, SUM(charged_usd) AS charged, "
-        f"COUNT(latency_ms) AS lat_n, SUM(latency_ms) AS lat_sum "
-        f"FROM ({relation}) r GROUP BY {keys}, b) x GROUP BY {keys}"
+        f"SUM(lat_sum) AS lat_sum, {buckets} FROM ({relation}) x GROUP BY {keys}"
     )
+
+
+def latency_bucket_sql(column: str) -> str:
+    """The latency bucket of a row (SQL): its index among the rollups' buckets."""
+    return f"width_bucket({column}, ARRAY[{', '.join(str(u) for u in _UPPERS)}])"
 
 
 def rollups_add_calls(*, customer_ids: Iterable[int], calls=None, grouped: tuple[str, list] | None = None) -> int:

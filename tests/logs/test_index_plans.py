@@ -126,12 +126,15 @@ def _explain_captured(sql: str) -> dict:
 
 FILTERS = {
     "none": ({}, "call_cust_time_idx"),
-    "category": ({"categories": ["no_image"]}, "call_cust_cat_idx"),
+    "category": ({"categories": ["no_image"]}, "call_cust_cat_idx"),  # failures only: a partial index
+    "categories": ({"categories": ["no_image", "rate_limited"]}, "call_cust_failed_idx"),  # in time order
+    "success": ({"categories": ["success"]}, "call_cust_time_idx"),  # most calls: walked in time order
     "failed": ({"failed": True}, "call_cust_failed_idx"),
     "family": ({"model": "pro"}, "call_cust_fam_idx"),
     "model": ({"model": "gemini-3.1-flash-image"}, "call_cust_model_idx"),
     "token": ({"token_name": "tok-1"}, "call_cust_tok_idx"),
-    "status": ({"http_status": 429}, "call_cust_status_idx"),
+    "status": ({"http_status": 429}, "call_cust_status_idx"),  # statuses other than 200: a partial index
+    "status 200": ({"http_status": 200}, "call_cust_time_idx"),
     "channel": ({"channel_id": 3}, "call_cust_time_idx"),  # no index of its own: see docs/scaling.md
 }
 
