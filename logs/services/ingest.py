@@ -363,7 +363,7 @@ def calls_ingest(
             # Chunks of lines read and stored in SQL; what it leaves (the rest of a file from a
             # record across lines) is read below, as ever.
             sql = GatewaySQL(run, gateway_rows, width)
-            seen, rest = sql.run_lines(lines, lambda done: _progress(batch, done, progress))
+            seen, rest = sql.run_lines(lines, lambda done: _progress(batch, done, progress), read_ahead=READ_AHEAD)
             rows = rest if rest is not None else ()
         if READ_AHEAD:
             rows = reader = ReadAhead(rows, run.chunk)

@@ -39,6 +39,7 @@ from logs.parsers.tabular import csv_records
 from logs.parsers.values import EARLIEST, SLUG, TEXT_LIMITS
 from logs.pricing import charge_terms
 from logs.services.partitions import partitions_for
+from logs.services.readahead import ReadAhead
 from logs.services.rollups import grouped_rows_sql, latency_bucket_sql
 from logs.timeutil import UTC, billing_tz
 
@@ -67,6 +68,7 @@ class _Chunk:
         self.staged: list[str] = []      # COPY text lines: line number, then the cells
         self.lines: dict[int, str] = {}   # staged line number -> the line (to read it the Python way)
         self.items: dict[int, object] = {}  # the Python way: line -> Record / Skipped / Rejected
+        self.odd: list[tuple[int, str]] = []  # lines for the Python way, read when the chunk is stored
 
 
 class GatewaySQL:
@@ -84,17 +86,35 @@ class GatewaySQL:
         self.btz = billing_tz()
 
     # -- lines -------------------------------------------------------------------------------
-    def run_lines(self, lines, on_chunk) -> tuple[int, object | None]:
+    def run_lines(self, lines, on_chunk, *, read_ahead: bool = False) -> tuple[int, object | None]:
         """Ingest the numbered lines; returns (items seen, the rest of the rows to read the Python way
-        or None). `on_chunk(seen)` is called after each chunk's commit."""
-        seen = 0
-        chunk = _Chunk()
-        count = 0
+        or None). `on_chunk(seen)` is called after each chunk's commit. `read_ahead`: the next chunk's
+        lines are read and sorted in a thread while this one is stored (one chunk ahead at most)."""
+        seen, rest = 0, None
+        chunks = reader = ReadAhead(self._chunks(lines), 1, ahead=1) if read_ahead else self._chunks(lines)
+        try:
+            for chunk, rest in chunks:
+                if chunk.staged or chunk.items or chunk.odd:
+                    seen += self._store(chunk)
+                    on_chunk(seen)
+        finally:
+            if reader is not None:
+                reader.close()
+        # The chunks plan nothing from the call table's statistics (their look-up of stored calls
+        # probes indexes), but what comes after does: refreshed once at the end, as the Python way
+        # keeps them while it loads (autovacuum never analyzes the partitioned table itself).
+        self.run._fresh_statistics()
+        return seen, rest
+
+    def _chunks(self, lines):
+        """(chunk, rest) for each chunk of lines sorted to the stage or the Python way; `rest` (the
+        Python way's reader of the rest of the file) comes with the last chunk, or None. Touches
+        nothing but its chunks: it may run in a thread."""
+        chunk, count = _Chunk(), 0
         width1 = self.width - 1
         chunk_lines = CHUNK_TIMES * self.run.chunk
         block_lines = min(10_000, chunk_lines)
         it = iter(lines)
-        rest = None
         block: list[tuple[int, str]] = []
         for number, line in it:
             block.append((number, line))
@@ -104,21 +124,12 @@ class GatewaySQL:
             count += len(block)
             block = []
             if rest is not None:
-                break
+                yield chunk, rest
+                return
             if count >= chunk_lines:
-                seen += self._store(chunk)
-                on_chunk(seen)
+                yield chunk, None
                 chunk, count = _Chunk(), 0
-        if rest is None and block:
-            rest = self._sort(block, chunk, width1, it)
-        if chunk.staged or chunk.items:
-            seen += self._store(chunk)
-            on_chunk(seen)
-        # The chunks plan nothing from the call table's statistics (their look-up of stored calls
-        # probes indexes), but what comes after does: refreshed once at the end, as the Python way
-        # keeps them while it loads (autovacuum never analyzes the partitioned table itself).
-        self.run._fresh_statistics()
-        return seen, rest
+        yield chunk, (self._sort(block, chunk, width1, it) if block else None)
 
     def _sort(self, block, chunk: _Chunk, width1: int, it):
         """Each line to the SQL stage or the Python way; a line opening a quoted record across lines
@@ -146,9 +157,9 @@ class GatewaySQL:
                         staged.append(f"{number}\t{body}")
                         kept[number] = line
                         continue
-                self._python(chunk, number, line)
+                chunk.odd.append((number, line))
             elif (odd and _odd(line)) or line.count(",") != width1:
-                self._python(chunk, number, line)
+                chunk.odd.append((number, line))
             else:
                 body = line.rstrip(_CRLF).replace(",", "\t")
                 staged.append(f"{number}\t{body}")
@@ -167,6 +178,9 @@ class GatewaySQL:
     # -- a chunk -----------------------------------------------------------------------------
     def _store(self, chunk: _Chunk) -> int:
         """Store one chunk in one transaction; returns its items (rows read)."""
+        for number, line in chunk.odd:  # read here, in order, not in the reading thread
+            self._python(chunk, number, line)
+        chunk.odd = []
         run = self.run
         state, rejected = run._state(), len(run.rejected)
         seen = 0
@@ -221,7 +235,14 @@ class GatewaySQL:
                 sid = self._shape(key)
                 if sid is not None:
                     shape_ids.append((sid, *key))
-            self._copy(cur, "_gw_shape", [(sid, t, m, c, d, *self.shape_rows[sid]) for sid, t, m, c, d in shape_ids])
+            # Each shape with its rollup key's number (model, family, category, status: `rk`), by
+            # which the chunk's rollups are grouped (a shape also has its tokens and details).
+            rks: dict[tuple, int] = {}
+            shape_table = []
+            for sid, t, m, c, d in shape_ids:
+                row = self.shape_rows[sid]
+                shape_table.append((sid, t, m, c, d, *row, rks.setdefault((row[1], row[2], row[6], row[4]), len(rks))))
+            self._copy(cur, "_gw_shape", shape_table)
             cur.execute(f"SELECT DISTINCT substr({c_time}, 1, 13) FROM _gw_stage s")
             hours = []
             for (hour,) in cur.fetchall():
@@ -247,10 +268,12 @@ class GatewaySQL:
             cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
             self._nestloop = cur.fetchone()[0]
             # The time: its hour (date and hour, checked in Python) and its ":MM:SS" (a table of the
-            # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one).
+            # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one). Each row's
+            # call id is taken here, in line order (after the sort): the key and the call are then
+            # joined on it (a row moved to the Python way later leaves a gap in the ids, no more).
             cur.execute(
                 f"INSERT INTO _gw_fast SELECT line, slug, request_id, created_at, prompt_tokens, round(cost, 6), "
-                f"latency_ms, token_name, grp, shape, bday FROM ("
+                f"latency_ms, token_name, grp, shape, bday, nextval(%s) FROM ("
                 f"SELECT s.line, {slug} AS slug, {c_rid} AS request_id, h.base + ms.off AS created_at, "
                 f"CASE WHEN {c_prompt} ~ '^[0-9]{{1,9}}$' THEN {c_prompt}::int END AS prompt_tokens, "
                 f"CASE WHEN {c_cost} ~ '^[$][0-9]{{1,7}}([.][0-9]{{1,12}})?$' "
@@ -266,8 +289,9 @@ class GatewaySQL:
                 f"{ascii_text(c_group, TEXT_LIMITS['group'])} {ascii_text(c_rid, TEXT_LIMITS['request_id'], True)}"
                 f" OFFSET 0) q WHERE created_at >= %s AND created_at <= %s "
                 f"AND (p = '' OR prompt_tokens IS NOT NULL) AND (u = '' OR latency_ms IS NOT NULL) "
-                f"AND (c = '' OR cost <= 1000000)",
-                [*params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST, self.rows.latest],
+                f"AND (c = '' OR cost <= 1000000) ORDER BY line",
+                [f"{Call._meta.db_table}_id_seq", *params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST,
+                 self.rows.latest],
             )
             fast = max(cur.rowcount, 0)
             if fast < staged:  # the rest the Python way: rejected there, or read as the reader reads them
@@ -317,8 +341,8 @@ class GatewaySQL:
         run = self.run
         fields = list(Call._meta.concrete_fields)
         given = {
-            "id": "k.call_id", "customer": "k.customer_id", "request_id": "k.request_id",
-            "request_id_synthetic": "false", "created_at": "k.created_at", "model": "sh.model",
+            "id": "f.call_id", "customer": "c.id", "request_id": "f.request_id",
+            "request_id_synthetic": "false", "created_at": "f.created_at", "model": "sh.model",
             "family": "sh.family", "token_name": "f.token_name", "route": "'gateway'", "group": "f.grp",
             "source": f"'{Source.GATEWAY}'", "log_type": "sh.log_type", "http_status": "sh.http_status",
             "error_text": "sh.d", "prompt_tokens": "f.prompt_tokens", "output_tokens": "sh.output_tokens",
@@ -344,18 +368,18 @@ class GatewaySQL:
                     params.append(_sql_default(field, default))
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         call_table, key_table = Call._meta.db_table, CallKey._meta.db_table
+        # The keys taken (a key already stored is left alone), then the calls of those keys, joined
+        # back by call id (an integer: no sort or hash of request IDs), stored in line order.
         cur.execute(
             f"WITH k AS (INSERT INTO {key_table} (request_id, customer_id, call_id, created_at) "
-            f"SELECT f.request_id, c.id, nextval(%s), f.created_at FROM "
-            f"(SELECT * FROM _gw_fast ORDER BY line) f JOIN _gw_cust c USING (slug) "
-            f"ON CONFLICT DO NOTHING RETURNING request_id, customer_id, call_id, created_at), "
-            f"ins AS (INSERT INTO {call_table} ({columns}) SELECT {', '.join(select)} FROM k "
-            f"JOIN _gw_cust c ON c.id = k.customer_id "
-            f"JOIN _gw_fast f ON f.slug = c.slug AND f.request_id = k.request_id "
+            f"SELECT f.request_id, c.id, f.call_id, f.created_at FROM _gw_fast f JOIN _gw_cust c USING (slug) "
+            f"ON CONFLICT DO NOTHING RETURNING call_id), "
+            f"ins AS (INSERT INTO {call_table} ({columns}) SELECT {', '.join(select)} FROM _gw_fast f "
+            f"JOIN k ON k.call_id = f.call_id JOIN _gw_cust c USING (slug) "
             f"JOIN _gw_shape sh ON sh.id = f.shape JOIN _gw_price p ON p.shape = f.shape AND p.bday = f.bday "
-            f"ORDER BY f.line RETURNING id, customer_id, category) "
+            f"ORDER BY f.call_id RETURNING id, customer_id, category) "
             f"SELECT category, customer_id, count(*), min(id), max(id) FROM ins GROUP BY 1, 2",
-            [f"{call_table}_id_seq", *params],
+            params,
         )
         result = cur.fetchall()
         self._loops(cur)  # the rollups' merge probes their indexes
@@ -373,15 +397,17 @@ class GatewaySQL:
 
         customers = {r[1] for r in result}
         if inserted == fast:  # every row of the stage went in: its rows are the new calls
-            # Grouped on the stage's narrow values first (customer, hour, shape, key, latency
-            # bucket), then named: a shape is a family, model, category, status and images.
+            # Grouped on narrow values first (customer, hour, rollup key number, API key, latency
+            # bucket: a few thousand groups of a chunk's rows), then named.
             relation = (
-                "SELECT cu.id AS customer_id, g.h, sh.family, sh.model, g.token_name, %s::text AS image_size, "
-                "sh.category, sh.http_status, NULL::int AS channel_id, g.b, g.n, g.n * COALESCE(sh.images, 0) AS imgs, "
-                "g.charged, g.lat_n, g.lat_sum FROM (SELECT slug, DATE_TRUNC('hour', created_at AT TIME ZONE 'UTC') AS h, "
-                f"shape, token_name, {latency_bucket_sql('latency_ms')} AS b, COUNT(*) AS n, SUM(charged_usd) AS charged, "
-                "COUNT(latency_ms) AS lat_n, SUM(latency_ms) AS lat_sum FROM _gw_fast GROUP BY 1, 2, 3, 4, 5) g "
-                "JOIN _gw_cust cu USING (slug) JOIN _gw_shape sh ON sh.id = g.shape")
+                "SELECT cu.id AS customer_id, g.h, r.family, r.model, g.token_name, %s::text AS image_size, "
+                "r.category, r.http_status, NULL::int AS channel_id, g.b, g.n, g.imgs, g.charged, g.lat_n, g.lat_sum "
+                "FROM (SELECT f.slug, DATE_TRUNC('hour', f.created_at AT TIME ZONE 'UTC') AS h, sh.rk, f.token_name, "
+                f"{latency_bucket_sql('f.latency_ms')} AS b, COUNT(*) AS n, COALESCE(SUM(sh.images), 0) AS imgs, "
+                "SUM(f.charged_usd) AS charged, COUNT(f.latency_ms) AS lat_n, SUM(f.latency_ms) AS lat_sum "
+                "FROM _gw_fast f JOIN _gw_shape sh ON sh.id = f.shape GROUP BY 1, 2, 3, 4, 5) g "
+                "JOIN _gw_cust cu USING (slug) JOIN (SELECT DISTINCT ON (rk) rk, family, model, category, http_status "
+                "FROM _gw_shape) r ON r.rk = g.rk")
             ingest.rollups_add_calls(customer_ids=customers,
                                      grouped=(grouped_rows_sql(relation, bucketed=True), [_IMAGE_SIZE]))
         else:  # (the call table's statistics plan this one, as the Python way's look-ups)
@@ -485,12 +511,13 @@ class GatewaySQL:
             f"CREATE TEMP TABLE IF NOT EXISTS _gw_stage (line int, {cells})",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_shape (id int, t text, m text, c text, d text, log_type text, "
             "model text, family text, output_tokens bigint, http_status bigint, group_ratio numeric, category text, "
-            "reason text, images bigint)",
+            "reason text, images bigint, rk int)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_hour (h text, base timestamptz, bday date)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_price (shape int, bday date, mode text, priced boolean, "
             "rate numeric, rest numeric)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_fast (line int, slug text, request_id text, created_at timestamptz, "
-            "prompt_tokens int, charged_usd numeric, latency_ms int, token_name text, grp text, shape int, bday date)",
+            "prompt_tokens int, charged_usd numeric, latency_ms int, token_name text, grp text, shape int, bday date, "
+            "call_id bigint)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_cust (slug text, id bigint)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_user (u text)",
             # ":MM:SS" -> that many minutes and seconds

@@ -17,9 +17,14 @@ class ReadAhead:
 
     _END = object()
 
-    def __init__(self, items: Iterable, size: int):
-        self._items, self._size = items, max(size // 4, 1)
-        self._queue: queue.Queue = queue.Queue(maxsize=3)
+    def __init__(self, items: Iterable, size: int, *, ahead: int | None = None):
+        """Blocks of a quarter of `size` items, three at most waiting; or, with `ahead`, blocks of
+        `size` items and at most `ahead` of them read beyond the one the consumer is on (a block
+        is taken back when the consumer asks for the next: `ahead=1` keeps two in memory)."""
+        self._items = items
+        self._size = max(size // 4, 1) if ahead is None else max(size, 1)
+        self._queue: queue.Queue = queue.Queue(maxsize=3 if ahead is None else ahead + 1)
+        self._slots = None if ahead is None else threading.Semaphore(ahead + 1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="ingest-read", daemon=True)
         self._thread.start()
@@ -33,13 +38,22 @@ class ReadAhead:
                 continue
         return False
 
+    def _slot(self) -> bool:
+        """A block may be started (`ahead`): wait for the consumer to be done with one."""
+        while self._slots is not None and not self._stop.is_set():
+            if self._slots.acquire(timeout=0.1):
+                return True
+        return not self._stop.is_set()
+
     def _read(self) -> None:
         block: list = []
         try:
+            if not self._slot():
+                return
             for item in self._items:
                 block.append(item)
                 if len(block) >= self._size:
-                    if not self._put(block):
+                    if not self._put(block) or not self._slot():
                         return
                     block = []
             if self._put(block):
@@ -49,8 +63,12 @@ class ReadAhead:
                 self._put(_Raised(exc))
 
     def __iter__(self):
+        first = True
         while True:
             block = self._queue.get()
+            if self._slots is not None and not first:
+                self._slots.release()  # the consumer is done with the block before this one
+            first = False
             if block is self._END:
                 return
             if isinstance(block, _Raised):
