@@ -81,7 +81,11 @@ def partition_ensure(month: dt.date, *, cur=None) -> bool:
         return False
     with transaction.atomic():
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [name])  # made by another meanwhile
+        # Made by another meanwhile: read from pg_class with this statement's snapshot
+        # (to_regclass reads the session's catalog cache, which waiting on an advisory lock does not
+        # refresh: it missed a partition another ingest had just made, and CREATE TABLE failed).
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relname = %s AND n.nspname = current_schema())", [name])
         if cur.fetchone()[0]:
             return False
         start, end = month_range(month)

@@ -240,3 +240,98 @@ def test_fuzzed_rows_are_stored_as_the_python_way_stores_them(monkeypatch, seed,
     assert sql == py
     assert sql_state == py_state
     assert sql_rows["inserted"] > 100 and sql[0]["rejected"] and sql[1]["conflicts"]
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_chunks_read_ahead_in_a_thread_or_not_are_stored_the_same(monkeypatch, sql_rows, read_ahead):
+    """The next chunk's lines are sorted in a thread while one is stored; lines for the Python way
+    are still read in order, when their chunk is stored: the same calls, counts and rejections."""
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk: lines for the Python way in most
+    monkeypatch.setattr(ingest, "READ_AHEAD", read_ahead)
+    body = _single_line_export()
+    (sql, sql_state), (py, py_state) = _both_ways(monkeypatch, [body, body])
+    assert sql == py and sql_state == py_state
+    assert sql[0]["inserted"] > 0 and sql[0]["rejected"] and sql[1]["duplicates"] > 0
+    assert sql_rows["inserted"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monkeypatch, caplog, sql_rows):
+    """The SQL path takes new keys with a plain INSERT: a key another ingest holds uncommitted fails
+    it once that one commits, and the chunk is read the Python way, which finds the call stored."""
+    import datetime as dt
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from logs.services.partitions import partition_ensure
+    from tests import factories
+    from tests.logs.rollups.helpers import assert_exact
+
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk
+    # A customer and a month's partition both would make: the second would wait for the first.
+    factories.customer("acme")
+    partition_ensure(dt.date(2026, 10, 1))
+    rows = export_rows(60)
+    held, failed = threading.Event(), []
+
+    def other_ingest():
+        try:
+            with transaction.atomic():
+                calls_ingest(source=export(rows[:1]))
+                held.set()
+                time.sleep(2)  # its key uncommitted while the ingest below reaches it
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failed.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_ingest)
+    thread.start()
+    assert held.wait(30)
+    s = calls_ingest(source=export(rows)).summary()
+    thread.join()
+    assert not failed
+    assert "the SQL path failed on a chunk; it is read the Python way" in caplog.text
+    assert s["inserted"] == 59 and s["duplicates"] == 1 and not s["conflicts"]
+    assert Call.objects.filter(request_id="r-00000").count() == 1 and Call.objects.count() == 60
+    assert sql_rows["inserted"] == 50 + 1  # the other chunks stored in SQL, and the other ingest's call
+    assert_exact("acme")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ingests_making_the_same_months_partition_at_once_both_store_their_calls(monkeypatch, caplog):
+    """The second waits for the first's partition (an advisory lock), then finds it made."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from tests import factories
+
+    factories.customer("acme")
+    rows = export_rows(30)
+    held, failed = threading.Event(), []
+
+    def other_ingest():
+        try:
+            with transaction.atomic():
+                calls_ingest(source=export(rows[:1]))  # makes the month's partition, uncommitted
+                held.set()
+                time.sleep(1)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failed.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_ingest)
+    thread.start()
+    assert held.wait(30)
+    s = calls_ingest(source=export(rows[1:])).summary()
+    thread.join()
+    assert not failed
+    assert "failed" not in caplog.text and "already exists" not in caplog.text
+    assert s["inserted"] == 29 and not s["rejected"] and Call.objects.count() == 30
