@@ -69,6 +69,7 @@ class _Chunk:
         self.lines: dict[int, str] = {}   # staged line number -> the line (to read it the Python way)
         self.items: dict[int, object] = {}  # the Python way: line -> Record / Skipped / Rejected
         self.odd: list[tuple[int, str]] = []  # lines for the Python way, read when the chunk is stored
+        self.keys: dict[tuple, int] = {}  # (type, model, completion, details) of staged lines -> its number
 
 
 class GatewaySQL:
@@ -79,6 +80,8 @@ class GatewaySQL:
         self.rows = rows
         self.width = width
         self.cols = [rows.cols[k] for k in NEEDED]
+        # the cells of a line's shape, numbered per chunk as its lines are sorted (`_Chunk.keys`)
+        self.shape_cols = tuple(rows.cols[k] for k in ("type", "model", "completion", "details"))
         self.shapes: dict[tuple, int | None] = {}  # (type, model, completion, details) -> shape id
         self.shape_rows: list[tuple] = []           # shape id -> its values
         self.hours: dict[str, tuple | None] = {}    # "YYYY-MM-DD HH" -> (UTC start, billing day)
@@ -141,7 +144,8 @@ class GatewaySQL:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 odd = True
-        staged, kept = chunk.staged, chunk.lines
+        staged, kept, keys = chunk.staged, chunk.lines, chunk.keys
+        i_type, i_model, i_completion, i_details = self.shape_cols
         for i, (number, line) in enumerate(block):
             if '"' in line:
                 if line.count('"') % 2:
@@ -152,17 +156,20 @@ class GatewaySQL:
                 # A plain one-line record: its cells as the reader splits them (and `row` trims them).
                 cells = next(iter(csv_records([(number, line)], self.width)), (None, None))[1]
                 if type(cells) is list and len(cells) == self.width:
-                    body = "\t".join(c.strip() for c in cells)
+                    cells = [c.strip() for c in cells]
+                    body = "\t".join(cells)
                     if "\\" not in body and "\x00" not in body and body.count("\t") == width1:
-                        staged.append(f"{number}\t{body}")
+                        key = (cells[i_type], cells[i_model], cells[i_completion], cells[i_details])
+                        staged.append(f"{number}\t{keys.setdefault(key, len(keys))}\t{body}")
                         kept[number] = line
                         continue
                 chunk.odd.append((number, line))
             elif (odd and _odd(line)) or line.count(",") != width1:
                 chunk.odd.append((number, line))
             else:
-                body = line.rstrip(_CRLF).replace(",", "\t")
-                staged.append(f"{number}\t{body}")
+                cells = line.rstrip(_CRLF).split(",")
+                key = (cells[i_type], cells[i_model], cells[i_completion], cells[i_details])
+                staged.append(f"{number}\t{keys.setdefault(key, len(keys))}\t" + "\t".join(cells))
                 kept[number] = line
         return None
 
@@ -218,23 +225,27 @@ class GatewaySQL:
             cur.execute("SELECT set_config('jit', 'off', true)")
             # The chunk's joins and sorts in memory (the session's default may be a few MB).
             cur.execute("SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < 64 << 20")
-            cur.execute("TRUNCATE _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, _gw_taken")
+            cur.execute("TRUNCATE _gw_stage, _gw_sk, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, "
+                        "_gw_taken")
             with cur.cursor.copy("COPY _gw_stage FROM STDIN") as copy:
                 for i in range(0, len(chunk.staged), 20000):
                     copy.write("\n".join(chunk.staged[i:i + 20000]) + "\n")
             staged = len(chunk.staged)
-            c_time, c_rid, c_user, c_token, c_group, c_type, c_model, c_use, c_prompt, c_completion, c_cost, \
-                c_details = (f"s.c{i}" for i in self.cols)
+            # (type, model, completion and details: read through the line's shape number, below)
+            c_time, c_rid, c_user, c_token, c_group, _, _, c_use, c_prompt, _, c_cost, _ = (f"s.c{i}" for i in self.cols)
             # The shapes and hours of the chunk, decided in Python once each (and kept for the next
             # chunks, up to a bound: a shape's id is its place in this run's list).
             if len(self.shapes) > _MEMO_LIMIT:
                 self.shapes, self.shape_rows, self.prices = {}, [], {}
-            cur.execute(f"SELECT DISTINCT {c_type}, {c_model}, {c_completion}, {c_details} FROM _gw_stage s")
-            shape_ids = []
-            for key in cur.fetchall():
+            # Each staged line carries its shape's number in the chunk (`sk`, counted as the lines
+            # were sorted): the stage is joined to its shape by that integer, not by four texts.
+            shape_ids, sks = [], []
+            for key, sk in chunk.keys.items():
                 sid = self._shape(key)
                 if sid is not None:
                     shape_ids.append((sid, *key))
+                    sks.append((sk, sid))
+            self._copy(cur, "_gw_sk", sks)
             # Each shape with its rollup key's number (model, family, category, status: `rk`), by
             # which the chunk's rollups are grouped (a shape also has its tokens and details).
             rks: dict[tuple, int] = {}
@@ -255,7 +266,7 @@ class GatewaySQL:
                 cur.execute(f"SELECT DISTINCT {c_user} FROM _gw_stage s")
                 self._copy(cur, "_gw_user", [(u,) for (u,) in cur.fetchall() if SLUG.fullmatch(u)])
                 users = f"JOIN _gw_user gu ON gu.u = {c_user} "
-            cur.execute("ANALYZE _gw_shape, _gw_hour, _gw_user, _gw_ms")
+            cur.execute("ANALYZE _gw_sk, _gw_shape, _gw_hour, _gw_user, _gw_ms")
             slug = "%s" if run.customer is not None else c_user
             params = [run.customer.slug] if run.customer is not None else []
 
@@ -279,12 +290,11 @@ class GatewaySQL:
                 f"CASE WHEN {c_cost} ~ '^[$][0-9]{{1,7}}([.][0-9]{{1,12}})?$' "
                 f"THEN substr({c_cost}, 2)::numeric END AS cost, "
                 f"CASE WHEN {c_use} ~ '^[0-9]{{1,6}}$' THEN {c_use}::int * 1000 END AS latency_ms, "
-                f"{c_token} AS token_name, {c_group} AS grp, sh.id AS shape, h.bday, "
+                f"{c_token} AS token_name, {c_group} AS grp, k.sid AS shape, h.bday, "
                 f"{c_prompt} AS p, {c_cost} AS c, {c_use} AS u "
                 f"FROM _gw_stage s JOIN _gw_hour h ON h.h = substr({c_time}, 1, 13) "
                 f"JOIN _gw_ms ms ON ms.s = substr({c_time}, 14) {users}"
-                f"JOIN _gw_shape sh ON sh.t = {c_type} AND sh.m = {c_model} AND sh.c = {c_completion} "
-                f"AND sh.d = {c_details} "
+                f"JOIN _gw_sk k ON k.sk = s.sk "
                 f"WHERE true {ascii_text(c_token, TEXT_LIMITS['token_name'])} "
                 f"{ascii_text(c_group, TEXT_LIMITS['group'])} {ascii_text(c_rid, TEXT_LIMITS['request_id'], True)}"
                 f" OFFSET 0) q WHERE created_at >= %s AND created_at <= %s "
@@ -520,7 +530,8 @@ class GatewaySQL:
     def _tables(self, cur) -> None:
         cells = ", ".join(f"c{i} text" for i in range(self.width))
         for sql in (
-            f"CREATE TEMP TABLE IF NOT EXISTS _gw_stage (line int, {cells})",
+            f"CREATE TEMP TABLE IF NOT EXISTS _gw_stage (line int, sk int, {cells})",
+            "CREATE TEMP TABLE IF NOT EXISTS _gw_sk (sk int, sid int)",
             "CREATE TEMP TABLE IF NOT EXISTS _gw_shape (id int, t text, m text, c text, d text, log_type text, "
             "model text, family text, output_tokens bigint, http_status bigint, group_ratio numeric, category text, "
             "reason text, images bigint, rk int)",
@@ -543,7 +554,7 @@ class GatewaySQL:
         """The temporary tables go (at the end of the ingest)."""
         try:
             with connection.cursor() as cur:
-                cur.execute("DROP TABLE IF EXISTS _gw_stage, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, "
+                cur.execute("DROP TABLE IF EXISTS _gw_stage, _gw_sk, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, "
                             "_gw_taken, _gw_ms")
         except DatabaseError:  # the session's end drops them anyway
             pass
