@@ -71,6 +71,9 @@ class _Chunk:
         self.odd: list[tuple[int, str]] = []  # lines for the Python way, read when the chunk is stored
         self.keys: dict[tuple, int] = {}  # (type, model, completion, details) of staged lines -> its number
 
+    def clear(self) -> None:
+        self.staged, self.lines, self.items, self.odd, self.keys = [], {}, {}, [], {}
+
 
 class GatewaySQL:
     """The PostgreSQL path of one ingest of a gateway CSV (see the module docstring)."""
@@ -94,12 +97,17 @@ class GatewaySQL:
         or None). `on_chunk(seen)` is called after each chunk's commit. `read_ahead`: the next chunk's
         lines are read and sorted in a thread while this one is stored (one chunk ahead at most)."""
         seen, rest = 0, None
-        chunks = reader = ReadAhead(self._chunks(lines), 1, ahead=1) if read_ahead else self._chunks(lines)
+        size = lines_per_chunk(self.run.chunk, read_ahead=read_ahead)
+        if read_ahead:
+            chunks = reader = ReadAhead(self._chunks(lines, size), 1, ahead=1)
+        else:
+            chunks, reader = self._chunks(lines, size), None
         try:
             for chunk, rest in chunks:
                 if chunk.staged or chunk.items or chunk.odd:
                     seen += self._store(chunk)
                     on_chunk(seen)
+                chunk.clear()  # its lines freed now, not when the next one is handed over
         finally:
             if reader is not None:
                 reader.close()
@@ -109,13 +117,12 @@ class GatewaySQL:
         self.run._fresh_statistics()
         return seen, rest
 
-    def _chunks(self, lines):
+    def _chunks(self, lines, chunk_lines: int):
         """(chunk, rest) for each chunk of lines sorted to the stage or the Python way; `rest` (the
         Python way's reader of the rest of the file) comes with the last chunk, or None. Touches
         nothing but its chunks: it may run in a thread."""
         chunk, count = _Chunk(), 0
         width1 = self.width - 1
-        chunk_lines = CHUNK_TIMES * self.run.chunk
         block_lines = min(10_000, chunk_lines)
         it = iter(lines)
         block: list[tuple[int, str]] = []
@@ -379,20 +386,23 @@ class GatewaySQL:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         call_table, key_table = Call._meta.db_table, CallKey._meta.db_table
         # The keys not stored yet, taken with a plain INSERT: each row's key probed in the unique
-        # index first (nested loops only, for this one statement). ON CONFLICT DO NOTHING would
+        # index first (nested loops over it, for this one statement: an empty or unanalyzed key
+        # table would otherwise be scanned once per row, as it grows). ON CONFLICT DO NOTHING would
         # take twice as long (a speculative insertion per key); a key another ingest stores at the
         # same moment fails the statement instead, and the chunk is read the Python way.
         cur.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'), "
-                    "set_config('enable_nestloop', 'on', true), set_config('enable_hashjoin', 'off', true), "
-                    "set_config('enable_mergejoin', 'off', true)")
-        hashjoin, mergejoin = cur.fetchone()[:2]
+                    "current_setting('enable_seqscan'), set_config('enable_nestloop', 'on', true), "
+                    "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), "
+                    "set_config('enable_seqscan', 'off', true)")
+        hashjoin, mergejoin, seqscan = cur.fetchone()[:3]
         cur.execute(
             f"WITH k AS (INSERT INTO {key_table} (request_id, customer_id, call_id, created_at) "
             f"SELECT f.request_id, c.id, f.call_id, f.created_at FROM _gw_fast f JOIN _gw_cust c USING (slug) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {key_table} s WHERE s.request_id = f.request_id "
             f"AND s.customer_id = c.id) RETURNING call_id) INSERT INTO _gw_taken SELECT call_id FROM k")
         cur.execute("SELECT set_config('enable_nestloop', 'off', true), set_config('enable_hashjoin', %s, true), "
-                    "set_config('enable_mergejoin', %s, true)", [hashjoin, mergejoin])
+                    "set_config('enable_mergejoin', %s, true), set_config('enable_seqscan', %s, true)",
+                    [hashjoin, mergejoin, seqscan])
         # The calls of those keys, joined back by call id (an integer: no sort or hash of request
         # IDs), stored in line order.
         cur.execute(
@@ -565,6 +575,12 @@ class GatewaySQL:
             with cur.cursor.copy(f"COPY {table} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+
+def lines_per_chunk(chunk: int, *, read_ahead: bool) -> int:
+    """Lines per chunk (one transaction): CHUNK_TIMES the run's chunk of records; half that when
+    the next chunk is read ahead, since two are in memory at once (peak memory stays as it was)."""
+    return max(CHUNK_TIMES * chunk // (2 if read_ahead else 1), 1)
 
 
 def fast_total(chunk: _Chunk) -> int:

@@ -157,7 +157,7 @@ def test_the_fixture_export_and_overlapping_files(monkeypatch, fixtures_dir, sql
 
 
 def test_chunks_of_the_sql_path_follow_each_other_as_the_python_ways_do(monkeypatch, sql_rows):
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 7)  # 35 lines a chunk
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 7)  # 35 lines a chunk (17 when reading ahead)
     monkeypatch.setattr(ingest_sql, "_MEMO_LIMIT", 3)  # shapes and prices decided again chunk by chunk
     rows = export_rows(120) + export_rows(30, offset=10)  # repeats across chunks
     (sql, sql_state), (py, py_state) = _both_ways(monkeypatch, [export(rows), export(rows)])
@@ -166,26 +166,28 @@ def test_chunks_of_the_sql_path_follow_each_other_as_the_python_ways_do(monkeypa
 
 
 def test_a_worker_killed_between_chunks_leaves_exact_rollups(monkeypatch):
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 10)  # 50 lines a chunk
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 10)  # 50 lines a chunk, 25 when reading ahead
+    size = ingest_sql.lines_per_chunk(10, read_ahead=ingest.READ_AHEAD)
     body = export(export_rows(400))
     _die_at_chunk(monkeypatch, ingest_sql.GatewaySQL, "_store_sql", 4)
     with pytest.raises(RuntimeError):
         calls_ingest(source=body)
-    assert Call.objects.count() == 150  # three chunks committed
-    assert assert_exact() == 150
+    assert Call.objects.count() == 3 * size  # three chunks committed
+    assert assert_exact() == 3 * size
     monkeypatch.undo()
     again = calls_ingest(source=body)
-    assert (again.inserted, again.duplicates) == (250, 150)
+    assert (again.inserted, again.duplicates) == (400 - 3 * size, 3 * size)
     assert assert_exact() == 400
 
 
 def test_a_worker_killed_inside_a_chunk_keeps_its_calls_and_rollups_together(monkeypatch):
     monkeypatch.setattr(ingest, "CHUNK_COPY", 10)
+    size = ingest_sql.lines_per_chunk(10, read_ahead=ingest.READ_AHEAD)
     _die_at_chunk(monkeypatch, ingest, "rollups_add_calls", 3)  # after the chunk's calls are inserted
     with pytest.raises(RuntimeError):
         calls_ingest(source=export(export_rows(300)))
-    assert Call.objects.count() == 100
-    assert assert_exact() == 100
+    assert Call.objects.count() == 2 * size
+    assert assert_exact() == 2 * size
     from logs.models import IngestBatch
 
     assert IngestBatch.objects.get().status == "failed"
@@ -246,7 +248,7 @@ def test_fuzzed_rows_are_stored_as_the_python_way_stores_them(monkeypatch, seed,
 def test_chunks_read_ahead_in_a_thread_or_not_are_stored_the_same(monkeypatch, sql_rows, read_ahead):
     """The next chunk's lines are sorted in a thread while one is stored; lines for the Python way
     are still read in order, when their chunk is stored: the same calls, counts and rejections."""
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk: lines for the Python way in most
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk (5 reading ahead): Python-way lines in most
     monkeypatch.setattr(ingest, "READ_AHEAD", read_ahead)
     body = _single_line_export()
     (sql, sql_state), (py, py_state) = _both_ways(monkeypatch, [body, body])
@@ -269,7 +271,8 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
     from tests import factories
     from tests.logs.rollups.helpers import assert_exact
 
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk (5 reading ahead)
+    size = ingest_sql.lines_per_chunk(2, read_ahead=ingest.READ_AHEAD)
     # A customer and a month's partition both would make: the second would wait for the first.
     factories.customer("acme")
     partition_ensure(dt.date(2026, 10, 1))
@@ -297,7 +300,7 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
     assert "the SQL path failed on a chunk; it is read the Python way" in caplog.text
     assert s["inserted"] == 59 and s["duplicates"] == 1 and not s["conflicts"]
     assert Call.objects.filter(request_id="r-00000").count() == 1 and Call.objects.count() == 60
-    assert sql_rows["inserted"] == 50 + 1  # the other chunks stored in SQL, and the other ingest's call
+    assert sql_rows["inserted"] == 60 - size + 1  # the other chunks stored in SQL, and the other ingest's call
     assert_exact("acme")
 
 
@@ -335,3 +338,38 @@ def test_two_ingests_making_the_same_months_partition_at_once_both_store_their_c
     assert not failed
     assert "failed" not in caplog.text and "already exists" not in caplog.text
     assert s["inserted"] == 29 and not s["rejected"] and Call.objects.count() == 30
+
+
+def test_the_key_probe_is_an_index_probe_even_when_the_key_table_was_analyzed_empty():
+    """Statistics that say "no keys" (a new deployment) must not plan a scan of the key table per
+    row: it grows as the statement inserts, and that was quadratic (85 s for 100,000 rows)."""
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE logs_callkey")
+    plans = []
+
+    def explain(execute, sql, params, many, context):
+        if sql.startswith("WITH k AS (INSERT INTO logs_callkey"):
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+                raw = cur.fetchone()[0]
+                plans.append(json.loads(raw) if isinstance(raw, str) else raw)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explain):
+        s = calls_ingest(source=export(export_rows(40))).summary()
+    assert s["inserted"] == 40 and plans
+    text = json.dumps(plans)
+    assert '"Relation Name": "logs_callkey"' in text
+    assert not any(n.get("Node Type") == "Seq Scan" and n.get("Relation Name") == "logs_callkey"
+                   for n in _nodes(plans[0][0]["Plan"])), text
+    assert '"Index Name": "logs_callkey_pkey"' in text
+
+
+def _nodes(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
