@@ -9,17 +9,10 @@ def name_partition_indexes(apps, schema_editor):
     INDEX on the partitioned table names the copies after their columns)."""
     if schema_editor.connection.vendor != "postgresql":
         return
+    from logs.services.partitions import partition_indexes_name
+
     with schema_editor.connection.cursor() as cur:
-        cur.execute("SELECT to_regclass('call_cust_time_idx')")
-        if cur.fetchone()[0] is None:
-            return
-        cur.execute("SELECT t.relname, i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
-                    "JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_class t ON t.oid = x.indrelid "
-                    "WHERE h.inhparent = 'call_cust_time_idx'::regclass")
-        for table, index in cur.fetchall():
-            wanted = f"{table}_call_cust_time_idx"
-            if index != wanted:
-                cur.execute(f'ALTER INDEX "{index}" RENAME TO "{wanted}"')
+        partition_indexes_name("call_cust_time_idx", cur=cur)
 
 
 class Migration(migrations.Migration):

@@ -17,18 +17,11 @@ NEW = ("call_time_idx", "call_cust_cat_idx", "call_cust_status_idx")
 def name_partition_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    from logs.services.partitions import partition_indexes_name
+
     with schema_editor.connection.cursor() as cur:
-        for parent in NEW:
-            cur.execute("SELECT to_regclass(%s)", [parent])
-            if cur.fetchone()[0] is None:
-                continue
-            cur.execute("SELECT t.relname, i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
-                        "JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_class t ON t.oid = x.indrelid "
-                        "WHERE h.inhparent = %s::regclass", [parent])
-            for table, index in cur.fetchall():
-                wanted = f"{table}_{parent}"
-                if index != wanted and len(wanted) <= 63:
-                    cur.execute(f'ALTER INDEX "{index}" RENAME TO "{wanted}"')
+        for index in NEW:
+            partition_indexes_name(index, cur=cur)
 
 
 class Migration(migrations.Migration):

@@ -124,6 +124,22 @@ def indexes_create(name: str, *, cur) -> None:
         cur.execute(f"{kind} {label}ON {name} {tail}")
 
 
+def partition_indexes_name(index: str, *, cur) -> None:
+    """Each partition's copy of the partitioned index `index` named `<partition>_<index>`, as
+    `indexes_create` names those of partitions made later (CREATE INDEX on the partitioned table
+    names the copies after their columns). For the migrations that add a call index."""
+    cur.execute("SELECT to_regclass(%s)", [index])
+    if cur.fetchone()[0] is None:
+        return
+    cur.execute("SELECT t.relname, i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
+                "JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE h.inhparent = %s::regclass", [index])
+    for table, name in cur.fetchall():
+        wanted = f"{table}_{index}"
+        if name != wanted and len(wanted) <= 63:
+            cur.execute(f'ALTER INDEX "{name}" RENAME TO "{wanted}"')
+
+
 def months_wanted(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
     """The months a partition is made for on demand: [first, last] (NBAUDIT_PARTITIONS_FROM or
     the retention's first kept month, whichever is later, to NBAUDIT_PARTITIONS_AHEAD ahead)."""

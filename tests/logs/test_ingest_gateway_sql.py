@@ -5,7 +5,12 @@ empty database each time, and everything a user sees is compared: the summaries 
 rejected lines and reasons, customers created, categories), every stored call, every conflict
 kept, the rollups. Then a worker killed between and inside the SQL path's chunks.
 """
+import threading
+import time
+from contextlib import contextmanager
+
 import pytest
+from django.db import connection, transaction
 
 import logs.services.ingest as ingest
 import logs.services.ingest_sql as ingest_sql
@@ -262,10 +267,6 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
     """The SQL path takes new keys with a plain INSERT: a key another ingest holds uncommitted fails
     it once that one commits, and the chunk is read the Python way, which finds the call stored."""
     import datetime as dt
-    import threading
-    import time
-
-    from django.db import connection, transaction
 
     from logs.services.partitions import partition_ensure
     from tests import factories
@@ -277,26 +278,8 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
     factories.customer("acme")
     partition_ensure(dt.date(2026, 10, 1))
     rows = export_rows(60)
-    held, failed = threading.Event(), []
-
-    def other_ingest():
-        try:
-            with transaction.atomic():
-                calls_ingest(source=export(rows[:1]))
-                held.set()
-                time.sleep(2)  # its key uncommitted while the ingest below reaches it
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            failed.append(exc)
-            held.set()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_ingest)
-    thread.start()
-    assert held.wait(30)
-    s = calls_ingest(source=export(rows)).summary()
-    thread.join()
-    assert not failed
+    with _ingest_held_open(export(rows[:1]), seconds=2):  # its key uncommitted while this one reaches it
+        s = calls_ingest(source=export(rows)).summary()
     assert "the SQL path failed on a chunk; it is read the Python way" in caplog.text
     assert s["inserted"] == 59 and s["duplicates"] == 1 and not s["conflicts"]
     assert Call.objects.filter(request_id="r-00000").count() == 1 and Call.objects.count() == 60
@@ -307,35 +290,12 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
 @pytest.mark.django_db(transaction=True)
 def test_two_ingests_making_the_same_months_partition_at_once_both_store_their_calls(monkeypatch, caplog):
     """The second waits for the first's partition (an advisory lock), then finds it made."""
-    import threading
-    import time
-
-    from django.db import connection, transaction
-
     from tests import factories
 
     factories.customer("acme")
     rows = export_rows(30)
-    held, failed = threading.Event(), []
-
-    def other_ingest():
-        try:
-            with transaction.atomic():
-                calls_ingest(source=export(rows[:1]))  # makes the month's partition, uncommitted
-                held.set()
-                time.sleep(1)
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            failed.append(exc)
-            held.set()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_ingest)
-    thread.start()
-    assert held.wait(30)
-    s = calls_ingest(source=export(rows[1:])).summary()
-    thread.join()
-    assert not failed
+    with _ingest_held_open(export(rows[:1]), seconds=1):  # it makes the month's partition, uncommitted
+        s = calls_ingest(source=export(rows[1:])).summary()
     assert "failed" not in caplog.text and "already exists" not in caplog.text
     assert s["inserted"] == 29 and not s["rejected"] and Call.objects.count() == 30
 
@@ -344,8 +304,6 @@ def test_the_key_probe_is_an_index_probe_even_when_the_key_table_was_analyzed_em
     """Statistics that say "no keys" (a new deployment) must not plan a scan of the key table per
     row: it grows as the statement inserts, and that was quadratic (85 s for 100,000 rows)."""
     import json
-
-    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("ANALYZE logs_callkey")
@@ -373,3 +331,31 @@ def _nodes(plan):
     yield plan
     for child in plan.get("Plans", []):
         yield from _nodes(child)
+
+
+@contextmanager
+def _ingest_held_open(body: bytes, *, seconds: float):
+    """Another ingest of `body`, in a thread, its transaction held open `seconds` after it has
+    stored the file; the block runs meanwhile. On leaving, the thread has ended without an error."""
+    held, failed = threading.Event(), []
+
+    def other_ingest():
+        try:
+            with transaction.atomic():
+                calls_ingest(source=body)
+                held.set()
+                time.sleep(seconds)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            failed.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_ingest)
+    thread.start()
+    assert held.wait(30)
+    try:
+        yield
+    finally:
+        thread.join()
+    assert not failed
