@@ -222,3 +222,20 @@ def test_partitions_command_says_what_retention_would_do(acme, settings):
     call_command("retention", "--dry-run", stdout=out)
     assert f"held back:   {month:%Y-%m} (the tally of acme is draft, not credited yet)" in out.getvalue()
     assert Call.objects.filter(request_id="cmd-1").exists()
+
+
+def test_without_database_constraints_a_calls_customer_and_batch_still_keep_their_rules(acme):
+    """The call table's references have no database constraint (migration 0010); Django applies
+    their on_delete: a customer with calls stays, a deleted batch leaves its calls unbatched."""
+    from django.db.models import ProtectedError
+
+    from logs.models import IngestBatch
+
+    batch = calls_ingest(source=io.BytesIO(_envelope("r-1", dt.datetime(2026, 10, 5, 10, 0, tzinfo=UTC8))))
+    call = Call.objects.get(customer=acme, request_id="r-1")
+    assert call.batch_id == batch.pk
+    with pytest.raises(ProtectedError):
+        acme.delete()
+    IngestBatch.objects.filter(pk=batch.pk).delete()
+    call.refresh_from_db()
+    assert call.batch_id is None and Call.objects.filter(customer=acme).count() == 1
