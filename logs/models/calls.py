@@ -177,7 +177,11 @@ class HourlyRollup(models.Model):
 
     class Meta:
         # (customer, hour) alone is not indexed apart: the covering index below has the same key.
-        indexes = [models.Index(fields=["hour"], name="rollup_hour_idx"),
+        # Hour first, then the customer: the staff pages' and the estimate's hour ranges over
+        # every customer, and (with the customer) a write's probe of one customer's hour, which
+        # the planner may take this narrow index for (with the hour alone it walked every
+        # customer's rows of the hour: docs/scaling.md, Index set).
+        indexes = [models.Index(fields=["hour", "customer"], name="rollup_hour_idx"),
                    # The Overview's reads, index-only on PostgreSQL: (customer, hour) covering
                    # what the charts sum (dashboard).
                    models.Index(fields=["customer", "hour"], name="rollup_overview_idx",
@@ -239,7 +243,7 @@ class CoarseRollup(CoarseFigures):
         # Both covering: the Overview's reads are index-only scans on PostgreSQL (docs/scaling.md).
         indexes = [
             models.Index(fields=["customer", "hour"], name="coarse_cust_hour_idx", include=_COARSE_FIGURES),
-            models.Index(fields=["hour"], name="coarse_hour_idx", include=["customer", *_COARSE_FIGURES]),
+            models.Index(fields=["hour", "customer"], name="coarse_hour_idx", include=_COARSE_FIGURES),
         ]
 
 
@@ -258,8 +262,8 @@ class CoarseChannelRollup(models.Model):
         indexes = [
             models.Index(fields=["customer", "hour"], name="coarse_chan_cust_hour_idx",
                          include=["family", "category", "channel_id", "calls"]),
-            models.Index(fields=["hour"], name="coarse_chan_hour_idx",
-                         include=["customer", "family", "category", "channel_id", "calls"]),
+            models.Index(fields=["hour", "customer"], name="coarse_chan_hour_idx",
+                         include=["family", "category", "channel_id", "calls"]),
         ]
 
 
