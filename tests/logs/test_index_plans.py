@@ -21,6 +21,7 @@ from logs.services.calls_copy import calls_by_key_sql
 from logs.services.partitions import add_months, current_month, partition_ensure, partition_name
 from logs.timeutil import month_range
 from tests import factories
+from tests.plans import plan_nodes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -88,15 +89,9 @@ def _empty() -> set[str]:
         return {r[0] for r in cur.fetchall()}
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _check(plan: dict, *, partitions: int | None = None) -> set[str]:
     """Uses an index, sorts nothing, scans no partition with data sequentially; the indexes used."""
-    nodes = list(_nodes(plan))
+    nodes = list(plan_nodes(plan))
     types = {n["Node Type"] for n in nodes}
     assert not types & {"Sort", "Incremental Sort"}, types
     seq = {n.get("Relation Name") for n in nodes if n["Node Type"] == "Seq Scan"}
@@ -174,7 +169,7 @@ def _split(sqls: list[str]) -> tuple[str, str]:
 
 
 def _no_sort(sql: str) -> None:
-    types = {n["Node Type"] for n in _nodes(_explain_captured(sql))}
+    types = {n["Node Type"] for n in plan_nodes(_explain_captured(sql))}
     assert not types & {"Sort", "Incremental Sort"}, types
 
 
@@ -194,9 +189,9 @@ def test_logs_filter_by_request_id_goes_through_the_key(table):
     qs = calls_filter(Call.objects.filter(customer=cust), request_id=rid)
     [sql] = _page_queries(qs)
     plan = _explain_captured(sql)
-    used = {n.get("Index Name") for n in _nodes(plan)}
+    used = {n.get("Index Name") for n in plan_nodes(plan)}
     assert "logs_callkey_pkey" in used, used
-    assert not {n.get("Relation Name") for n in _nodes(plan) if n["Node Type"] == "Seq Scan"} - _empty()
+    assert not {n.get("Relation Name") for n in plan_nodes(plan) if n["Node Type"] == "Seq Scan"} - _empty()
     found = [c.request_id for c in qs]  # a prefix: the ID itself and the longer ones it starts
     assert rid in found and all(r.startswith(rid) for r in found), found
 
@@ -207,7 +202,7 @@ def test_tally_selection_reads_one_partition_by_index(table):
     sql, params = qs.query.sql_with_params()
     plan = _plan(sql, params)
     _check(plan, partitions=1)
-    assert any(n.get("Relation Name") == partition_name(month) for n in _nodes(plan))
+    assert any(n.get("Relation Name") == partition_name(month) for n in plan_nodes(plan))
     assert qs.count() > 0
 
 
@@ -225,7 +220,7 @@ def test_tally_spend_is_an_index_only_scan_of_the_customers_month(table):
         plan = _explain_captured(query)
     used = _check(plan, partitions=1)
     assert _partition_index_of("call_cust_time_idx", used), used
-    assert {n["Node Type"] for n in _nodes(plan) if "Index Name" in n} == {"Index Only Scan"}
+    assert {n["Node Type"] for n in plan_nodes(plan) if "Index Name" in n} == {"Index Only Scan"}
     assert spend == Decimal("0.05") * (PER_CUSTOMER_MONTH - 1)
 
 

@@ -19,6 +19,7 @@ from logs.services.ingest import calls_ingest
 from tests.logs.rollups.helpers import assert_exact, export, export_rows
 from tests.logs.rollups.test_service import _die_at_chunk
 from tests.logs.test_ingest_postgres import _clear, _mixed_export, _snapshot, _summary
+from tests.plans import plan_nodes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -323,14 +324,8 @@ def test_the_key_probe_is_an_index_probe_even_when_the_key_table_was_analyzed_em
     text = json.dumps(plans)
     assert '"Relation Name": "logs_callkey"' in text
     assert not any(n.get("Node Type") == "Seq Scan" and n.get("Relation Name") == "logs_callkey"
-                   for n in _nodes(plans[0][0]["Plan"])), text
+                   for n in plan_nodes(plans[0][0]["Plan"])), text
     assert '"Index Name": "logs_callkey_pkey"' in text
-
-
-def _nodes(plan):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
 
 
 @contextmanager

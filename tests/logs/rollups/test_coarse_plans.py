@@ -21,6 +21,7 @@ from logs.services.partitions import add_months, current_month, partition_ensure
 from logs.services.rollups import all_customers_fold, rollups_rebuild
 from logs.timeutil import billing_tz
 from tests import factories
+from tests.plans import plan_nodes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 UTC = dt.timezone.utc
@@ -49,12 +50,6 @@ def _calls(customers, *, days: int = 120, n: int = 4000) -> None:
                 FROM generate_series(1, %(n)s) g""", {"c": cust.pk, "start": start, "end": end, "n": n})
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _scans(sql: str, params) -> list[tuple[str, str, str]]:
     """(node type, index, table) of each scan of a rollup table in the plan of `sql`."""
     with transaction.atomic(), connection.cursor() as cur:
@@ -65,7 +60,7 @@ def _scans(sql: str, params) -> list[tuple[str, str, str]]:
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     tables = {m._meta.db_table for m in (CoarseRollup, CoarseChannelRollup, AllCustomersRollup,
                                          AllCustomersChannelRollup)}
-    return [(n["Node Type"], n.get("Index Name"), n["Relation Name"]) for n in _nodes(plan)
+    return [(n["Node Type"], n.get("Index Name"), n["Relation Name"]) for n in plan_nodes(plan)
             if n.get("Relation Name") in tables]
 
 

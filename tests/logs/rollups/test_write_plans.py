@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from logs.models import Call, CoarseChannelRollup, CoarseRollup, HourlyRollup
 from logs.services.rollups import rollups_add_calls, rollups_rebuild
 from tests import factories
-from tests.logs.rollups.test_coarse_plans import _calls, _nodes
+from tests.logs.rollups.test_coarse_plans import _calls
+from tests.plans import plan_nodes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 TABLES = {m._meta.db_table for m in (HourlyRollup, CoarseRollup, CoarseChannelRollup)}
@@ -31,9 +32,9 @@ def _probes(sql: str) -> list[tuple[str, str]]:
         raw = cur.fetchone()[0]
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     found = []
-    for node in _nodes(plan):
+    for node in plan_nodes(plan):
         table = node.get("Relation Name")
-        if table not in TABLES or node["Node Type"] in ("ModifyTable",):
+        if table not in TABLES or node["Node Type"] == "ModifyTable":
             continue
         cond = node.get("Index Cond") or node.get("Recheck Cond") or ""
         found.append((table, node["Node Type"], cond))
