@@ -1,7 +1,11 @@
 """Models of logs: customers, users, tokens, calls, rollups, prices, ingest and export jobs."""
 from logs.models.calls import (
+    DAY_HOURS,
+    HOUR_FIELDS,
     LATENCY_BUCKETS_MS,
     AllCustomersChannelRollup,
+    AllCustomersDailyChannelRollup,
+    AllCustomersDailyRollup,
     AllCustomersRollup,
     AllCustomersStale,
     Call,
@@ -17,6 +21,8 @@ from logs.models.exports import ExportFormat, ExportJob
 from logs.models.ingest import IngestBatch, IngestConflict
 
 __all__ = [
-    "AllCustomersChannelRollup", "AllCustomersRollup", "AllCustomersStale", "ApiToken", "Call", "CallKey", "CoarseChannelRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
-    "IngestConflict", "LATENCY_BUCKETS_MS", "PriceRow", "RollupVersion", "User",
+    "DAY_HOURS", "HOUR_FIELDS", "LATENCY_BUCKETS_MS", "AllCustomersChannelRollup", "AllCustomersDailyChannelRollup",
+    "AllCustomersDailyRollup", "AllCustomersRollup", "AllCustomersStale", "ApiToken", "Call", "CallKey",
+    "CoarseChannelRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
+    "IngestConflict", "PriceRow", "RollupVersion", "User",
 ]

@@ -247,16 +247,25 @@ class CoarseRollup(CoarseFigures):
         ]
 
 
-class CoarseChannelRollup(models.Model):
+class ChannelFigures(models.Model):
+    """What a row of failures by channel counts: failed calls of a family and category through
+    a gateway channel (staff only)."""
+
+    family = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    channel_id = models.IntegerField(null=True, blank=True)
+    calls = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CoarseChannelRollup(ChannelFigures):
     """A customer's failed calls per hour, family, category and gateway channel: the projection
     of its failed `HourlyRollup` rows, written with `CoarseRollup` (staff's failures by channel)."""
 
     hour = models.DateTimeField()
     customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
-    family = models.CharField(max_length=16, blank=True)
-    category = models.CharField(max_length=16, choices=Category.choices)
-    channel_id = models.IntegerField(null=True, blank=True)
-    calls = models.IntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -285,19 +294,52 @@ class AllCustomersRollup(CoarseFigures):
         indexes = [models.Index(fields=["hour"], name="allcust_hour_idx", include=_COARSE_FIGURES)]
 
 
-class AllCustomersChannelRollup(models.Model):
+class AllCustomersChannelRollup(ChannelFigures):
     """Failed calls of every customer per hour, family, category and gateway channel: staff's
     "all customers" failures by channel. Written with `AllCustomersRollup`, by the same fold."""
 
     hour = models.DateTimeField()
-    family = models.CharField(max_length=16, blank=True)
-    category = models.CharField(max_length=16, choices=Category.choices)
-    channel_id = models.IntegerField(null=True, blank=True)
-    calls = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["hour"], name="allcust_chan_hour_idx",
                                 include=["family", "category", "channel_id", "calls"])]
+
+
+# The hours of a billing day, in that zone: a day's row keeps its calls per hour of the day.
+DAY_HOURS = 24
+HOUR_FIELDS = [f"h_{_i:02d}" for _i in range(DAY_HOURS)]
+
+
+class AllCustomersDailyRollup(CoarseFigures):
+    """Staff's all-customers rollups summed per billing day (in `NBAUDIT_BILLING_TZ`), family,
+    category and image size, with the calls of each hour of the day: what a range of whole
+    billing days reads instead of 24 times as many hourly rows (the periods, the latency and,
+    from `h_00`..`h_23`, the heatmap).
+
+    `hour` is the day's first hour (its start, in UTC), so the filters on hours narrow days as
+    they narrow hours. Written with `AllCustomersRollup`, by the same fold and from its rows
+    (`logs.services.rollups.all_customers_days_refresh`), in the same transaction. A marked
+    hour (`AllCustomersStale`) is read as its all-customers rows taken away from its day's and
+    its coarse rows added (`logs.selectors.rollups.all_customers_parts`).
+    """
+
+    hour = models.DateTimeField()
+    for _i in range(DAY_HOURS):
+        locals()[f"h_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="allcust_day_idx")]
+
+
+class AllCustomersDailyChannelRollup(ChannelFigures):
+    """Failed calls of every customer per billing day, family, category and gateway channel:
+    `AllCustomersChannelRollup` summed per day (`hour`: the day's first hour), written with it."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="allcust_chan_day_idx")]
 
 
 class AllCustomersStale(models.Model):

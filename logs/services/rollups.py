@@ -30,12 +30,15 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from logs.choices import Category
 from logs.models import (
+    HOUR_FIELDS,
     LATENCY_BUCKETS_MS,
     AllCustomersChannelRollup,
+    AllCustomersDailyChannelRollup,
+    AllCustomersDailyRollup,
     AllCustomersRollup,
     AllCustomersStale,
     Call,
@@ -45,6 +48,8 @@ from logs.models import (
     RollupVersion,
 )
 from logs.selectors.rollups import (
+    CHANNEL_KEY,
+    COARSE_KEY,
     ROLLUP_KEY,
     ROLLUP_VALUES,
     all_customers_differences,
@@ -53,12 +58,13 @@ from logs.selectors.rollups import (
     calls_grouped_by_rollup_key,
     channel_sums,
     coarse_differences,
+    days_summed,
     overview_warm_soon,
     rollup_status,
     rollups_coarsened,
     rollups_coarsened_channels,
 )
-from logs.timeutil import UTC
+from logs.timeutil import UTC, billing_tz, day_start
 
 log = logging.getLogger(__name__)
 _UPPERS = [u for u in LATENCY_BUCKETS_MS if u is not None]
@@ -452,11 +458,52 @@ def all_customers_fold(*, limit: int | None = None) -> int:
                 stored = model.objects.filter(hour__in=batch)
                 stored._raw_delete(stored.db)
                 _insert_select(model, sums(source.objects.filter(hour__in=batch)))
+        all_customers_days_refresh(hours=hours)
         ids = [pk for pk, _ in marks]
         for i in range(0, len(ids), FOLD_BATCH):
             done = AllCustomersStale.objects.filter(pk__in=ids[i:i + FOLD_BATCH])
             done._raw_delete(done.db)
     return len(hours)
+
+
+# Days of hourly rows a refresh of the daily all-customers rollups reads at once.
+DAYS_BATCH = 31
+
+
+def all_customers_days_refresh(*, hours: Iterable[dt.datetime] | None = None, using: str = "default",
+                               models: tuple | None = None) -> int:
+    """Replace staff's daily all-customers rollups (`AllCustomersDailyRollup`,
+    `AllCustomersDailyChannelRollup`) of the billing days these hours fall in (None: every day
+    the hourly ones hold) by the sums of the hourly ones (`AllCustomersRollup`,
+    `AllCustomersChannelRollup`). Inside the fold's transaction (the one writer of both), or
+    of a migration's (`models`: its (daily, hourly, daily channel, hourly channel) models).
+    Returns the days written."""
+    tz = billing_tz()
+    daily_model, hourly_model, daily_channels, hourly_channels = models or (
+        AllCustomersDailyRollup, AllCustomersRollup, AllCustomersDailyChannelRollup, AllCustomersChannelRollup)
+    if hours is None:
+        hours = set()
+        for model in (hourly_model, hourly_channels):
+            hours |= set(model.objects.using(using).values_list("hour", flat=True).distinct().order_by())
+    days = sorted({h.astimezone(tz).date() for h in hours})
+    tables = ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, HOUR_FIELDS),
+              (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), []))
+    for i in range(0, len(days), DAYS_BATCH):
+        batch = days[i:i + DAYS_BATCH]
+        within = Q()
+        for d in batch:
+            within |= Q(hour__gte=day_start(d, tz), hour__lt=day_start(d + dt.timedelta(days=1), tz))
+        for daily, hourly, key, figures, by_hour in tables:
+            # every row within the days' spans, not only at their starts: rows cut in another
+            # zone (NBAUDIT_BILLING_TZ changed) go too, and a repair of their days replaces them
+            old = daily.objects.using(using).filter(within)
+            old._raw_delete(old.db)
+            rows = hourly.objects.using(using).filter(within).values_list("hour", *key, *figures).order_by()
+            summed = days_summed(rows, width=len(key), tz=tz, by_hour=bool(by_hour))
+            names = ["hour", *key, *figures, *by_hour]
+            daily.objects.using(using).bulk_create(
+                [daily(**dict(zip(names, (*k, *v)))) for k, v in summed.items()], batch_size=2000)
+    return len(days)
 
 
 def _insert_select(model, rows, *, rename: dict | None = None) -> int:

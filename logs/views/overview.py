@@ -83,17 +83,19 @@ class OverviewView(FilterStatusMixin, TemplateView):
         # Staff see the channels: their figures are filed apart from a customer's, whatever the
         # query (a staff user's query for one customer may be the query of its own users).
         staff = is_staff(request.user)
+        first, last = filterset.days
+        hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
         also, channel_parts = (), None
         if staff and customer is None and model is CoarseRollup:
             # every customer at once: staff's all-customers rollups (and the coarse rows of the
-            # hours written since they were last summed)
-            (rows_qs, *also), channel_parts = all_customers_parts(filterset.filter_queryset)
+            # hours written since they were last summed); per day when the days are the billing
+            # zone's (the daily rows are cut in it)
+            (rows_qs, *also), channel_parts = all_customers_parts(
+                filterset.filter_queryset, daily=not hourly and str(tz) == str(billing_tz()))
         else:
             rows_qs = filterset.filter_queryset(_scoped(request.user, model, customer))
             if staff and model is CoarseRollup:  # the coarse failures by channel have a table of their own
                 channel_parts = [filterset.filter_queryset(_scoped(request.user, CoarseChannelRollup, customer))]
-        first, last = filterset.days
-        hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
         parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""), staff)
         shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
                                compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff,

@@ -54,12 +54,12 @@ def main() -> None:
             cur.execute(dash.rollups_sql())
             for sql in dash.coarse_sql():
                 cur.execute(sql)
-            for sql in dash.all_customers_sql():
-                cur.execute(sql)
+            dash.all_customers_fill(cur)
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
             for table in ("logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
-                          "logs_allcustomerschannelrollup"):
+                          "logs_allcustomerschannelrollup", "logs_allcustomersdailyrollup",
+                          "logs_allcustomersdailychannelrollup"):
                 cur.execute(f"VACUUM ANALYZE {table}")
         print(f"{n:,} calls over {dash.DAYS} days and {dash.CUSTOMERS} customers built in {time.perf_counter() - t0:.0f} s")
         AlertRule.objects.bulk_create([

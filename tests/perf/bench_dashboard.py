@@ -149,6 +149,16 @@ def all_customers_sql() -> list[str]:
             f"FROM logs_coarsechannelrollup GROUP BY {channel}"]
 
 
+def all_customers_fill(cur) -> None:
+    """Staff's all-customers rollups from the coarse ones (all_customers_sql), then their daily
+    ones from those (logs.services.rollups.all_customers_days_refresh, as the fold writes them)."""
+    from logs.services.rollups import all_customers_days_refresh
+
+    for sql in all_customers_sql():
+        cur.execute(sql)
+    all_customers_days_refresh()
+
+
 def timed(client, url: str, repeat: int = REPEAT, *, cold: bool = False) -> tuple[float, float]:
     """(median, p95) in ms over `repeat` requests, after one warm-up; cold: the Overview's figures
     computed afresh each time (a new cache key; the filter lists stay cached, as between pages)."""
@@ -205,8 +215,7 @@ def main() -> None:
             cur.execute(rollups_sql())
             for sql in coarse_sql():
                 cur.execute(sql)
-            for sql in all_customers_sql():
-                cur.execute(sql)
+            all_customers_fill(cur)
             t2 = time.perf_counter()
             # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
             cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
@@ -217,6 +226,8 @@ def main() -> None:
             cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersdailyrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersdailychannelrollup")
             cur.execute("SELECT count(*) FROM logs_hourlyrollup")
             rollup_rows = cur.fetchone()[0]
         print(f"{n:,} calls over {DAYS} days and {CUSTOMERS} customers in {t1 - t0:.0f} s; "

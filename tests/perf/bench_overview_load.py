@@ -139,18 +139,19 @@ def child(args) -> None:
             if batch:
                 cur.executemany(sql, batch)
                 count += len(batch)
-        from bench_dashboard import all_customers_sql, coarse_sql
+        from bench_dashboard import all_customers_fill, coarse_sql
 
         for sql in coarse_sql():
             cur.execute(sql)
-        for sql in all_customers_sql():
-            cur.execute(sql)
+        all_customers_fill(cur)
         cur.execute("ANALYZE" if connection.vendor != "postgresql" else "VACUUM ANALYZE logs_hourlyrollup")
         if connection.vendor == "postgresql":
             cur.execute("VACUUM ANALYZE logs_coarserollup")
             cur.execute("VACUUM ANALYZE logs_coarsechannelrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersdailyrollup")
+            cur.execute("VACUUM ANALYZE logs_allcustomersdailychannelrollup")
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for c in customers:

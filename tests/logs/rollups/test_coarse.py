@@ -9,14 +9,17 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import logs.services.ingest as ingest
 from logs.filtersets import RollupFilterSet
 from logs.models import (
+    HOUR_FIELDS,
     AllCustomersChannelRollup,
+    AllCustomersDailyChannelRollup,
+    AllCustomersDailyRollup,
     AllCustomersRollup,
     AllCustomersStale,
     Call,
@@ -33,7 +36,12 @@ from logs.selectors.rollups import (
     rollup_facets_for,
 )
 from logs.services.ingest import calls_ingest
-from logs.services.rollups import all_customers_fold, rollups_rebuild, rollups_refresh
+from logs.services.rollups import (
+    all_customers_days_refresh,
+    all_customers_fold,
+    rollups_rebuild,
+    rollups_refresh,
+)
 from logs.views.overview import overview_figures
 from tests import factories
 from tests.logs.rollups.helpers import PRO, assert_exact, export, export_rows
@@ -162,7 +170,8 @@ def _sum_tables(ctx) -> set[str]:
     panel reads the month's hourly rollups apart: it needs their HTTP status, and is cached)."""
     return {t for q in ctx.captured_queries if "SUM(" in q["sql"] and "http_status" not in q["sql"]
             for t in ("logs_hourlyrollup", "logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
-                      "logs_allcustomerschannelrollup") if f'"{t}"' in q["sql"]}
+                      "logs_allcustomerschannelrollup", "logs_allcustomersdailyrollup",
+                      "logs_allcustomersdailychannelrollup") if f'"{t}"' in q["sql"]}
 
 
 def _fine_figures(resp, query: dict, *, staff: bool, customer=None) -> dict:
@@ -194,6 +203,10 @@ COARSE_TABLES = {
     "staff, all customers": {"logs_allcustomersrollup", "logs_allcustomerschannelrollup", "logs_coarserollup",
                              "logs_coarsechannelrollup"},
 }
+# Staff's all customers over whole days of the billing zone: the daily rows, less the marked
+# hours' all-customers rows, plus their coarse rows.
+DAILY_TABLES = COARSE_TABLES["staff, all customers"] | {"logs_allcustomersdailyrollup",
+                                                         "logs_allcustomersdailychannelrollup"}
 
 
 @pytest.mark.parametrize("who", list(COARSE_TABLES))
@@ -220,6 +233,8 @@ def test_overview_shows_the_hourly_rollups_figures_from_the_coarse_ones(client, 
                 resp = client.get("/", query)
             assert resp.status_code == 200
             expected = COARSE_TABLES[who] if table == "logs_coarserollup" else {table}
+            if who == "staff, all customers" and table == "logs_coarserollup" and not resp.context["hourly"]:
+                expected = DAILY_TABLES
             assert _sum_tables(ctx) == expected, query
             assert _shown(resp) == _fine_figures(resp, query, staff=staff, customer=one), query
 
@@ -255,7 +270,9 @@ def test_all_customers_rollups_sum_the_coarse_ones_checked_and_repaired():
     AllCustomersRollup.objects.filter(hour=at + dt.timedelta(hours=1), category="success").update(calls=99)
     AllCustomersChannelRollup.objects.filter(hour=at, channel_id=3).update(calls=7)
     diffs = all_customers_differences()
-    assert diffs and {d.hour for d in diffs} == {at, at + dt.timedelta(hours=1)}
+    assert diffs and {d.hour for d in diffs if not d.daily} == {at, at + dt.timedelta(hours=1)}
+    # and the billing day they fall in (from 16:00 UTC the day before) no longer sums them
+    assert {d.hour for d in diffs if d.daily} == {dt.datetime(2026, 10, 2, 16, 0, tzinfo=UTC)}
     text = "\n".join(d.describe() for d in diffs)
     assert "calls 99 in all-customers rollups" in text and "channel=3: calls by channel 7 in" in text
     with pytest.raises(CommandError) as err:
@@ -300,4 +317,79 @@ def test_a_deleted_customer_leaves_the_all_customers_rollups_at_the_next_fold():
     assert all_customers_differences() == []  # its hours are marked: read from the coarse rows
     all_customers_fold()
     assert AllCustomersRollup.objects.aggregate(n=Sum("calls"))["n"] == 24
+    assert all_customers_differences() == []
+
+
+# --- staff's all customers per billing day ---------------------------------------------------------
+
+@pytest.mark.parametrize("zone", ["", "UTC"], ids=["billing zone", "UTC"])
+def test_staff_all_customers_over_whole_days_read_the_daily_rows_with_the_hourly_figures(client, settings, zone):
+    """Whole days of the billing zone are read from the daily all-customers rows (the marked
+    hours taken away and read from the coarse rows); another zone's days from the hourly ones:
+    the figures are the hourly rollups' either way, before a fold, after it, and after a
+    customer is deleted (its day's rows taken away to nothing)."""
+    settings.CACHES = NOCACHE
+    acme, globex = factories.customer("acme"), factories.customer("globex")
+    now = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    _varied(acme, at=now - dt.timedelta(hours=30))
+    _varied(globex, at=now - dt.timedelta(days=3))
+    rollups_rebuild()
+    staff = factories.user("sam", staff=True)
+    staff.time_zone = zone
+    staff.save()
+    client.force_login(staff)
+
+    def same_figures(calls: int):
+        for query in ({}, {"range": "7d"}, {"model": "pro"}, {"range": "today"}):
+            with CaptureQueriesContext(connection) as ctx:
+                resp = client.get("/", query)
+            assert resp.status_code == 200
+            daily = not resp.context["hourly"] and not zone
+            assert ("logs_allcustomersdailyrollup" in _sum_tables(ctx)) == daily, query
+            assert _shown(resp) == _fine_figures(resp, query, staff=True), query
+        assert client.get("/").context["totals"]["calls"] == calls
+
+    same_figures(48)  # every hour marked: the coarse rows
+    all_customers_fold()
+    assert AllCustomersDailyRollup.objects.aggregate(n=Sum("calls"))["n"] == 48
+    same_figures(48)
+    Call.objects.filter(customer=globex).delete()  # as retention would have dropped its calls
+    globex.delete()
+    assert AllCustomersStale.objects.exists()
+    same_figures(24)
+    all_customers_fold()
+    assert AllCustomersDailyRollup.objects.aggregate(n=Sum("calls"))["n"] == 24
+    same_figures(24)
+
+
+def test_the_daily_all_customers_rollups_sum_the_hourly_ones_checked_and_repaired():
+    acme = factories.customer("acme")
+    at = dt.datetime(2026, 10, 3, 1, 0, tzinfo=UTC)  # 09:00 in Beijing: the billing day from 16:00 UTC before
+    _varied(acme, at=at)
+    rollups_rebuild()
+    all_customers_fold()
+    day = dt.datetime(2026, 10, 2, 16, 0, tzinfo=UTC)
+    rows = AllCustomersDailyRollup.objects.filter(hour=day)
+    assert rows.aggregate(n=Sum("calls"))["n"] == 24 == AllCustomersDailyRollup.objects.aggregate(n=Sum("calls"))["n"]
+    by_hour = rows.aggregate(**{f: Sum(f) for f in HOUR_FIELDS})
+    assert {f: n for f, n in by_hour.items() if n} == {"h_09": 9, "h_10": 9, "h_11": 6}
+    failed = CoarseChannelRollup.objects.aggregate(n=Sum("calls"))["n"]
+    assert AllCustomersDailyChannelRollup.objects.filter(hour=day).aggregate(n=Sum("calls"))["n"] == failed == 8
+    assert all_customers_differences() == []
+    rows.filter(category="success", image_size="2K").update(h_10=F("h_10") + 5)
+    AllCustomersDailyChannelRollup.objects.filter(hour=day, channel_id=3).update(calls=7)
+    diffs = all_customers_differences()
+    assert diffs and {(d.hour, d.daily) for d in diffs} == {(day, True)}
+    text = "\n".join(d.describe() for d in diffs)
+    assert "day from 2026-10-02 16:00 UTC pro success size=2K: calls at 10:00 " in text
+    assert "in daily all-customers rollups" in text and "channel=3: calls by channel 7 in" in text
+    with pytest.raises(CommandError):
+        _run("--check")
+    assert "all customers: recomputed" in _run("--rebuild")
+    assert all_customers_differences() == []
+    # what the migration does to a database with hourly rows and no daily ones yet
+    AllCustomersDailyRollup.objects.all().delete()
+    AllCustomersDailyChannelRollup.objects.all().delete()
+    assert all_customers_differences() != []
+    assert all_customers_days_refresh() == 1
     assert all_customers_differences() == []
