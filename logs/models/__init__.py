@@ -11,6 +11,8 @@ from logs.models.calls import (
     Call,
     CallKey,
     CoarseChannelRollup,
+    CoarseDailyChannelRollup,
+    CoarseDailyRollup,
     CoarseRollup,
     HourlyRollup,
     RollupVersion,
@@ -23,6 +25,6 @@ from logs.models.ingest import IngestBatch, IngestConflict
 __all__ = [
     "DAY_HOURS", "HOUR_FIELDS", "LATENCY_BUCKETS_MS", "AllCustomersChannelRollup", "AllCustomersDailyChannelRollup",
     "AllCustomersDailyRollup", "AllCustomersRollup", "AllCustomersStale", "ApiToken", "Call", "CallKey",
-    "CoarseChannelRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
+    "CoarseChannelRollup", "CoarseDailyChannelRollup", "CoarseDailyRollup", "CoarseRollup", "Customer", "ExportFormat", "ExportJob", "HourlyRollup", "IngestBatch",
     "IngestConflict", "PriceRow", "RollupVersion", "User",
 ]

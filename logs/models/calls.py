@@ -224,6 +224,26 @@ class CoarseFigures(models.Model):
         return list(BUCKET_FIELDS)
 
 
+# The hours of a billing day, in that zone: a day's row keeps its calls per hour of the day.
+DAY_HOURS = 24
+HOUR_FIELDS = [f"h_{_i:02d}" for _i in range(DAY_HOURS)]
+
+
+class DayFigures(CoarseFigures):
+    """A coarse rollup row summed over a billing day (in `NBAUDIT_BILLING_TZ`), with the calls
+    of each hour of the day (`h_00`..`h_23`, local hours: the heatmap's cells). Its `hour` is
+    the day's first hour (its start, in UTC), so the filters on hours narrow days as they
+    narrow hours."""
+
+    hour = models.DateTimeField()
+    for _i in range(DAY_HOURS):
+        locals()[f"h_{_i:02d}"] = models.IntegerField(default=0)
+    del _i
+
+    class Meta:
+        abstract = True
+
+
 class CoarseRollup(CoarseFigures):
     """Hourly rollups of a customer coarsened to what the Overview charts: per hour, family and
     category, delivered calls by image size (their latency). Failures by gateway channel (staff
@@ -276,6 +296,29 @@ class CoarseChannelRollup(ChannelFigures):
         ]
 
 
+class CoarseDailyRollup(DayFigures):
+    """A customer's coarse rollups summed per billing day (`DayFigures`): what its Overview over
+    whole billing days reads instead of 24 times as many hourly rows. Recomputed from its
+    coarse rows of the days a write touched, in the same transaction and under the same lock
+    as that write (`logs.services.rollups._coarse_recompute`), so exact whenever they are."""
+
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "hour"], name="coarse_day_cust_idx")]
+
+
+class CoarseDailyChannelRollup(ChannelFigures):
+    """A customer's failures by channel per billing day (`hour`: the day's first hour): its
+    `CoarseChannelRollup` rows summed per day, written with them (staff's failures by channel)."""
+
+    hour = models.DateTimeField()
+    customer = models.ForeignKey("logs.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "hour"], name="coarse_chan_day_cust_idx")]
+
+
 class AllCustomersRollup(CoarseFigures):
     """The coarse rollups of every customer summed per hour, family, category and image size
     (delivered rows): what staff's "all customers" Overview reads, a few dozen rows per hour
@@ -305,28 +348,16 @@ class AllCustomersChannelRollup(ChannelFigures):
                                 include=["family", "category", "channel_id", "calls"])]
 
 
-# The hours of a billing day, in that zone: a day's row keeps its calls per hour of the day.
-DAY_HOURS = 24
-HOUR_FIELDS = [f"h_{_i:02d}" for _i in range(DAY_HOURS)]
+class AllCustomersDailyRollup(DayFigures):
+    """Staff's all-customers rollups summed per billing day, family, category and image size
+    (`DayFigures`): what a range of whole billing days reads instead of 24 times as many hourly
+    rows (the periods, the latency and, from the hours of the day, the heatmap).
 
-
-class AllCustomersDailyRollup(CoarseFigures):
-    """Staff's all-customers rollups summed per billing day (in `NBAUDIT_BILLING_TZ`), family,
-    category and image size, with the calls of each hour of the day: what a range of whole
-    billing days reads instead of 24 times as many hourly rows (the periods, the latency and,
-    from `h_00`..`h_23`, the heatmap).
-
-    `hour` is the day's first hour (its start, in UTC), so the filters on hours narrow days as
-    they narrow hours. Written with `AllCustomersRollup`, by the same fold and from its rows
+    Written with `AllCustomersRollup`, by the same fold and from its rows
     (`logs.services.rollups.all_customers_days_refresh`), in the same transaction. A marked
     hour (`AllCustomersStale`) is read as its all-customers rows taken away from its day's and
     its coarse rows added (`logs.selectors.rollups.all_customers_parts`).
     """
-
-    hour = models.DateTimeField()
-    for _i in range(DAY_HOURS):
-        locals()[f"h_{_i:02d}"] = models.IntegerField(default=0)
-    del _i
 
     class Meta:
         indexes = [models.Index(fields=["hour"], name="allcust_day_idx")]

@@ -34,6 +34,8 @@ from logs.models import (
     AllCustomersStale,
     Call,
     CoarseChannelRollup,
+    CoarseDailyChannelRollup,
+    CoarseDailyRollup,
     CoarseRollup,
     HourlyRollup,
     RollupVersion,
@@ -57,6 +59,8 @@ ROLLUP_VALUES = ("calls", "images", "charged_usd", "latency_count", "latency_sum
 # with its customer; `AllCustomersChannelRollup`, without).
 COARSE_KEY = ("hour", "family", "category", "image_size")
 CHANNEL_KEY = ("hour", "family", "category", "channel_id")
+# The rollups of whole billing days (`DayFigures`): their heatmap is read from the hours of the day.
+DAILY_MODELS = (AllCustomersDailyRollup, CoarseDailyRollup)
 # Bump when what the Overview computes from the same rollups changes (new figure, new field).
 OVERVIEW_CACHE_SCHEMA = 1
 
@@ -230,7 +234,7 @@ class CoarseDifference:
     customer_id: int | None  # None: staff's all-customers rollups against every customer's coarse ones
     key: tuple  # (hour, family, category, image size, channel): the channel on channel rows only
     figures: dict = field(default_factory=dict)
-    daily: bool = False  # staff's daily all-customers rows (hour: the day's first) against the hourly ones
+    daily: bool = False  # daily rows (hour: the day's first) against the hourly ones they sum
 
     @property
     def hour(self) -> dt.datetime:
@@ -240,9 +244,11 @@ class CoarseDifference:
         hour, family, category, size, channel = self.key
         where = " ".join(p for p in (family or "-", category, f"size={size}" if size else "",
                                      f"channel={channel}" if channel is not None else "") if p)
-        stored_in, expected_in = (("coarse rollups", "hourly rollups") if self.customer_id is not None
-                                  else ("daily all-customers rollups", "hourly all-customers rollups")
-                                  if self.daily else ("all-customers rollups", "coarse rollups"))
+        stored_in, expected_in = (
+            ("daily coarse rollups", "coarse rollups") if self.daily and self.customer_id is not None
+            else ("coarse rollups", "hourly rollups") if self.customer_id is not None
+            else ("daily all-customers rollups", "hourly all-customers rollups") if self.daily
+            else ("all-customers rollups", "coarse rollups"))
         what = ", ".join(f"{name} {stored} in {stored_in}, {expected} in {expected_in}"
                          for name, (stored, expected) in self.figures.items())
         return f"{'day from ' if self.daily else ''}{hour:%Y-%m-%d %H:00} UTC {where}: {what}"
@@ -303,14 +309,16 @@ def coarse_differences(*, customer_id: int, start: dt.datetime | None = None,
                        end: dt.datetime | None = None) -> list[CoarseDifference]:
     """Where a customer's coarse rollups (and failures by channel) in [start, end) differ from
     the projection of its fine ones (`rollups_coarsened`, `rollups_coarsened_channels`), read in
-    one snapshot; hour order."""
+    one snapshot, then where its daily ones differ from its coarse ones
+    (`coarse_days_differences`); hour order."""
     fine = _in_range(HourlyRollup.objects.filter(customer_id=customer_id), start, end)
     coarse = _in_range(CoarseRollup.objects.filter(customer_id=customer_id), start, end)
     channels = _in_range(CoarseChannelRollup.objects.filter(customer_id=customer_id), start, end)
     return _compared(customer_id,
                      ((all_customers_sums(coarse), COARSE_KEY),
                       (rollups_coarsened(fine), ("hour", "family", "category", "c_size"))),
-                     ((channel_sums(channels), CHANNEL_KEY), (rollups_coarsened_channels(fine), CHANNEL_KEY)))
+                     ((channel_sums(channels), CHANNEL_KEY), (rollups_coarsened_channels(fine), CHANNEL_KEY))) + \
+        coarse_days_differences(customer_id=customer_id, start=start, end=end)
 
 
 def all_customers_differences(*, start: dt.datetime | None = None,
@@ -339,13 +347,29 @@ def all_customers_days_differences(*, start: dt.datetime | None = None,
     the hours in [start, end) fall in differ from the sums of their hourly ones (`days_summed`:
     a day's row holds its hours' rows as the last fold wrote both), read in one snapshot; day
     order. `CoarseDifference.daily` rows, `hour` the day's first."""
+    return _days_differences((AllCustomersDailyRollup, AllCustomersRollup, AllCustomersDailyChannelRollup,
+                              AllCustomersChannelRollup), customer_id=None, start=start, end=end)
+
+
+def coarse_days_differences(*, customer_id: int, start: dt.datetime | None = None,
+                            end: dt.datetime | None = None) -> list[CoarseDifference]:
+    """Where a customer's daily coarse rollups (and failures by channel) of the billing days the
+    hours in [start, end) fall in differ from the sums of its coarse ones, as
+    `all_customers_days_differences`."""
+    return _days_differences((CoarseDailyRollup, CoarseRollup, CoarseDailyChannelRollup, CoarseChannelRollup),
+                             customer_id=customer_id, start=start, end=end)
+
+
+def _days_differences(models: tuple, *, customer_id: int | None, start, end) -> list[CoarseDifference]:
     tz = billing_tz()
     if start is not None:
         start = day_start(start.astimezone(tz).date(), tz)
     if end is not None:
         end = day_start((end - dt.timedelta(microseconds=1)).astimezone(tz).date() + dt.timedelta(days=1), tz)
-    tables = ((AllCustomersDailyRollup, AllCustomersRollup, COARSE_KEY[1:], ROLLUP_VALUES, True),
-              (AllCustomersDailyChannelRollup, AllCustomersChannelRollup, CHANNEL_KEY[1:], ("calls",), False))
+    scope = {} if customer_id is None else {"customer_id": customer_id}
+    daily_model, hourly_model, daily_channels, hourly_channels = models
+    tables = ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, True),
+              (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), False))
     diffs = []
     outermost = not connection.in_atomic_block
     with transaction.atomic():
@@ -354,13 +378,14 @@ def all_customers_days_differences(*, start: dt.datetime | None = None,
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for daily, hourly, key, figures, by_hour in tables:
             columns = (*key, *figures, *(HOUR_FIELDS if by_hour else ()))
-            stored = {(r[0], *r[1:1 + len(key)]): list(r[1 + len(key):])
-                      for r in _in_range(daily.objects.all(), start, end).values_list("hour", *columns)}
-            expected = days_summed(_in_range(hourly.objects.all(), start, end).values_list("hour", *key, *figures)
-                                   .order_by(), width=len(key), tz=tz, by_hour=by_hour)
+            stored = {(r[0], *r[1:1 + len(key)]): [v or 0 for v in r[1 + len(key):]]
+                      for r in _in_range(daily.objects.filter(**scope), start, end).values_list("hour", *columns)}
+            expected = days_summed(_in_range(hourly.objects.filter(**scope), start, end)
+                                   .values_list("hour", *key, *figures).order_by(),
+                                   width=len(key), tz=tz, by_hour=by_hour)
             names = ([*figures, *(f"calls at {i:02d}:00" for i in range(DAY_HOURS))] if by_hour
                      else ["calls by channel"])
-            for d in _differing(None, {k: [v or 0 for v in vs] for k, vs in stored.items()}, expected, names):
+            for d in _differing(customer_id, stored, expected, names):
                 k = d.key  # (day, family, category, size) or (day, family, category, channel)
                 d.key = (*k, None) if by_hour else (*k[:3], "", k[3])
                 d.daily = True
@@ -601,7 +626,7 @@ def rollups_heatmap(qs, *, tz=None) -> list[dict]:
 
 
 def rollups_day_heatmap(qs, *, tz) -> list[dict]:
-    """Heatmap cells (as `rollups_heatmap`) from daily rows (`AllCustomersDailyRollup`): each
+    """Heatmap cells (as `rollups_heatmap`) from daily rows (DAILY_MODELS): each
     day's calls of each hour of the day, placed in the week. `tz` is the billing zone, which
     the days and their hours are cut in."""
     failed = ~Q(category=Category.SUCCESS)
@@ -646,7 +671,7 @@ def overview_sums(qs, *, tz, hourly: bool, heat_tz, channels: bool = False, also
     def reads(part, by_channel: bool):
         if isinstance(part, Taken):
             return _negated(reads(part.qs, by_channel))
-        if part.model is AllCustomersDailyRollup:  # whole days of the billing zone (heat_tz is it)
+        if part.model in DAILY_MODELS:  # whole days of the billing zone (heat_tz is it)
             period_rows, heat_rows = rollups_by_period(part, tz=tz), rollups_day_heatmap(part, tz=heat_tz)
         else:
             period_rows, heat_rows = overview_rows(part, tz=tz, hourly=hourly, heat_tz=heat_tz)

@@ -43,6 +43,8 @@ from logs.models import (
     AllCustomersStale,
     Call,
     CoarseChannelRollup,
+    CoarseDailyChannelRollup,
+    CoarseDailyRollup,
     CoarseRollup,
     HourlyRollup,
     RollupVersion,
@@ -247,8 +249,9 @@ def _coarse_recompute(customer_id: int, *, hours: Iterable[dt.datetime] | None =
                       start: dt.datetime | None = None, end: dt.datetime | None = None) -> int:
     """Replace a customer's coarse rollups and failures by channel of `hours` (or of [start,
     end), None: open) by the projection of its fine rollups there (`rollups_coarsened`,
-    `rollups_coarsened_channels`), in the database, and mark those hours for staff's
-    all-customers rollups (`AllCustomersStale`).
+    `rollups_coarsened_channels`), in the database, then its daily ones of the days of those
+    hours (`coarse_days_refresh`), and mark those hours for staff's all-customers rollups
+    (`AllCustomersStale`).
 
     The caller holds the customer's rollup lock, in the transaction that wrote the fine rows.
     Returns coarse rows written.
@@ -279,7 +282,9 @@ def _coarse_recompute(customer_id: int, *, hours: Iterable[dt.datetime] | None =
     coarse._raw_delete(coarse.db)  # nothing refers to coarse rows: no cascade, no signal
     channels._raw_delete(channels.db)
     written = _insert_select(CoarseRollup, rollups_coarsened(fine), rename={"c_size": "image_size"})
-    return written + _insert_select(CoarseChannelRollup, rollups_coarsened_channels(fine))
+    written += _insert_select(CoarseChannelRollup, rollups_coarsened_channels(fine))
+    coarse_days_refresh(customer_id=customer_id, hours=marked)  # and the days of those hours
+    return written
 
 
 def grouped_rows_sql(relation: str, *, bucketed: bool = False) -> str:
@@ -478,13 +483,33 @@ def all_customers_days_refresh(*, hours: Iterable[dt.datetime] | None = None, us
     `AllCustomersChannelRollup`). Inside the fold's transaction (the one writer of both), or
     of a migration's (`models`: its (daily, hourly, daily channel, hourly channel) models).
     Returns the days written."""
+    return _days_refresh(models or (AllCustomersDailyRollup, AllCustomersRollup,
+                                    AllCustomersDailyChannelRollup, AllCustomersChannelRollup),
+                         hours=hours, using=using, scope={})
+
+
+def coarse_days_refresh(*, customer_id: int, hours: Iterable[dt.datetime] | None = None, using: str = "default",
+                        models: tuple | None = None) -> int:
+    """Replace a customer's daily coarse rollups (`CoarseDailyRollup`, `CoarseDailyChannelRollup`)
+    of the billing days these hours fall in (None: every day its coarse rows hold) by the sums
+    of its coarse ones. Inside the transaction that wrote those, under its rollup lock
+    (`_coarse_recompute`), or a migration's (`models`: as `all_customers_days_refresh`).
+    Returns the days written."""
+    return _days_refresh(models or (CoarseDailyRollup, CoarseRollup, CoarseDailyChannelRollup, CoarseChannelRollup),
+                         hours=hours, using=using, scope={"customer_id": customer_id})
+
+
+def _days_refresh(models: tuple, *, hours, using: str, scope: dict) -> int:
+    """Replace the daily rows (`DayFigures`, and failures by channel) of the `scope` (a filter,
+    which the new rows get too) in the billing days these hours fall in (None: every day the
+    hourly rows hold) by the sums of its hourly rows (`days_summed`). Returns the days written."""
     tz = billing_tz()
-    daily_model, hourly_model, daily_channels, hourly_channels = models or (
-        AllCustomersDailyRollup, AllCustomersRollup, AllCustomersDailyChannelRollup, AllCustomersChannelRollup)
+    daily_model, hourly_model, daily_channels, hourly_channels = models
     if hours is None:
         hours = set()
         for model in (hourly_model, hourly_channels):
-            hours |= set(model.objects.using(using).values_list("hour", flat=True).distinct().order_by())
+            hours |= set(model.objects.using(using).filter(**scope).values_list("hour", flat=True)
+                         .distinct().order_by())
     days = sorted({h.astimezone(tz).date() for h in hours})
     tables = ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, HOUR_FIELDS),
               (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), []))
@@ -496,13 +521,13 @@ def all_customers_days_refresh(*, hours: Iterable[dt.datetime] | None = None, us
         for daily, hourly, key, figures, by_hour in tables:
             # every row within the days' spans, not only at their starts: rows cut in another
             # zone (NBAUDIT_BILLING_TZ changed) go too, and a repair of their days replaces them
-            old = daily.objects.using(using).filter(within)
+            old = daily.objects.using(using).filter(within, **scope)
             old._raw_delete(old.db)
-            rows = hourly.objects.using(using).filter(within).values_list("hour", *key, *figures).order_by()
+            rows = hourly.objects.using(using).filter(within, **scope).values_list("hour", *key, *figures).order_by()
             summed = days_summed(rows, width=len(key), tz=tz, by_hour=bool(by_hour))
             names = ["hour", *key, *figures, *by_hour]
             daily.objects.using(using).bulk_create(
-                [daily(**dict(zip(names, (*k, *v)))) for k, v in summed.items()], batch_size=2000)
+                [daily(**scope, **dict(zip(names, (*k, *v)))) for k, v in summed.items()], batch_size=2000)
     return len(days)
 
 

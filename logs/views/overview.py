@@ -1,6 +1,7 @@
 """The Overview: charts of calls, failures, spend and latency, from hourly rollups only: the
 coarse ones (`CoarseRollup`) unless an exact model or an API key is chosen; staff's "all
-customers" from the all-customers ones (`AllCustomersRollup`).
+customers" from the all-customers ones (`AllCustomersRollup`). Over whole days of the billing
+zone drawn per day, their daily sums (`CoarseDailyRollup`, `AllCustomersDailyRollup`).
 
 What the page computes (totals and figures) is cached by `rollups_cached`, keyed by the
 rollup query, the zone and the customers' rollup version: a rollup write shows at once.
@@ -21,7 +22,14 @@ from django.views.generic import TemplateView
 from logs import charts
 from logs.filtersets import RollupFilterSet
 from logs.languages import language_code
-from logs.models import CoarseChannelRollup, CoarseRollup, HourlyRollup, User
+from logs.models import (
+    CoarseChannelRollup,
+    CoarseDailyChannelRollup,
+    CoarseDailyRollup,
+    CoarseRollup,
+    HourlyRollup,
+    User,
+)
 from logs.panels import overview_panels
 from logs.scoping import current_customer, is_staff, scope_by_customer_field
 from logs.selectors.rollups import (
@@ -85,17 +93,19 @@ class OverviewView(FilterStatusMixin, TemplateView):
         staff = is_staff(request.user)
         first, last = filterset.days
         hourly = bool(first and last and (last - first) < dt.timedelta(days=HOURLY_UP_TO_DAYS))
+        # Whole days of the billing zone, drawn per day: the daily coarse rollups (cut in that zone).
+        daily = model is CoarseRollup and not hourly and str(tz) == str(billing_tz())
         also, channel_parts = (), None
         if staff and customer is None and model is CoarseRollup:
             # every customer at once: staff's all-customers rollups (and the coarse rows of the
-            # hours written since they were last summed); per day when the days are the billing
-            # zone's (the daily rows are cut in it)
-            (rows_qs, *also), channel_parts = all_customers_parts(
-                filterset.filter_queryset, daily=not hourly and str(tz) == str(billing_tz()))
+            # hours written since they were last summed)
+            (rows_qs, *also), channel_parts = all_customers_parts(filterset.filter_queryset, daily=daily)
         else:
+            model, channels = ((CoarseDailyRollup, CoarseDailyChannelRollup) if daily
+                               else (model, CoarseChannelRollup))
             rows_qs = filterset.filter_queryset(_scoped(request.user, model, customer))
-            if staff and model is CoarseRollup:  # the coarse failures by channel have a table of their own
-                channel_parts = [filterset.filter_queryset(_scoped(request.user, CoarseChannelRollup, customer))]
+            if staff and model is not HourlyRollup:  # the coarse failures by channel have a table of their own
+                channel_parts = [filterset.filter_queryset(_scoped(request.user, channels, customer))]
         parts = (str(tz), str(billing_tz()), hourly, getattr(request, "LANGUAGE_CODE", ""), staff)
         shown = rollups_cached(customer_id=customer.pk if customer is not None else None, qs=rows_qs, parts=parts,
                                compute=lambda: overview_figures(rows_qs, tz=tz, hourly=hourly, staff=staff,

@@ -52,14 +52,13 @@ def main() -> None:
         with connection.cursor() as cur:
             cur.execute(dash.calls_sql(n), {"end": end})
             cur.execute(dash.rollups_sql())
-            for sql in dash.coarse_sql():
-                cur.execute(sql)
-            dash.all_customers_fill(cur)
+            dash.derived_fill(cur)
             cur.execute("VACUUM ANALYZE logs_call")
             cur.execute("VACUUM ANALYZE logs_hourlyrollup")
             for table in ("logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
                           "logs_allcustomerschannelrollup", "logs_allcustomersdailyrollup",
-                          "logs_allcustomersdailychannelrollup"):
+                          "logs_allcustomersdailychannelrollup", "logs_coarsedailyrollup",
+                          "logs_coarsedailychannelrollup"):
                 cur.execute(f"VACUUM ANALYZE {table}")
         print(f"{n:,} calls over {dash.DAYS} days and {dash.CUSTOMERS} customers built in {time.perf_counter() - t0:.0f} s")
         AlertRule.objects.bulk_create([

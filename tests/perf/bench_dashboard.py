@@ -149,11 +149,17 @@ def all_customers_sql() -> list[str]:
             f"FROM logs_coarsechannelrollup GROUP BY {channel}"]
 
 
-def all_customers_fill(cur) -> None:
-    """Staff's all-customers rollups from the coarse ones (all_customers_sql), then their daily
-    ones from those (logs.services.rollups.all_customers_days_refresh, as the fold writes them)."""
-    from logs.services.rollups import all_customers_days_refresh
+def derived_fill(cur) -> None:
+    """The rollups derived from the hourly ones, as logs.services.rollups writes them: the coarse
+    ones (coarse_sql) and each customer's days of those (coarse_days_refresh), staff's
+    all-customers ones (all_customers_sql) and their days (all_customers_days_refresh)."""
+    from logs.models import Customer
+    from logs.services.rollups import all_customers_days_refresh, coarse_days_refresh
 
+    for sql in coarse_sql():
+        cur.execute(sql)
+    for customer_id in Customer.objects.values_list("pk", flat=True):
+        coarse_days_refresh(customer_id=customer_id)
     for sql in all_customers_sql():
         cur.execute(sql)
     all_customers_days_refresh()
@@ -213,9 +219,7 @@ def main() -> None:
             cur.execute(calls_sql(n), {"end": end})
             t1 = time.perf_counter()
             cur.execute(rollups_sql())
-            for sql in coarse_sql():
-                cur.execute(sql)
-            all_customers_fill(cur)
+            derived_fill(cur)
             t2 = time.perf_counter()
             # The calls' keys (logs_callkey: the unique key of calls, the request-ID look-ups).
             cur.execute("INSERT INTO logs_callkey (request_id, customer_id, call_id, created_at) "
@@ -228,6 +232,8 @@ def main() -> None:
             cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersdailyrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersdailychannelrollup")
+            cur.execute("VACUUM ANALYZE logs_coarsedailyrollup")
+            cur.execute("VACUUM ANALYZE logs_coarsedailychannelrollup")
             cur.execute("SELECT count(*) FROM logs_hourlyrollup")
             rollup_rows = cur.fetchone()[0]
         print(f"{n:,} calls over {DAYS} days and {CUSTOMERS} customers in {t1 - t0:.0f} s; "

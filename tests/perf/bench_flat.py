@@ -10,8 +10,8 @@ project's own migrations (so it has whatever schema, indexes and partitions main
 fills it with SQL only: INSERT ... SELECT generate_series with the call table's secondary
 indexes dropped and made again after (their definitions read back from the catalog), and the
 hourly rollups in one INSERT ... SELECT (bench_dashboard.rollups_sql), the coarse ones from them
-(bench_dashboard.coarse_sql), staff's all-customers ones from those and their daily ones
-(bench_dashboard.all_customers_fill).
+(bench_dashboard.coarse_sql), staff's all-customers ones from those and the daily ones of
+both (bench_dashboard.derived_fill).
 
 The data: 20 customers over 4 months (120 days up to the build), the failure mix of
 bench_dashboard (85 % success, the rest spread over the domain's categories), three models,
@@ -129,7 +129,7 @@ def _big_month(today: dt.date) -> dt.date:
 
 
 def build(size: int, *, rebuild: bool) -> dict:
-    from bench_dashboard import all_customers_fill, coarse_sql, rollups_sql
+    from bench_dashboard import derived_fill, rollups_sql
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -150,7 +150,8 @@ def build(size: int, *, rebuild: bool) -> dict:
     with connection.cursor() as cur:
         cur.execute("TRUNCATE logs_call, logs_callkey, logs_hourlyrollup, logs_coarserollup, logs_coarsechannelrollup, "
                     "logs_allcustomersrollup, logs_allcustomerschannelrollup, logs_allcustomersstale, "
-                    "logs_allcustomersdailyrollup, logs_allcustomersdailychannelrollup, "
+                    "logs_allcustomersdailyrollup, logs_allcustomersdailychannelrollup, logs_coarsedailyrollup, "
+                    "logs_coarsedailychannelrollup, "
                     "logs_rollupversion, bench_flat_meta CASCADE")
         cur.execute("SET synchronous_commit = off")
         cur.execute("SET maintenance_work_mem = '512MB'")
@@ -226,9 +227,7 @@ def build(size: int, *, rebuild: bool) -> dict:
         cur.execute(f'ALTER TABLE logs_callkey ADD CONSTRAINT "{pkey}" {pkey_def}')
         t2 = time.perf_counter()
         cur.execute(rollups_sql())
-        for sql in coarse_sql():
-            cur.execute(sql)
-        all_customers_fill(cur)
+        derived_fill(cur)
         cur.execute("INSERT INTO logs_rollupversion (customer_id, version) SELECT id, 1 FROM logs_customer "
                     "ON CONFLICT DO NOTHING")
     t3 = time.perf_counter()
@@ -242,6 +241,8 @@ def build(size: int, *, rebuild: bool) -> dict:
         cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
         cur.execute("VACUUM ANALYZE logs_allcustomersdailyrollup")
         cur.execute("VACUUM ANALYZE logs_allcustomersdailychannelrollup")
+        cur.execute("VACUUM ANALYZE logs_coarsedailyrollup")
+        cur.execute("VACUUM ANALYZE logs_coarsedailychannelrollup")
         seconds = time.perf_counter() - t0
         cur.execute("INSERT INTO bench_flat_meta VALUES (%s, now(), %s, %s, %s)", [size, fp, big_month, seconds])
     print(f"  built: calls {t1 - t0:.0f} s, indexes {t2 - t1:.0f} s, rollups {t3 - t2:.0f} s, "

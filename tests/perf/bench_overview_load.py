@@ -139,11 +139,9 @@ def child(args) -> None:
             if batch:
                 cur.executemany(sql, batch)
                 count += len(batch)
-        from bench_dashboard import all_customers_fill, coarse_sql
+        from bench_dashboard import derived_fill
 
-        for sql in coarse_sql():
-            cur.execute(sql)
-        all_customers_fill(cur)
+        derived_fill(cur)
         cur.execute("ANALYZE" if connection.vendor != "postgresql" else "VACUUM ANALYZE logs_hourlyrollup")
         if connection.vendor == "postgresql":
             cur.execute("VACUUM ANALYZE logs_coarserollup")
@@ -152,6 +150,8 @@ def child(args) -> None:
             cur.execute("VACUUM ANALYZE logs_allcustomerschannelrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersdailyrollup")
             cur.execute("VACUUM ANALYZE logs_allcustomersdailychannelrollup")
+            cur.execute("VACUUM ANALYZE logs_coarsedailyrollup")
+            cur.execute("VACUUM ANALYZE logs_coarsedailychannelrollup")
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     for c in customers:

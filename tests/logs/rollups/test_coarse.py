@@ -24,6 +24,7 @@ from logs.models import (
     AllCustomersStale,
     Call,
     CoarseChannelRollup,
+    CoarseDailyRollup,
     CoarseRollup,
     Customer,
     HourlyRollup,
@@ -127,7 +128,10 @@ def test_coarse_rows_no_fine_row_backs_go_on_rebuild():
     stray = CoarseRollup.objects.filter(customer=acme).first()
     stray.pk, stray.hour = None, at - dt.timedelta(days=2)
     stray.save()
-    assert {d.hour for d in coarse_differences(customer_id=acme.pk)} == {stray.hour}
+    diffs = coarse_differences(customer_id=acme.pk)
+    assert {d.hour for d in diffs if not d.daily} == {stray.hour}
+    # and its billing day (from 16:00 UTC the day before) no longer sums its coarse rows
+    assert {d.hour for d in diffs if d.daily} == {dt.datetime(2026, 9, 30, 16, 0, tzinfo=UTC)}
     rollups_rebuild(customer_id=acme.pk)
     assert coarse_differences(customer_id=acme.pk) == []
     assert assert_exact() == 24
@@ -155,10 +159,13 @@ def test_command_checks_and_repairs_the_coarse_rollups():
         call_command("rollups", "--check", stdout=out)
     text = out.getvalue()
     assert "acme: rollups equal the calls (24 calls)" in text  # the hourly rollups are right
-    assert "acme: 1 coarse rollup rows in 1 hours differ from the hourly rollups" in text
+    # the row, and its billing day's (from 16:00 UTC the day before), which no longer sums it
+    assert "acme: 2 coarse rollup rows in 2 hours differ from the hourly rollups" in text
     assert "2026-10-03 01:00 UTC pro success size=2K: calls 99 in coarse rollups, 2 in hourly rollups" in text
+    assert ("day from 2026-10-02 16:00 UTC pro success size=2K: calls 4 in daily coarse rollups, 101 in coarse "
+            "rollups, calls at 09:00 2 in daily coarse rollups, 99 in coarse rollups") in text
     text = _run("--rebuild")
-    assert "recomputed those 1 hours of coarse rollups from the hourly ones" in text
+    assert "recomputed those 2 hours of coarse rollups from the hourly ones" in text
     assert "differ" not in _run("--check")
     assert assert_exact("acme") == 24 and assert_exact("globex") == 24
 
@@ -171,7 +178,8 @@ def _sum_tables(ctx) -> set[str]:
     return {t for q in ctx.captured_queries if "SUM(" in q["sql"] and "http_status" not in q["sql"]
             for t in ("logs_hourlyrollup", "logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
                       "logs_allcustomerschannelrollup", "logs_allcustomersdailyrollup",
-                      "logs_allcustomersdailychannelrollup") if f'"{t}"' in q["sql"]}
+                      "logs_allcustomersdailychannelrollup", "logs_coarsedailyrollup",
+                      "logs_coarsedailychannelrollup") if f'"{t}"' in q["sql"]}
 
 
 def _fine_figures(resp, query: dict, *, staff: bool, customer=None) -> dict:
@@ -203,10 +211,14 @@ COARSE_TABLES = {
     "staff, all customers": {"logs_allcustomersrollup", "logs_allcustomerschannelrollup", "logs_coarserollup",
                              "logs_coarsechannelrollup"},
 }
-# Staff's all customers over whole days of the billing zone: the daily rows, less the marked
-# hours' all-customers rows, plus their coarse rows.
-DAILY_TABLES = COARSE_TABLES["staff, all customers"] | {"logs_allcustomersdailyrollup",
-                                                         "logs_allcustomersdailychannelrollup"}
+# The same over whole days of the billing zone: the daily rows; for staff's all customers, less
+# the marked hours' all-customers rows, plus their coarse rows.
+DAILY_TABLES = {
+    "customer": {"logs_coarsedailyrollup"},
+    "staff, one customer": {"logs_coarsedailyrollup", "logs_coarsedailychannelrollup"},
+    "staff, all customers": COARSE_TABLES["staff, all customers"] | {"logs_allcustomersdailyrollup",
+                                                                     "logs_allcustomersdailychannelrollup"},
+}
 
 
 @pytest.mark.parametrize("who", list(COARSE_TABLES))
@@ -233,8 +245,8 @@ def test_overview_shows_the_hourly_rollups_figures_from_the_coarse_ones(client, 
                 resp = client.get("/", query)
             assert resp.status_code == 200
             expected = COARSE_TABLES[who] if table == "logs_coarserollup" else {table}
-            if who == "staff, all customers" and table == "logs_coarserollup" and not resp.context["hourly"]:
-                expected = DAILY_TABLES
+            if table == "logs_coarserollup" and not resp.context["hourly"]:
+                expected = DAILY_TABLES[who]
             assert _sum_tables(ctx) == expected, query
             assert _shown(resp) == _fine_figures(resp, query, staff=staff, customer=one), query
 
@@ -323,21 +335,23 @@ def test_a_deleted_customer_leaves_the_all_customers_rollups_at_the_next_fold():
 # --- staff's all customers per billing day ---------------------------------------------------------
 
 @pytest.mark.parametrize("zone", ["", "UTC"], ids=["billing zone", "UTC"])
-def test_staff_all_customers_over_whole_days_read_the_daily_rows_with_the_hourly_figures(client, settings, zone):
-    """Whole days of the billing zone are read from the daily all-customers rows (the marked
-    hours taken away and read from the coarse rows); another zone's days from the hourly ones:
-    the figures are the hourly rollups' either way, before a fold, after it, and after a
-    customer is deleted (its day's rows taken away to nothing)."""
+@pytest.mark.parametrize("who", ["staff", "customer"])
+def test_whole_billing_days_read_the_daily_rows_with_the_hourly_figures(client, settings, zone, who):
+    """Whole days of the billing zone are read from the daily rows (a customer's; staff's
+    all-customers ones with the marked hours taken away and read from the coarse rows); another
+    zone's days from the hourly ones: the figures are the hourly rollups' either way, before a
+    fold, after it, and after a customer is deleted (its day's rows taken away to nothing)."""
     settings.CACHES = NOCACHE
     acme, globex = factories.customer("acme"), factories.customer("globex")
     now = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     _varied(acme, at=now - dt.timedelta(hours=30))
     _varied(globex, at=now - dt.timedelta(days=3))
     rollups_rebuild()
-    staff = factories.user("sam", staff=True)
-    staff.time_zone = zone
-    staff.save()
-    client.force_login(staff)
+    user = factories.user("sam", staff=True) if who == "staff" else factories.user("alice", customer_obj=acme)
+    user.time_zone = zone
+    user.save()
+    client.force_login(user)
+    daily_table = "logs_allcustomersdailyrollup" if who == "staff" else "logs_coarsedailyrollup"
 
     def same_figures(calls: int):
         for query in ({}, {"range": "7d"}, {"model": "pro"}, {"range": "today"}):
@@ -345,17 +359,19 @@ def test_staff_all_customers_over_whole_days_read_the_daily_rows_with_the_hourly
                 resp = client.get("/", query)
             assert resp.status_code == 200
             daily = not resp.context["hourly"] and not zone
-            assert ("logs_allcustomersdailyrollup" in _sum_tables(ctx)) == daily, query
-            assert _shown(resp) == _fine_figures(resp, query, staff=True), query
+            assert (daily_table in _sum_tables(ctx)) == daily, query
+            assert _shown(resp) == _fine_figures(resp, query, staff=who == "staff"), query
         assert client.get("/").context["totals"]["calls"] == calls
 
-    same_figures(48)  # every hour marked: the coarse rows
+    everyone = 48 if who == "staff" else 24
+    same_figures(everyone)  # every hour marked: staff's all customers read the coarse rows
     all_customers_fold()
     assert AllCustomersDailyRollup.objects.aggregate(n=Sum("calls"))["n"] == 48
-    same_figures(48)
+    assert CoarseDailyRollup.objects.filter(customer=acme).aggregate(n=Sum("calls"))["n"] == 24
+    same_figures(everyone)
     Call.objects.filter(customer=globex).delete()  # as retention would have dropped its calls
     globex.delete()
-    assert AllCustomersStale.objects.exists()
+    assert AllCustomersStale.objects.exists() and not CoarseDailyRollup.objects.exclude(customer=acme).exists()
     same_figures(24)
     all_customers_fold()
     assert AllCustomersDailyRollup.objects.aggregate(n=Sum("calls"))["n"] == 24
