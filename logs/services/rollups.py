@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 
 from logs.choices import Category
@@ -523,12 +523,44 @@ def _days_refresh(models: tuple, *, hours, using: str, scope: dict) -> int:
             # zone (NBAUDIT_BILLING_TZ changed) go too, and a repair of their days replaces them
             old = daily.objects.using(using).filter(within, **scope)
             old._raw_delete(old.db)
+            names = ["hour", *key, *figures, *by_hour]
+            if connections[using].vendor == "postgresql":  # summed in the database: no row through Python
+                _days_insert_select(daily, hourly, names=names, width=len(key), figures=len(figures),
+                                    days=batch, tz=tz, using=using, scope=scope)
+                continue
             rows = hourly.objects.using(using).filter(within, **scope).values_list("hour", *key, *figures).order_by()
             summed = days_summed(rows, width=len(key), tz=tz, by_hour=bool(by_hour))
-            names = ["hour", *key, *figures, *by_hour]
             daily.objects.using(using).bulk_create(
                 [daily(**scope, **dict(zip(names, (*k, *v)))) for k, v in summed.items()], batch_size=2000)
     return len(days)
+
+
+def _days_insert_select(daily, hourly, *, names: list[str], width: int, figures: int, days: list[dt.date],
+                        tz, using: str, scope: dict) -> None:
+    """PostgreSQL: INSERT INTO `daily` the rows of `hourly` in these billing days summed per day
+    (in `tz`) and key, as `days_summed` sums them: `names` are the daily fields (hour, `width`
+    key fields, `figures` figures, then the calls of each local hour, if any)."""
+    qn = connections[using].ops.quote_name
+    column = {n: qn(daily._meta.get_field(n).column) for n in [*scope, *names]}
+    key, summed, by_hour = names[1:1 + width], names[1 + width:1 + width + figures], names[1 + width + figures:]
+    calls = qn(hourly._meta.get_field("calls").column)
+    select = [*(column[n] for n in scope), "DATE_TRUNC('day', q.local) AT TIME ZONE %s",
+              *(column[n] for n in key), *(f"SUM({column[n]})" for n in summed),
+              *(f"COALESCE(SUM({calls}) FILTER (WHERE EXTRACT(HOUR FROM q.local) = {i}), 0)"
+                for i in range(len(by_hour)))]
+    where = [f"{column[n]} = %s" for n in scope]
+    params: list = [*scope.values()]
+    spans = []
+    for d in days:
+        spans.append(f"({qn('hour')} >= %s AND {qn('hour')} < %s)")
+        params += [day_start(d, tz), day_start(d + dt.timedelta(days=1), tz)]
+    where.append(f"({' OR '.join(spans)})")
+    group = ", ".join(str(i) for i in range(1, len(scope) + 1 + width + 1))  # scope, day, key
+    sql = (f"INSERT INTO {qn(daily._meta.db_table)} ({', '.join(column[n] for n in [*scope, *names])}) "
+           f"SELECT {', '.join(select)} FROM (SELECT *, {qn('hour')} AT TIME ZONE %s AS local "
+           f"FROM {qn(hourly._meta.db_table)} WHERE {' AND '.join(where)}) q GROUP BY {group}")
+    with connections[using].cursor() as cur:
+        cur.execute(sql, [str(tz), str(tz), *params])
 
 
 def _insert_select(model, rows, *, rename: dict | None = None) -> int:
