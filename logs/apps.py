@@ -25,6 +25,7 @@ class LogsConfig(AppConfig):
     verbose_name = "Call logs"
 
     def ready(self):
+        import logs.lookups  # noqa: F401 - registers `__among`
         post_migrate.connect(_partitions_ahead, sender=self, dispatch_uid="logs.partitions_ahead")
         from logs.selectors.rollups import overview_cache_reset
 

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from logs.models import (
@@ -16,6 +17,7 @@ from logs.models import (
     AllCustomersDailyChannelRollup,
     AllCustomersDailyRollup,
     AllCustomersRollup,
+    AllCustomersStale,
     CoarseChannelRollup,
     CoarseDailyChannelRollup,
     CoarseDailyRollup,
@@ -118,3 +120,30 @@ def test_overview_reads_are_index_only_scans(staff, daily):
     assert found == sorted(expected), found
     for sql in reads:
         assert {s[0] for s in _scans(sql, None) if "daily" not in s[2]} <= {"Index Only Scan"}, sql
+
+
+def test_the_marked_hours_are_probed_in_the_hour_indexes_whatever_the_marks_statistics():
+    """The reads of the marked hours (`hour__among`: logs.lookups) probe the hour indexes for
+    them, with the marks' table never analyzed (the planner's default guess of its size) and
+    every plan type allowed: `hour IN (SELECT ...)` took a scan of every row in the range."""
+    _calls([factories.customer("acme"), factories.customer("globex")])
+    rollups_rebuild()
+    all_customers_fold()
+    with connection.cursor() as cur:
+        for table in ("logs_coarserollup", "logs_coarsechannelrollup", "logs_allcustomersrollup",
+                      "logs_allcustomerschannelrollup"):
+            cur.execute(f"ANALYZE {table}")
+    hours = list(AllCustomersRollup.objects.order_by("-hour").values_list("hour", flat=True).distinct()[:30])
+    AllCustomersStale.objects.bulk_create([AllCustomersStale(hour=h) for h in hours])
+    since = dt.datetime.now(UTC) - dt.timedelta(days=30)
+    (_daily, taken, marked), (_daily_ch, taken_ch, marked_ch) = all_customers_parts(
+        lambda q: q.filter(hour__gte=since), daily=True)
+    for qs in (taken.qs, marked, taken_ch.qs, marked_ch):
+        sql, params = qs.values("category").annotate(n=Sum("calls")).order_by().query.sql_with_params()
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            raw = cur.fetchone()[0]
+        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+        scans = {n["Node Type"] for n in plan_nodes(plan) if n.get("Relation Name") == qs.model._meta.db_table}
+        assert scans and "Seq Scan" not in scans, scans  # an index scan, or a bitmap scan of an index
+        assert sum(r["n"] for r in qs.values("category").annotate(n=Sum("calls")).order_by()) > 0
