@@ -409,3 +409,13 @@ def test_the_daily_all_customers_rollups_sum_the_hourly_ones_checked_and_repaire
     assert all_customers_differences() != []
     assert all_customers_days_refresh() == 1
     assert all_customers_differences() == []
+
+
+def test_among_takes_a_subquery_only():
+    from logs.models import AllCustomersStale
+
+    at = dt.datetime(2026, 10, 3, 1, 0, tzinfo=UTC)
+    AllCustomersStale.objects.create(hour=at)
+    assert CoarseRollup.objects.filter(hour__among=AllCustomersStale.objects.values("hour")).count() == 0
+    with pytest.raises(TypeError, match="__among takes a values"):
+        CoarseRollup.objects.filter(hour__among=[at]).count()

@@ -140,6 +140,7 @@ def test_the_marked_hours_are_probed_in_the_hour_indexes_whatever_the_marks_stat
         lambda q: q.filter(hour__gte=since), daily=True)
     for qs in (taken.qs, marked, taken_ch.qs, marked_ch):
         sql, params = qs.values("category").annotate(n=Sum("calls")).order_by().query.sql_with_params()
+        assert "= ANY(ARRAY(SELECT" in sql  # the marks read once, then probed
         with connection.cursor() as cur:
             cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             raw = cur.fetchone()[0]
