@@ -419,3 +419,38 @@ def test_among_takes_a_subquery_only():
     assert CoarseRollup.objects.filter(hour__among=AllCustomersStale.objects.values("hour")).count() == 0
     with pytest.raises(TypeError, match="__among takes a values"):
         CoarseRollup.objects.filter(hour__among=[at]).count()
+
+
+def test_a_billing_zone_with_a_25_hour_day_reads_the_same_figures_per_day(client, settings):
+    """A billing zone that changes its clocks (New York, 1 November 2026: 01:00-02:00 twice):
+    that day's rows hold 25 hours, the repeated hour in one cell of the day, and the pages per
+    day show the hourly rollups' figures; the checks (on PostgreSQL the SQL day sums against
+    the Python ones) find nothing."""
+    settings.CACHES = NOCACHE
+    settings.NBAUDIT_BILLING_TZ = "America/New_York"
+    acme, globex = factories.customer("acme"), factories.customer("globex")
+    start = dt.datetime(2026, 10, 31, 4, 0, tzinfo=UTC)  # midnight of 31 October in New York (EDT)
+    for h in range(3 * 24 + 1):
+        for customer in (acme, globex):
+            factories.call(customer, created_at=start + dt.timedelta(hours=h, minutes=10),
+                           category="rate_limited" if h % 5 == 0 else "success",
+                           http_status=429 if h % 5 == 0 else 200, channel_id=h % 3,
+                           charged_usd=Decimal(0) if h % 5 == 0 else Decimal("0.05"), latency_ms=1000 + h)
+    rollups_rebuild()
+    all_customers_fold()
+    day = dt.datetime(2026, 11, 1, 4, 0, tzinfo=UTC)  # its midnight, still EDT
+    rows = AllCustomersDailyRollup.objects.filter(hour=day)
+    assert rows.aggregate(n=Sum("calls"))["n"] == 2 * 25
+    assert rows.aggregate(n=Sum("h_01"))["n"] == 2 * 2  # 01:00 EDT and 01:00 EST
+    assert all_customers_differences() == []
+    assert coarse_differences(customer_id=acme.pk) == []
+    query = {"range": "custom", "date_from": "2026-10-31", "date_to": "2026-11-02"}
+    for user in (factories.user("sam", staff=True), factories.user("alice", customer_obj=acme)):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            resp = client.get("/", query)
+        assert resp.status_code == 200 and not resp.context["hourly"]
+        assert {"logs_allcustomersdailyrollup", "logs_coarsedailyrollup"} & _sum_tables(ctx)
+        staff = user.is_staff
+        assert _shown(resp) == _fine_figures(resp, query, staff=staff)
+        assert resp.context["totals"]["calls"] == (2 if staff else 1) * (24 + 25 + 24)
