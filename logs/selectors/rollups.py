@@ -13,6 +13,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -133,6 +134,18 @@ def _bucket_aggregates() -> dict:
     return aggs
 
 
+@contextmanager
+def _one_snapshot():
+    """A transaction whose reads see one snapshot: REPEATABLE READ READ ONLY on PostgreSQL
+    when it is the outermost (inside another transaction, that one's; SQLite reads one anyway)."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
 def calls_by_rollup_key(*, customer_id: int, start: dt.datetime | None = None, end: dt.datetime | None = None):
     """A customer's calls in [start, end) grouped as rollups group them: hour h (UTC), key, figures.
 
@@ -200,11 +213,7 @@ def rollups_differences(*, customer_id: int, start: dt.datetime | None = None,
         stored_qs = stored_qs.filter(hour__gte=start)
     if end is not None:
         stored_qs = stored_qs.filter(hour__lt=end)
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":  # both reads in one snapshot, beside running ingests
-            with connection.cursor() as cur:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with _one_snapshot():  # both reads in one snapshot, beside running ingests
         expected: dict[tuple, list] = {}
         for r in calls_by_rollup_key(customer_id=customer_id, start=start, end=end):
             key = (r["h"], r["family"], r["model"], r["token_name"], r["image_size"], r["category"],
@@ -281,11 +290,7 @@ def _compared(customer_id, main: tuple, channels: tuple) -> list[CoarseDifferenc
     """Differences of (stored, expected) coarse rows and (stored, expected) channel rows, read in
     one snapshot (outside a transaction: REPEATABLE READ on PostgreSQL); hour order."""
     figures = [f"s_{v}" for v in ROLLUP_VALUES]
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with _one_snapshot():
         (got, got_key), (want, want_key) = main
         stored, expected = (_keyed(got, got_key, figures, channel=False),
                             _keyed(want, want_key, figures, channel=False))
@@ -367,22 +372,15 @@ def _days_differences(models: tuple, *, customer_id: int | None, start, end) -> 
     if end is not None:
         end = day_start((end - dt.timedelta(microseconds=1)).astimezone(tz).date() + dt.timedelta(days=1), tz)
     scope = {} if customer_id is None else {"customer_id": customer_id}
-    daily_model, hourly_model, daily_channels, hourly_channels = models
-    tables = ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, True),
-              (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), False))
     diffs = []
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        for daily, hourly, key, figures, by_hour in tables:
-            columns = (*key, *figures, *(HOUR_FIELDS if by_hour else ()))
+    with _one_snapshot():
+        for daily, hourly, key, figures, by_hour in day_tables(models):
+            columns = (*key, *figures, *by_hour)
             stored = {(r[0], *r[1:1 + len(key)]): [v or 0 for v in r[1 + len(key):]]
                       for r in _in_range(daily.objects.filter(**scope), start, end).values_list("hour", *columns)}
             expected = days_summed(_in_range(hourly.objects.filter(**scope), start, end)
                                    .values_list("hour", *key, *figures).order_by(),
-                                   width=len(key), tz=tz, by_hour=by_hour)
+                                   width=len(key), tz=tz, by_hour=bool(by_hour))
             names = ([*figures, *(f"calls at {i:02d}:00" for i in range(DAY_HOURS))] if by_hour
                      else ["calls by channel"])
             for d in _differing(customer_id, stored, expected, names):
@@ -391,6 +389,15 @@ def _days_differences(models: tuple, *, customer_id: int | None, start, end) -> 
                 d.daily = True
                 diffs.append(d)
     return sorted(diffs, key=lambda d: (d.key[0], *(str(x) for x in d.key[1:])))
+
+
+def day_tables(models: tuple) -> tuple:
+    """(daily, hourly, key, figures, hour fields) of each daily table of `models` (daily,
+    hourly, daily channel, hourly channel): the rows and their failures by channel; the key
+    without the hour, the hour fields (the calls of each hour of the day) on the rows only."""
+    daily_model, hourly_model, daily_channels, hourly_channels = models
+    return ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, HOUR_FIELDS),
+            (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), []))
 
 
 def days_summed(rows: Iterable[tuple], *, width: int, tz, by_hour: bool) -> dict[tuple, list]:

@@ -34,7 +34,6 @@ from django.db.models import F, Q
 
 from logs.choices import Category
 from logs.models import (
-    HOUR_FIELDS,
     LATENCY_BUCKETS_MS,
     AllCustomersChannelRollup,
     AllCustomersDailyChannelRollup,
@@ -50,8 +49,6 @@ from logs.models import (
     RollupVersion,
 )
 from logs.selectors.rollups import (
-    CHANNEL_KEY,
-    COARSE_KEY,
     ROLLUP_KEY,
     ROLLUP_VALUES,
     all_customers_differences,
@@ -60,6 +57,7 @@ from logs.selectors.rollups import (
     calls_grouped_by_rollup_key,
     channel_sums,
     coarse_differences,
+    day_tables,
     days_summed,
     overview_warm_soon,
     rollup_status,
@@ -504,15 +502,13 @@ def _days_refresh(models: tuple, *, hours, using: str, scope: dict) -> int:
     which the new rows get too) in the billing days these hours fall in (None: every day the
     hourly rows hold) by the sums of its hourly rows (`days_summed`). Returns the days written."""
     tz = billing_tz()
-    daily_model, hourly_model, daily_channels, hourly_channels = models
+    tables = day_tables(models)
     if hours is None:
         hours = set()
-        for model in (hourly_model, hourly_channels):
-            hours |= set(model.objects.using(using).filter(**scope).values_list("hour", flat=True)
+        for _daily, hourly, *_ in tables:
+            hours |= set(hourly.objects.using(using).filter(**scope).values_list("hour", flat=True)
                          .distinct().order_by())
     days = sorted({h.astimezone(tz).date() for h in hours})
-    tables = ((daily_model, hourly_model, COARSE_KEY[1:], ROLLUP_VALUES, HOUR_FIELDS),
-              (daily_channels, hourly_channels, CHANNEL_KEY[1:], ("calls",), []))
     for i in range(0, len(days), DAYS_BATCH):
         batch = days[i:i + DAYS_BATCH]
         within = Q()
