@@ -8,8 +8,15 @@ in Python once per distinct value: the type, model, completion tokens and detail
 (`GatewayRows.call_shape`: log type, family, status, group ratio, category, reason), the hour
 of its time (the zone's offset, the billing day), the price of a (shape, billing day)
 (`logs.pricing.charge_terms`). New calls are then stored with INSERT ... SELECT (their keys
-first, ON CONFLICT DO NOTHING), an exact duplicate of a stored call is counted in SQL, and
-the rollups are summed from the stored rows, all in the chunk's one transaction.
+first, a key already stored left alone), an exact duplicate of a stored call is counted in SQL,
+and the rollups are summed from the stored rows, all in the chunk's one transaction.
+
+A chunk's work is in two parts: staging (`_stage`: the COPY, the typing, the shapes, hours and
+prices: nothing that reads a stored call) and storing (`_store_staged`: customers, keys, calls,
+duplicates, rollups). An ingest in no caller's transaction takes two connections of its own,
+in two threads (`_run_lanes`): while one stores a chunk, the other stages the next, and the
+database's work on the two overlaps on two cores. Stagings follow each other in line order, and
+so do stores and commits; each chunk is staged and stored in one transaction on its connection.
 
 Every row this path cannot read with certainty goes the Python way instead, as it would have:
 a line with a quote (unless a plain one-line record), a tab, a backslash or bytes that are not
@@ -25,9 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from decimal import Decimal
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from logs.choices import Source
@@ -45,6 +53,8 @@ from logs.timeutil import UTC, billing_tz
 
 log = logging.getLogger(__name__)
 
+# A chunk is stored on one connection while the next is staged on another (`GatewaySQL._run_lanes`).
+LANES = True
 CHUNK_TIMES = 5  # lines per chunk (one transaction): this many times the run's chunk of records (100,000)
 # The columns this path reads; an export without one of them (or with quota for cost) goes the Python way.
 NEEDED = ("time", "request_id", "user", "token", "group", "type", "model", "use_time", "prompt", "completion",
@@ -70,9 +80,19 @@ class _Chunk:
         self.items: dict[int, object] = {}  # the Python way: line -> Record / Skipped / Rejected
         self.odd: list[tuple[int, str]] = []  # lines for the Python way, read when the chunk is stored
         self.keys: dict[tuple, int] = {}  # (type, model, completion, details) of staged lines -> its number
+        # What staging found (`GatewaySQL._stage`): the rows typed in SQL, the staged lines it left
+        # to the Python way, whether the database refused it, and the shapes (and their prices)
+        # its shape ids index (a later chunk may start new ones meanwhile).
+        self.fast: int | None = None
+        self.unread: list[int] = []
+        self.twice: list[int] = []  # typed rows whose request ID another typed row has too
+        self.failed = False
+        self.shape_rows: list[tuple] = []
+        self.prices: dict[tuple, tuple | None] = {}
 
     def clear(self) -> None:
         self.staged, self.lines, self.items, self.odd, self.keys = [], {}, {}, [], {}
+        self.unread, self.twice, self.shape_rows, self.prices = [], [], [], {}
 
 
 class GatewaySQL:
@@ -95,7 +115,11 @@ class GatewaySQL:
     def run_lines(self, lines, on_chunk, *, read_ahead: bool = False) -> tuple[int, object | None]:
         """Ingest the numbered lines; returns (items seen, the rest of the rows to read the Python way
         or None). `on_chunk(seen)` is called after each chunk's commit. `read_ahead`: the next chunk's
-        lines are read and sorted in a thread while this one is stored (one chunk ahead at most)."""
+        lines are read and sorted in a thread while this one is stored (one chunk ahead at most).
+        With `LANES` (and no caller's transaction open), chunks are staged and stored on two
+        connections of their own instead (`_run_lanes`)."""
+        if lanes_usable():
+            return self._run_lanes(lines, on_chunk)
         seen, rest = 0, None
         size = lines_per_chunk(self.run.chunk, read_ahead=read_ahead)
         if read_ahead:
@@ -116,6 +140,65 @@ class GatewaySQL:
         # keeps them while it loads (autovacuum never analyzes the partitioned table itself).
         self.run._fresh_statistics()
         return seen, rest
+
+    def _run_lanes(self, lines, on_chunk) -> tuple[int, object | None]:
+        """`run_lines` on two connections, each in a thread of its own, taking chunks in turn: while
+        one stores a chunk, the other stages the next (COPY and typing in its temporary tables, the
+        part of a chunk that reads no stored call), and this thread reads the one after. Stagings
+        follow each other in line order (call ids are taken there) and so do the chunks' stores
+        and commits, each in one transaction as on one connection: the calls, counts and rollups
+        are those of `run_lines` on one connection. A chunk that fails stops the chunks after it
+        before they store anything; three chunks are in memory at most (the chunks are a third as
+        long)."""
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        size = lines_per_chunk(self.run.chunk, read_ahead=False, lanes=True)
+        stop = threading.Event()
+        lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"ingest-lane-{i}") for i in range(2)]
+        pending: deque = deque()
+        seen, rest, handed = 0, None, 0
+        before = _Turn.done(stop)
+        try:
+            for chunk, rest in self._chunks(lines, size):
+                if not (chunk.staged or chunk.items or chunk.odd):
+                    continue
+                if len(pending) == 2:  # the lane of this chunk is free once its last chunk is stored
+                    seen += pending.popleft().result()
+                    on_chunk(seen)
+                turn = _Turn(stop)
+                pending.append(lanes[handed % 2].submit(self._lane, chunk, before, turn))
+                before, handed = turn, handed + 1
+            while pending:
+                seen += pending.popleft().result()
+                on_chunk(seen)
+        finally:
+            stop.set()  # (after a failure: the chunks not stored yet stay so)
+            for lane in lanes:
+                lane.submit(connections.close_all)  # its temporary tables go with its connection
+                lane.shutdown(wait=True)
+        self.run._fresh_statistics()
+        return seen, rest
+
+    def _lane(self, chunk: _Chunk, before: _Turn, turn: _Turn) -> int:
+        """One chunk on this thread's connection: staged after the chunk before was, stored after
+        it was stored."""
+        try:
+            # Staged and stored in one transaction, as on one connection: the temporary tables'
+            # rows are read in the transaction that wrote them (a pooler may hand the next
+            # transaction another server session). Waiting in it holds no lock another chunk takes.
+            with transaction.atomic():
+                before.wait(before.staged)
+                self._stage(chunk)
+                turn.staged.set()
+                before.wait(before.stored)
+                n = self._store_staged(chunk)
+            chunk.clear()
+            turn.stored.set()
+            return n
+        except BaseException:
+            turn.fail()
+            raise
 
     def _chunks(self, lines, chunk_lines: int):
         """(chunk, rest) for each chunk of lines sorted to the stage or the Python way; `rest` (the
@@ -191,24 +274,46 @@ class GatewaySQL:
 
     # -- a chunk -----------------------------------------------------------------------------
     def _store(self, chunk: _Chunk) -> int:
-        """Store one chunk in one transaction; returns its items (rows read)."""
+        """Store one chunk in one transaction; returns its items (rows read). A chunk not staged yet
+        is staged first, in the same transaction."""
+        with transaction.atomic():
+            if chunk.fast is None:
+                self._stage(chunk)
+            return self._store_staged(chunk)
+
+    def _store_staged(self, chunk: _Chunk) -> int:
         for number, line in chunk.odd:  # read here, in order, not in the reading thread
             self._python(chunk, number, line)
         chunk.odd = []
         run = self.run
         state, rejected = run._state(), len(run.rejected)
-        seen = 0
+        seen = None
         with transaction.atomic():
-            try:
-                with transaction.atomic(), connection.wrap_database_errors:
-                    seen = self._store_sql(chunk)
-            except DatabaseError:
-                log.exception("ingest %s: the SQL path failed on a chunk; it is read the Python way", run.batch.pk)
-                run._restore(state)
-                del run.rejected[rejected:]
+            if not chunk.failed:
+                try:
+                    with transaction.atomic(), connection.wrap_database_errors:
+                        seen = self._store_sql(chunk)
+                except DatabaseError:
+                    log.exception("ingest %s: the SQL path failed on a chunk; it is read the Python way", run.batch.pk)
+                    run._restore(state)
+                    del run.rejected[rejected:]
+            if seen is None:
                 self._python_staged(chunk, list(chunk.lines))
                 seen = self._python_items(chunk, list(chunk.items.values()))
         return seen
+
+    def _stage(self, chunk: _Chunk) -> None:
+        """The chunk's lines COPYed and typed in temporary tables of this connection, at the start
+        of the chunk's transaction (a savepoint). Nothing but those tables is written and no
+        stored call is read, so it may run on a second connection while the chunk before is
+        stored. Refused: the chunk goes the Python way when stored."""
+        chunk.fast, chunk.unread, chunk.twice, chunk.failed = 0, [], [], False
+        try:
+            with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cur:
+                self._stage_sql(cur, chunk)
+        except DatabaseError:
+            log.exception("ingest %s: the SQL path failed to stage a chunk; it is read the Python way", self.run.batch.pk)
+            chunk.failed = True
 
     def _python_items(self, chunk: _Chunk, items) -> int:
         run = self.run
@@ -224,97 +329,117 @@ class GatewaySQL:
             run.apply(records[i:i + run.chunk])
         return len(items)
 
+    def _stage_sql(self, cur, chunk: _Chunk) -> None:
+        run = self.run
+        self._tables(cur)
+        # Big one-off statements: compiling them (JIT) costs more than it saves.
+        cur.execute("SELECT set_config('jit', 'off', true)")
+        # The chunk's joins and sorts in memory (the session's default may be a few MB).
+        cur.execute("SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < 64 << 20")
+        cur.execute("TRUNCATE _gw_stage, _gw_sk, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, "
+                    "_gw_taken")
+        with cur.cursor.copy("COPY _gw_stage FROM STDIN") as copy:
+            for i in range(0, len(chunk.staged), 20000):
+                copy.write("\n".join(chunk.staged[i:i + 20000]) + "\n")
+        staged = len(chunk.staged)
+        chunk.staged = []  # in the database now (`lines` keeps each line, for the Python way): memory back
+        # (type, model, completion and details: read through the line's shape number, below)
+        c_time, c_rid, c_user, c_token, c_group, _, _, c_use, c_prompt, _, c_cost, _ = (f"s.c{i}" for i in self.cols)
+        # The shapes and hours of the chunk, decided in Python once each (and kept for the next
+        # chunks, up to a bound: a shape's id is its place in this run's list).
+        if len(self.shapes) > _MEMO_LIMIT:
+            self.shapes, self.shape_rows, self.prices = {}, [], {}
+        chunk.shape_rows, chunk.prices = self.shape_rows, self.prices
+        # Each staged line carries its shape's number in the chunk (`sk`, counted as the lines
+        # were sorted): the stage is joined to its shape by that integer, not by four texts.
+        shape_ids, sks = [], []
+        for key, sk in chunk.keys.items():
+            sid = self._shape(key)
+            if sid is not None:
+                shape_ids.append((sid, *key))
+                sks.append((sk, sid))
+        self._copy(cur, "_gw_sk", sks)
+        # Each shape with its rollup key's number (model, family, category, status: `rk`), by
+        # which the chunk's rollups are grouped (a shape also has its tokens and details).
+        rks: dict[tuple, int] = {}
+        shape_table = []
+        for sid, t, m, c, d in shape_ids:
+            row = chunk.shape_rows[sid]
+            shape_table.append((sid, t, m, c, d, *row, rks.setdefault((row[1], row[2], row[6], row[4]), len(rks))))
+        self._copy(cur, "_gw_shape", shape_table)
+        cur.execute(f"SELECT DISTINCT substr({c_time}, 1, 13) FROM _gw_stage s")
+        hours = []
+        for (hour,) in cur.fetchall():
+            hit = self._hour(hour)
+            if hit is not None:
+                hours.append((hour, *hit))
+        self._copy(cur, "_gw_hour", hours)
+        users = ""
+        if run.customer is None:
+            cur.execute(f"SELECT DISTINCT {c_user} FROM _gw_stage s")
+            self._copy(cur, "_gw_user", [(u,) for (u,) in cur.fetchall() if SLUG.fullmatch(u)])
+            users = f"JOIN _gw_user gu ON gu.u = {c_user} "
+        cur.execute("ANALYZE _gw_sk, _gw_shape, _gw_hour, _gw_user, _gw_ms")
+        slug = "%s" if run.customer is not None else c_user
+        params = [run.customer.slug] if run.customer is not None else []
+
+        def ascii_text(col, limit, nonempty=False):
+            return (f"AND octet_length({col}) = char_length({col}) AND char_length({col}) <= {limit} "
+                    f"AND btrim({col}, %s) = {col}" + (f" AND {col} <> ''" if nonempty else ""))
+
+        # The staging rows' filters make the planner expect few rows, and loop: hash joins for the
+        # chunk's own rows (until the look-up of stored calls, which probes indexes).
+        cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
+        nestloop = cur.fetchone()[0]
+        # The time: its hour (date and hour, checked in Python) and its ":MM:SS" (a table of the
+        # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one). Each row's
+        # call id is taken here, in line order (after the sort): the key and the call are then
+        # joined on it (a row moved to the Python way later leaves a gap in the ids, no more).
+        cur.execute(
+            f"INSERT INTO _gw_fast SELECT line, slug, request_id, created_at, prompt_tokens, round(cost, 6), "
+            f"latency_ms, token_name, grp, shape, bday, nextval(%s) FROM ("
+            f"SELECT s.line, {slug} AS slug, {c_rid} AS request_id, h.base + ms.off AS created_at, "
+            f"CASE WHEN {c_prompt} ~ '^[0-9]{{1,9}}$' THEN {c_prompt}::int END AS prompt_tokens, "
+            f"CASE WHEN {c_cost} ~ '^[$][0-9]{{1,7}}([.][0-9]{{1,12}})?$' "
+            f"THEN substr({c_cost}, 2)::numeric END AS cost, "
+            f"CASE WHEN {c_use} ~ '^[0-9]{{1,6}}$' THEN {c_use}::int * 1000 END AS latency_ms, "
+            f"{c_token} AS token_name, {c_group} AS grp, k.sid AS shape, h.bday, "
+            f"{c_prompt} AS p, {c_cost} AS c, {c_use} AS u "
+            f"FROM _gw_stage s JOIN _gw_hour h ON h.h = substr({c_time}, 1, 13) "
+            f"JOIN _gw_ms ms ON ms.s = substr({c_time}, 14) {users}"
+            f"JOIN _gw_sk k ON k.sk = s.sk "
+            f"WHERE true {ascii_text(c_token, TEXT_LIMITS['token_name'])} "
+            f"{ascii_text(c_group, TEXT_LIMITS['group'])} {ascii_text(c_rid, TEXT_LIMITS['request_id'], True)}"
+            f" OFFSET 0) q WHERE created_at >= %s AND created_at <= %s "
+            f"AND (p = '' OR prompt_tokens IS NOT NULL) AND (u = '' OR latency_ms IS NOT NULL) "
+            f"AND (c = '' OR cost <= 1000000) ORDER BY line",
+            [f"{Call._meta.db_table}_id_seq", *params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST,
+             self.rows.latest],
+        )
+        chunk.fast = max(cur.rowcount, 0)
+        if chunk.fast < staged:  # the rest the Python way (when stored): rejected there, or read as the reader reads them
+            cur.execute("SELECT line FROM _gw_stage s WHERE NOT EXISTS "
+                        "(SELECT 1 FROM _gw_fast f WHERE f.line = s.line)")
+            chunk.unread = [r[0] for r in cur.fetchall()]
+        # A request ID twice among the typed rows: all of them go the Python way (when stored).
+        cur.execute("SELECT line FROM _gw_fast WHERE (slug, request_id) IN (SELECT slug, request_id FROM _gw_fast "
+                    "GROUP BY 1, 2 HAVING count(*) > 1)")
+        chunk.twice = [r[0] for r in cur.fetchall()]
+        # Prices, per (shape, billing day) of the typed rows.
+        cur.execute("SELECT DISTINCT shape, bday FROM _gw_fast")
+        self._copy(cur, "_gw_price", [(sid, day, *self._price(chunk, sid, day)) for sid, day in cur.fetchall()])
+        cur.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
+
     def _store_sql(self, chunk: _Chunk) -> int:
         run = self.run
+        fast = chunk.fast
         with connection.cursor() as cur:
-            self._tables(cur)
-            # Big one-off statements: compiling them (JIT) costs more than it saves.
             cur.execute("SELECT set_config('jit', 'off', true)")
-            # The chunk's joins and sorts in memory (the session's default may be a few MB).
             cur.execute("SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < 64 << 20")
-            cur.execute("TRUNCATE _gw_stage, _gw_sk, _gw_shape, _gw_hour, _gw_price, _gw_fast, _gw_cust, _gw_user, "
-                        "_gw_taken")
-            with cur.cursor.copy("COPY _gw_stage FROM STDIN") as copy:
-                for i in range(0, len(chunk.staged), 20000):
-                    copy.write("\n".join(chunk.staged[i:i + 20000]) + "\n")
-            staged = len(chunk.staged)
-            # (type, model, completion and details: read through the line's shape number, below)
-            c_time, c_rid, c_user, c_token, c_group, _, _, c_use, c_prompt, _, c_cost, _ = (f"s.c{i}" for i in self.cols)
-            # The shapes and hours of the chunk, decided in Python once each (and kept for the next
-            # chunks, up to a bound: a shape's id is its place in this run's list).
-            if len(self.shapes) > _MEMO_LIMIT:
-                self.shapes, self.shape_rows, self.prices = {}, [], {}
-            # Each staged line carries its shape's number in the chunk (`sk`, counted as the lines
-            # were sorted): the stage is joined to its shape by that integer, not by four texts.
-            shape_ids, sks = [], []
-            for key, sk in chunk.keys.items():
-                sid = self._shape(key)
-                if sid is not None:
-                    shape_ids.append((sid, *key))
-                    sks.append((sk, sid))
-            self._copy(cur, "_gw_sk", sks)
-            # Each shape with its rollup key's number (model, family, category, status: `rk`), by
-            # which the chunk's rollups are grouped (a shape also has its tokens and details).
-            rks: dict[tuple, int] = {}
-            shape_table = []
-            for sid, t, m, c, d in shape_ids:
-                row = self.shape_rows[sid]
-                shape_table.append((sid, t, m, c, d, *row, rks.setdefault((row[1], row[2], row[6], row[4]), len(rks))))
-            self._copy(cur, "_gw_shape", shape_table)
-            cur.execute(f"SELECT DISTINCT substr({c_time}, 1, 13) FROM _gw_stage s")
-            hours = []
-            for (hour,) in cur.fetchall():
-                hit = self._hour(hour)
-                if hit is not None:
-                    hours.append((hour, *hit))
-            self._copy(cur, "_gw_hour", hours)
-            users = ""
-            if run.customer is None:
-                cur.execute(f"SELECT DISTINCT {c_user} FROM _gw_stage s")
-                self._copy(cur, "_gw_user", [(u,) for (u,) in cur.fetchall() if SLUG.fullmatch(u)])
-                users = f"JOIN _gw_user gu ON gu.u = {c_user} "
-            cur.execute("ANALYZE _gw_sk, _gw_shape, _gw_hour, _gw_user, _gw_ms")
-            slug = "%s" if run.customer is not None else c_user
-            params = [run.customer.slug] if run.customer is not None else []
-
-            def ascii_text(col, limit, nonempty=False):
-                return (f"AND octet_length({col}) = char_length({col}) AND char_length({col}) <= {limit} "
-                        f"AND btrim({col}, %s) = {col}" + (f" AND {col} <> ''" if nonempty else ""))
-
-            # The staging rows' filters make the planner expect few rows, and loop: hash joins for the
-            # chunk's own rows (until the look-up of stored calls, which probes indexes).
             cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
             self._nestloop = cur.fetchone()[0]
-            # The time: its hour (date and hour, checked in Python) and its ":MM:SS" (a table of the
-            # 3,600 there are). Each value read once (OFFSET 0: the subquery stays one). Each row's
-            # call id is taken here, in line order (after the sort): the key and the call are then
-            # joined on it (a row moved to the Python way later leaves a gap in the ids, no more).
-            cur.execute(
-                f"INSERT INTO _gw_fast SELECT line, slug, request_id, created_at, prompt_tokens, round(cost, 6), "
-                f"latency_ms, token_name, grp, shape, bday, nextval(%s) FROM ("
-                f"SELECT s.line, {slug} AS slug, {c_rid} AS request_id, h.base + ms.off AS created_at, "
-                f"CASE WHEN {c_prompt} ~ '^[0-9]{{1,9}}$' THEN {c_prompt}::int END AS prompt_tokens, "
-                f"CASE WHEN {c_cost} ~ '^[$][0-9]{{1,7}}([.][0-9]{{1,12}})?$' "
-                f"THEN substr({c_cost}, 2)::numeric END AS cost, "
-                f"CASE WHEN {c_use} ~ '^[0-9]{{1,6}}$' THEN {c_use}::int * 1000 END AS latency_ms, "
-                f"{c_token} AS token_name, {c_group} AS grp, k.sid AS shape, h.bday, "
-                f"{c_prompt} AS p, {c_cost} AS c, {c_use} AS u "
-                f"FROM _gw_stage s JOIN _gw_hour h ON h.h = substr({c_time}, 1, 13) "
-                f"JOIN _gw_ms ms ON ms.s = substr({c_time}, 14) {users}"
-                f"JOIN _gw_sk k ON k.sk = s.sk "
-                f"WHERE true {ascii_text(c_token, TEXT_LIMITS['token_name'])} "
-                f"{ascii_text(c_group, TEXT_LIMITS['group'])} {ascii_text(c_rid, TEXT_LIMITS['request_id'], True)}"
-                f" OFFSET 0) q WHERE created_at >= %s AND created_at <= %s "
-                f"AND (p = '' OR prompt_tokens IS NOT NULL) AND (u = '' OR latency_ms IS NOT NULL) "
-                f"AND (c = '' OR cost <= 1000000) ORDER BY line",
-                [f"{Call._meta.db_table}_id_seq", *params, _ASCII_SPACE, _ASCII_SPACE, _ASCII_SPACE, EARLIEST,
-                 self.rows.latest],
-            )
-            fast = max(cur.rowcount, 0)
-            if fast < staged:  # the rest the Python way: rejected there, or read as the reader reads them
-                cur.execute("SELECT line FROM _gw_stage s WHERE NOT EXISTS "
-                            "(SELECT 1 FROM _gw_fast f WHERE f.line = s.line)")
-                self._python_staged(chunk, [r[0] for r in cur.fetchall()])
+            if chunk.unread:
+                self._python_staged(chunk, chunk.unread)
             py_records = [item for item in chunk.items.values() if isinstance(item, Record)]
             # Customers in the order their first record comes (as the Python way creates them).
             cur.execute("SELECT slug, min(line) FROM _gw_fast GROUP BY slug")
@@ -325,21 +450,20 @@ class GatewaySQL:
             for s in sorted(firsts, key=firsts.get):
                 run.customer_for(s)
             self._copy(cur, "_gw_cust", [(s, run.customers[s].pk) for s in firsts])
-            # A request ID twice in the chunk, or also a Python row's: all of them the Python way, in order.
+            # A request ID twice in the chunk (found when staged), or also a Python row's: all of
+            # them the Python way, in order.
+            moved = set(chunk.twice)
             keys = {(r.customer_slug, r.fields["request_id"]) for r in py_records}
-            cur.execute(
-                "SELECT line FROM _gw_fast WHERE (slug, request_id) IN (SELECT slug, request_id FROM _gw_fast "
-                "GROUP BY 1, 2 HAVING count(*) > 1) OR (slug, request_id) IN "
-                "(SELECT * FROM unnest(%s::text[], %s::text[]))",
-                [[k[0] for k in keys], [k[1] for k in keys]])
-            moved = [r[0] for r in cur.fetchall()]
+            if keys:
+                cur.execute("SELECT line FROM _gw_fast WHERE (slug, request_id) IN "
+                            "(SELECT * FROM unnest(%s::text[], %s::text[]))",
+                            [[k[0] for k in keys], [k[1] for k in keys]])
+                moved.update(r[0] for r in cur.fetchall())
             if moved:
+                moved = sorted(moved)
                 cur.execute("DELETE FROM _gw_fast WHERE line = ANY(%s)", [moved])
                 fast -= len(moved)
                 self._python_staged(chunk, moved)
-            # Prices, per (shape, billing day).
-            cur.execute("SELECT DISTINCT shape, bday FROM _gw_fast")
-            self._copy(cur, "_gw_price", [(sid, day, *self._price(sid, day)) for sid, day in cur.fetchall()])
             if fast:
                 cur.execute("SELECT min(created_at), max(created_at) FROM _gw_fast")
                 partitions_for(list(cur.fetchone()), cur=cur, known=run.partitions)
@@ -519,12 +643,13 @@ class GatewaySQL:
         self.hours[hour] = hit
         return hit
 
-    def _price(self, sid: int, day: dt.date) -> tuple:
+    def _price(self, chunk: _Chunk, sid: int, day: dt.date) -> tuple:
+        """(mode, priced, rate, rest) of a shape of the chunk (its ids index the chunk's shapes) on a day."""
         key = (sid, day)
-        hit = self.prices.get(key)
+        hit = chunk.prices.get(key)
         if hit is None:
             log_type, model, family, output_tokens, http_status, group_ratio, category, reason, images = \
-                self.shape_rows[sid]
+                chunk.shape_rows[sid]
             at = dt.datetime(day.year, day.month, day.day, 12, tzinfo=self.btz)
             price = self.run.catalog.find(family=family or None, model=model, route="gateway", at=at)
             terms = charge_terms(price, family=family or None, category=category, http_status=http_status,
@@ -533,7 +658,7 @@ class GatewaySQL:
                 hit = (price.billing_mode if price else "", False, None, Decimal(0))
             else:
                 hit = (price.billing_mode, True, terms[0], terms[1])
-            self.prices[key] = hit
+            chunk.prices[key] = hit
         return hit
 
     # -- tables ------------------------------------------------------------------------------
@@ -577,10 +702,47 @@ class GatewaySQL:
                     copy.write_row(row)
 
 
-def lines_per_chunk(chunk: int, *, read_ahead: bool) -> int:
+def lines_per_chunk(chunk: int, *, read_ahead: bool, lanes: bool = False) -> int:
     """Lines per chunk (one transaction): CHUNK_TIMES the run's chunk of records; half that when
-    the next chunk is read ahead, since two are in memory at once (peak memory stays as it was)."""
-    return max(CHUNK_TIMES * chunk // (2 if read_ahead else 1), 1)
+    the next chunk is read ahead, since two are in memory at once, and a third on two lanes, three
+    (peak memory stays as it was)."""
+    return max(CHUNK_TIMES * chunk // (3 if lanes else 2 if read_ahead else 1), 1)
+
+
+def lanes_usable() -> bool:
+    """Whether chunks go on two connections (`GatewaySQL._run_lanes`): `LANES` on, and no transaction
+    open on this one (a caller's transaction would hide its uncommitted rows from the others)."""
+    return LANES and not connection.in_atomic_block
+
+
+class _Stopped(Exception):
+    """The chunk before failed, or the ingest stopped: this one is not stored."""
+
+
+class _Turn:
+    """A chunk's place in line: staged, then stored (or failed: the chunks after it stop)."""
+
+    def __init__(self, stop: threading.Event):
+        self.staged, self.stored, self.failed, self.stop = threading.Event(), threading.Event(), False, stop
+
+    @classmethod
+    def done(cls, stop: threading.Event) -> _Turn:
+        turn = cls(stop)
+        turn.staged.set()
+        turn.stored.set()
+        return turn
+
+    def fail(self) -> None:
+        self.failed = True
+        self.staged.set()
+        self.stored.set()
+
+    def wait(self, event: threading.Event) -> None:
+        while not event.wait(0.1):
+            if self.stop.is_set():
+                raise _Stopped
+        if self.failed or self.stop.is_set():
+            raise _Stopped
 
 
 def fast_total(chunk: _Chunk) -> int:

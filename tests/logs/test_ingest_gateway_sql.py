@@ -273,8 +273,8 @@ def test_a_call_another_ingest_is_storing_at_the_same_moment_is_stored_once(monk
     from tests import factories
     from tests.logs.rollups.helpers import assert_exact
 
-    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk (5 reading ahead)
-    size = ingest_sql.lines_per_chunk(2, read_ahead=ingest.READ_AHEAD)
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 2)  # 10 lines a chunk (5 reading ahead, 3 on two lanes)
+    size = ingest_sql.lines_per_chunk(2, read_ahead=ingest.READ_AHEAD, lanes=ingest_sql.lanes_usable())
     # A customer and a month's partition both would make: the second would wait for the first.
     factories.customer("acme")
     partition_ensure(dt.date(2026, 10, 1))

@@ -19,12 +19,13 @@ unless --keep), migrates it, then:
   (c) a second `calls_ingest` of the same file (idempotency: 0 inserted), also a subprocess; its
       ratio to (b) is the re-ingest figure (target: at most 2x).
 
-Each ingest also prints the CPU seconds of both ends (the ingest process and its PostgreSQL
-backend, read from /proc: the server is local), and (b) their sum against the bare COPY's: on a
+Each ingest also prints the CPU seconds of both ends (the ingest process, and the PostgreSQL
+server's backends: the ingest's own and its two lanes', read from /proc: the server is local), and (b) their sum against the bare COPY's: on a
 machine shared with other work the wall-clock ratio swings several times over, the CPU one far
 less. The COPY is timed again after the ingest and the best of all is used.
 `--no-read-ahead` and `--rollups-in-python` turn off the read-ahead thread and the rollups summed
-in SQL, `--python-way` the SQL path for gateway CSV (logs.services.ingest_sql) (A/B runs); `--profile` writes a cProfile of (b) (main thread only: add --no-read-ahead).
+in SQL, `--one-lane` the SQL path's second connection (each chunk staged and stored on one),
+`--python-way` the SQL path for gateway CSV (logs.services.ingest_sql) (A/B runs); `--profile` writes a cProfile of (b) (main thread only: add --no-read-ahead).
 
 Without DATABASE_URL, or with --sqlite, it runs on a throwaway SQLite file instead (no COPY, no
 ratio): the demo path.
@@ -240,14 +241,25 @@ def _pid_cpu(pid: int) -> float | None:
 
 
 def _backend_cpu() -> float | None:
-    """CPU seconds used so far by this process's PostgreSQL backend (a local server), or None."""
+    """CPU seconds used so far by the PostgreSQL server (a local one) on behalf of its backends:
+    those running now, and those that have ended (their time is the postmaster's children's,
+    once it has reaped them): the ingest's own backend and those of its lanes (the SQL path's two
+    connections, closed before the ingest returns). Or None."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
-        return _pid_cpu(cur.fetchone()[0])
+        pid = cur.fetchone()[0]
+    try:
+        postmaster = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    except (OSError, ValueError, IndexError):
+        return _pid_cpu(pid)
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return reaped + sum(_pid_cpu(int(c)) or 0.0 for c in children)
 
 
 def child(args) -> None:
@@ -265,6 +277,10 @@ def child(args) -> None:
     ingest.READ_AHEAD = not args.no_read_ahead
     ingest.ROLLUPS_IN_SQL = not args.rollups_in_python
     ingest.GATEWAY_SQL = not args.python_way
+    if args.one_lane:
+        import logs.services.ingest_sql as ingest_sql
+
+        ingest_sql.LANES = False
     server = _backend_cpu()
     spent = {"rollups": 0.0}
 
@@ -323,7 +339,7 @@ def run_child(file: Path, db_url: str | None, data_dir: str | None, *, migrate=F
 
 def _fmt_ingest(label: str, r: dict, copy_s: float | None, first: dict | None = None) -> None:
     ratio = f"   ratio to COPY {r['seconds'] / copy_s:5.2f}x" if copy_s else ""
-    server = f", its database backend {r['server_cpu_seconds']:.2f} s" if r.get("server_cpu_seconds") else ""
+    server = f", the database server {r['server_cpu_seconds']:.2f} s" if r.get("server_cpu_seconds") else ""
     if first:
         ratio += f"   ratio to the first ingest {r['seconds'] / first['seconds']:4.2f}x"
     print(f"{label}: {r['seconds']:8.2f} s  {r['rows'] / r['seconds']:9,.0f} rows/s  "
@@ -346,6 +362,8 @@ def main() -> int:
                    help="sum the new calls' rollups in Python (logs.services.ingest.ROLLUPS_IN_SQL off)")
     p.add_argument("--python-way", action="store_true",
                    help="read every row in Python (logs.services.ingest.GATEWAY_SQL off: the path before the SQL one)")
+    p.add_argument("--one-lane", action="store_true",
+                   help="stage and store each chunk on the ingest's own connection (logs.services.ingest_sql.LANES off)")
     p.add_argument("--sqlite", action="store_true", help="run on a throwaway SQLite file even with DATABASE_URL")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
@@ -358,7 +376,7 @@ def main() -> int:
 
     url = None if args.sqlite else os.environ.get("DATABASE_URL")
     options = [o for o, on in (("--no-read-ahead", args.no_read_ahead), ("--rollups-in-python", args.rollups_in_python),
-                               ("--python-way", args.python_way)) if on]
+                               ("--python-way", args.python_way), ("--one-lane", args.one_lane)) if on]
     name = os.environ.get("NBAUDIT_BENCH_DB_NAME", "nbaudit_bench_ingest")
     tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     file = Path(args.file) if args.file else tmp / "gateway_export.csv"
