@@ -186,6 +186,49 @@ def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int, float]:
     return times[0], times[1], indexes, times[2]
 
 
+def pg_index_costs(bench_url: str, tmp: Path) -> list[tuple[str, float]]:
+    """What each index of the call table costs to keep while its rows are stored: the ingested
+    calls COPYed again into a copy of the call table with that one index, less the same COPY
+    with none. [(index name, seconds)], and ("(none)", the COPY without an index) first."""
+    import psycopg
+
+    dump = tmp / "calls.copy"
+    with psycopg.connect(_admin_conninfo(bench_url)) as conn:
+        with conn.cursor() as cur, dump.open("wb") as fh:
+            with cur.copy("COPY (SELECT * FROM logs_call) TO STDOUT") as copy:
+                for block in copy:
+                    fh.write(block)
+        indexes = conn.execute("SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                               "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'logs_call'::regclass "
+                               "ORDER BY 1").fetchall()
+
+        def timed(index_sql: str | None) -> float:
+            conn.execute("DROP TABLE IF EXISTS bench_calls")
+            conn.execute("CREATE TABLE bench_calls (LIKE logs_call INCLUDING DEFAULTS)")
+            if index_sql:
+                conn.execute(index_sql)
+            conn.commit()
+            t0 = time.perf_counter()
+            with conn.cursor() as cur:
+                with cur.copy("COPY bench_calls FROM STDIN") as copy, dump.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        copy.write(block)
+            conn.commit()
+            return time.perf_counter() - t0
+
+        bare = min(timed(None) for _ in range(2))
+        out = [("(none)", bare)]
+        for name, definition in indexes:
+            # "CREATE [UNIQUE] INDEX name ON [ONLY] public.logs_call USING ..." -> on the copy
+            head, _, rest = definition.partition(" ON ")
+            rest = rest.split(" USING ", 1)[1]
+            out.append((name, timed(f"{head.replace(name, 'bench_' + name)} ON bench_calls USING {rest}") - bare))
+        conn.execute("DROP TABLE bench_calls")
+        conn.commit()
+    dump.unlink()
+    return out
+
+
 def pg_copy(bench_url: str, path: Path) -> tuple[float, int, float]:
     """A bare COPY of the file into a plain table of text columns: (seconds, rows, CPU seconds of
     both ends: this process and its backend)."""
@@ -362,6 +405,8 @@ def main() -> int:
                    help="sum the new calls' rollups in Python (logs.services.ingest.ROLLUPS_IN_SQL off)")
     p.add_argument("--python-way", action="store_true",
                    help="read every row in Python (logs.services.ingest.GATEWAY_SQL off: the path before the SQL one)")
+    p.add_argument("--index-costs", action="store_true",
+                   help="also time the COPY of the stored calls with each index of the call table alone")
     p.add_argument("--one-lane", action="store_true",
                    help="stage and store each chunk on the ingest's own connection (logs.services.ingest_sql.LANES off)")
     p.add_argument("--sqlite", action="store_true", help="run on a throwaway SQLite file even with DATABASE_URL")
@@ -418,6 +463,14 @@ def main() -> int:
                   f"without indexes {without_idx:.2f} s (no foreign keys in either); their keys (CallKey) "
                   f"{keys_s:.2f} s; calls with indexes and keys {with_idx + keys_s:.2f} s "
                   f"({(with_idx + keys_s) / copy_s:.2f}x the bare COPY)")
+            if args.index_costs:
+                costs = pg_index_costs(bench_url, tmp)
+                print(f"    each index's cost to storing the calls (COPY with it alone, less {costs[0][1]:.2f} s "
+                      f"without any): " + ", ".join(f"{n} {c:+.2f} s" for n, c in costs[1:]))
+            print(f"    the floor of any design that stores these rows and their keys: with no index on the "
+                  f"call table {without_idx + keys_s:.2f} s ({(without_idx + keys_s) / copy_s:.2f}x the bare COPY); "
+                  f"the ingest took {first['seconds'] / (with_idx + keys_s):.2f}x the database's own time to store "
+                  f"its calls with today's indexes and keys")
         second = run_child(file, bench_url, data_dir, options=options)
         _fmt_ingest("(c) calls_ingest again (idempotent)", second, copy_s, first)
         ok = second["inserted"] == 0 and second["duplicates"] == first["inserted"] and first["conflicts"] == 0
