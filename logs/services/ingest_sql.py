@@ -145,9 +145,11 @@ class GatewaySQL:
         """`run_lines` on two connections, each in a thread of its own, taking chunks in turn: while
         one stores a chunk, the other stages the next (COPY and typing in its temporary tables, the
         part of a chunk that reads no stored call), and this thread reads the one after. Stagings
-        follow each other in line order (call ids are taken there) and so do the chunks' stores
-        and commits, each in one transaction as on one connection: the calls, counts and rollups
-        are those of `run_lines` on one connection. A chunk that fails stops the chunks after it
+        follow each other in line order (the typed rows' call ids are taken there, so they go up
+        with the lines; a chunk's Python-way calls, stored while the next chunk is staged, may take
+        ids among that chunk's) and so do the chunks' stores and commits, each in one transaction
+        as on one connection: the calls, counts and rollups are those of `run_lines` on one
+        connection. A chunk that fails stops the chunks after it
         before they store anything; three chunks are in memory at most (the chunks are a third as
         long)."""
         from collections import deque
@@ -471,7 +473,7 @@ class GatewaySQL:
             else:
                 self._loops(cur)
             if fast and inserted < fast:
-                cur.execute("ANALYZE _gw_fast, _gw_cust")
+                cur.execute("ANALYZE _gw_fast, _gw_cust, _gw_taken")
                 self._stored(cur, chunk, inserted)
         # The Python way's rows of the chunk (their request IDs are none of the SQL rows').
         self._python_items(chunk, list(chunk.items.values()))
@@ -534,49 +536,48 @@ class GatewaySQL:
             f"JOIN _gw_taken k ON k.call_id = f.call_id JOIN _gw_cust c USING (slug) "
             f"JOIN _gw_shape sh ON sh.id = f.shape JOIN _gw_price p ON p.shape = f.shape AND p.bday = f.bday "
             f"ORDER BY f.call_id RETURNING id, customer_id, category) "
-            f"SELECT category, customer_id, count(*), min(id), max(id) FROM ins GROUP BY 1, 2",
+            f"SELECT category, customer_id, count(*) FROM ins GROUP BY 1, 2",
             params,
         )
         result = cur.fetchall()
         self._loops(cur)  # the rollups' merge probes their indexes
         if not result:
-            self.lo = self.hi = None
             return 0
         inserted = 0
-        for category, _cid, n, _lo, _hi in result:
+        for category, _cid, n in result:
             run.categories[category] += n
             inserted += n
-        self.lo, self.hi = min(r[3] for r in result), max(r[4] for r in result)
         run.counts["inserted"] += inserted
         # (looked up on the ingest module, where a bench times it)
         from logs.services import ingest
 
         customers = {r[1] for r in result}
-        if inserted == fast:  # every row of the stage went in: its rows are the new calls
-            # Grouped on narrow values first (customer, hour, rollup key number, API key, latency
-            # bucket: a few thousand groups of a chunk's rows), then named.
-            relation = (
-                "SELECT cu.id AS customer_id, g.h, r.family, r.model, g.token_name, %s::text AS image_size, "
-                "r.category, r.http_status, NULL::int AS channel_id, g.b, g.n, g.imgs, g.charged, g.lat_n, g.lat_sum "
-                "FROM (SELECT f.slug, DATE_TRUNC('hour', f.created_at AT TIME ZONE 'UTC') AS h, sh.rk, f.token_name, "
-                f"{latency_bucket_sql('f.latency_ms')} AS b, COUNT(*) AS n, COALESCE(SUM(sh.images), 0) AS imgs, "
-                "SUM(f.charged_usd) AS charged, COUNT(f.latency_ms) AS lat_n, SUM(f.latency_ms) AS lat_sum "
-                "FROM _gw_fast f JOIN _gw_shape sh ON sh.id = f.shape GROUP BY 1, 2, 3, 4, 5) g "
-                "JOIN _gw_cust cu USING (slug) JOIN (SELECT DISTINCT ON (rk) rk, family, model, category, http_status "
-                "FROM _gw_shape) r ON r.rk = g.rk")
-            ingest.rollups_add_calls(customer_ids=customers,
-                                     grouped=(grouped_rows_sql(relation, bucketed=True), [_IMAGE_SIZE]))
-        else:  # (the call table's statistics plan this one, as the Python way's look-ups)
-            run._fresh_statistics()
-            ingest.rollups_add_calls(customer_ids=customers, calls=Call.objects.filter(
-                batch_id=run.batch.pk, id__gte=self.lo, id__lte=self.hi))
+        # The new calls are the typed rows whose key was taken (every one, when all went in). Not
+        # a range of call ids: on two lanes, the Python way's calls of the chunk before may take
+        # ids between this chunk's (the sequence is shared, and the two run at once).
+        taken = ""
+        if inserted < fast:
+            cur.execute("ANALYZE _gw_taken")
+            taken = "JOIN _gw_taken t ON t.call_id = f.call_id "
+        # Grouped on narrow values first (customer, hour, rollup key number, API key, latency
+        # bucket: a few thousand groups of a chunk's rows), then named.
+        relation = (
+            "SELECT cu.id AS customer_id, g.h, r.family, r.model, g.token_name, %s::text AS image_size, "
+            "r.category, r.http_status, NULL::int AS channel_id, g.b, g.n, g.imgs, g.charged, g.lat_n, g.lat_sum "
+            "FROM (SELECT f.slug, DATE_TRUNC('hour', f.created_at AT TIME ZONE 'UTC') AS h, sh.rk, f.token_name, "
+            f"{latency_bucket_sql('f.latency_ms')} AS b, COUNT(*) AS n, COALESCE(SUM(sh.images), 0) AS imgs, "
+            "SUM(f.charged_usd) AS charged, COUNT(f.latency_ms) AS lat_n, SUM(f.latency_ms) AS lat_sum "
+            f"FROM _gw_fast f {taken}JOIN _gw_shape sh ON sh.id = f.shape GROUP BY 1, 2, 3, 4, 5) g "
+            "JOIN _gw_cust cu USING (slug) JOIN (SELECT DISTINCT ON (rk) rk, family, model, category, http_status "
+            "FROM _gw_shape) r ON r.rk = g.rk")
+        ingest.rollups_add_calls(customer_ids=customers,
+                                 grouped=(grouped_rows_sql(relation, bucketed=True), [_IMAGE_SIZE]))
         return inserted
 
     def _stored(self, cur, chunk: _Chunk, inserted: int) -> None:
-        """Rows whose call was stored before: an exact duplicate that fills in nothing is counted here
-        (what `_Run._apply` does with it), any other the Python way."""
-        new = "AND NOT (c.batch_id = %s AND c.id BETWEEN %s AND %s)" if inserted else ""
-        params = [self.run.batch.pk, self.lo, self.hi] if inserted else []
+        """Rows whose call was stored before (the typed rows whose key this chunk did not take): an
+        exact duplicate that fills in nothing is counted here (what `_Run._apply` does with it), any
+        other the Python way."""
         same = ("date_trunc('second', c.created_at) = f.created_at "
                 "AND (c.model = '' OR c.model = f.model) "
                 "AND (c.token_name = '' OR f.token_name = '' OR c.token_name = f.token_name) "
@@ -598,11 +599,11 @@ class GatewaySQL:
             f"WITH f AS MATERIALIZED (SELECT f.line, f.request_id, f.created_at, f.token_name, f.grp, "
             f"f.prompt_tokens, f.latency_ms, f.charged_usd, cu.id AS customer_id, sh.model, sh.http_status, "
             f"sh.output_tokens, sh.d, sh.group_ratio FROM _gw_fast f JOIN _gw_cust cu USING (slug) "
-            f"JOIN _gw_shape sh ON sh.id = f.shape) "
+            f"JOIN _gw_shape sh ON sh.id = f.shape WHERE NOT EXISTS (SELECT 1 FROM _gw_taken t "
+            f"WHERE t.call_id = f.call_id)) "
             f"SELECT f.line, ({same}) AND ({nothing}) FROM f CROSS JOIN LATERAL (SELECT c.* FROM "
             f"{CallKey._meta.db_table} k JOIN {Call._meta.db_table} c ON c.id = k.call_id AND c.created_at = k.created_at "
-            f"WHERE k.customer_id = f.customer_id AND k.request_id = f.request_id {new} OFFSET 0) c",
-            params,
+            f"WHERE k.customer_id = f.customer_id AND k.request_id = f.request_id OFFSET 0) c",
         )
         python = []
         duplicates = 0

@@ -7,6 +7,7 @@ sees with the Python way's result and with the one-connection path's: the summar
 stored call, every conflict kept, the rollups.
 """
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -147,3 +148,71 @@ def test_an_ingest_inside_a_callers_transaction_stays_on_its_connection(monkeypa
         own = connection.cursor().connection.info.backend_pid
     assert s["inserted"] == 40
     assert lanes["stored"] and {pid for _, _, pid, _ in lanes["stored"]} == {own}
+
+
+def test_rollups_stay_exact_when_the_python_ways_calls_take_ids_amid_the_next_chunks(monkeypatch):
+    """On two lanes a chunk's Python-way calls are stored while the next chunk is staged: both take
+    call ids from the one sequence at once, so the ids interleave. The calls of a chunk are its typed
+    rows whose key it took, not a range of ids: a chunk with rows already stored (some of its keys
+    not taken) must count in its rollups only the calls it stored, and look up as stored only the
+    calls it did not store. Every chunk here has both: Python-way lines (a backslash in the API
+    key) and rows stored by a first file."""
+    monkeypatch.setattr(ingest, "CHUNK_COPY", 4)  # 6 lines a chunk on two lanes: ~50 chunks
+    # The race made certain: each staged row's id is taken 30 ms apart, and a chunk's store waits,
+    # before its Python-way rows are stored, until the next chunk is taking its ids (as a big
+    # chunk's staging, which takes ~0.2 s, may).
+    with connection.cursor() as cur:
+        cur.execute("CREATE OR REPLACE FUNCTION nb_test_slow_nextval(seq text) RETURNS bigint LANGUAGE sql "
+                    "VOLATILE AS $$ SELECT pg_sleep(0.03); SELECT nextval(seq::regclass) $$")
+    stage, python = ingest_sql.GatewaySQL._stage_sql, ingest_sql.GatewaySQL._python_items
+    taking: list[tuple] = []  # (batch, first line) of the chunks whose staging is taking ids
+
+    class SlowIds:
+        def __init__(self, cur, chunk_of):
+            self._cur, self._chunk_of = cur, chunk_of
+
+        def __getattr__(self, name):
+            return getattr(self._cur, name)
+
+        def execute(self, sql, params=None):
+            if sql.startswith("INSERT INTO _gw_fast"):
+                sql = sql.replace("nextval(%s)", "nb_test_slow_nextval(%s)", 1)
+                taking.append(self._chunk_of)
+            return self._cur.execute(sql, params)
+
+    def slow_stage(self, cur, chunk):
+        return stage(self, SlowIds(cur, (self.run.batch.pk, min(chunk.lines, default=0))), chunk)
+
+    def waiting_python(self, chunk, items):
+        """(the chunk's Python-way items, stored last in its store)"""
+        this, deadline = (self.run.batch.pk, min(chunk.lines, default=0)), time.monotonic() + 1
+        while (ingest_sql.LANES and not any(t[0] == this[0] and t[1] > this[1] for t in taking)
+               and time.monotonic() < deadline):
+            time.sleep(0.005)
+        time.sleep(0.04)
+        return python(self, chunk, items)
+
+    monkeypatch.setattr(ingest_sql.GatewaySQL, "_stage_sql", slow_stage)
+    monkeypatch.setattr(ingest_sql.GatewaySQL, "_python_items", waiting_python)
+    rows = export_rows(240)
+    odd = [f"2026-10-03 {h:02d}:{m:02d}:00,odd-{h}-{m},acme,web\\\\x,default,消费,gemini-3-pro-image-preview,5,10,1120,"
+           "$0.05,模型价格 0.05" for h in range(10, 12) for m in range(0, 60, 3)]
+    n_odd = len(odd)
+    mixed = []
+    for i, row in enumerate(rows):
+        mixed.append(row)
+        if i % 5 == 2 and odd:
+            mixed.append(odd.pop())
+    first, second = export(rows[::2]), export(mixed)
+    out = {}
+    for way in ("lanes", "python"):
+        _clear()
+        monkeypatch.setattr(ingest, "GATEWAY_SQL", way == "lanes")
+        summaries = [_summary(calls_ingest(source=body)) for body in (first, second)]
+        assert assert_exact() == 240 + n_odd
+        out[way] = (summaries, _snapshot())
+    with connection.cursor() as cur:
+        cur.execute("DROP FUNCTION nb_test_slow_nextval(text)")
+    assert out["lanes"] == out["python"]
+    s = out["lanes"][0][1]
+    assert (s["inserted"], s["duplicates"]) == (120 + n_odd, 120)
