@@ -119,7 +119,11 @@ class GatewaySQL:
         With `LANES` (and no caller's transaction open), chunks are staged and stored on two
         connections of their own instead (`_run_lanes`)."""
         if lanes_usable():
-            return self._run_lanes(lines, on_chunk)
+            return self._run_lanes(lines, on_chunk, read_ahead=read_ahead)
+        return self._run_one(lines, on_chunk, read_ahead=read_ahead)
+
+    def _run_one(self, lines, on_chunk, *, read_ahead: bool) -> tuple[int, object | None]:
+        """`run_lines` on this connection."""
         seen, rest = 0, None
         size = lines_per_chunk(self.run.chunk, read_ahead=read_ahead)
         if read_ahead:
@@ -141,7 +145,7 @@ class GatewaySQL:
         self.run._fresh_statistics()
         return seen, rest
 
-    def _run_lanes(self, lines, on_chunk) -> tuple[int, object | None]:
+    def _run_lanes(self, lines, on_chunk, *, read_ahead: bool) -> tuple[int, object | None]:
         """`run_lines` on two connections, each in a thread of its own, taking chunks in turn: while
         one stores a chunk, the other stages the next (COPY and typing in its temporary tables, the
         part of a chunk that reads no stored call), and this thread reads the one after. Stagings
@@ -150,14 +154,25 @@ class GatewaySQL:
         ids among that chunk's) and so do the chunks' stores and commits, each in one transaction
         as on one connection: the calls, counts and rollups are those of `run_lines` on one
         connection. A chunk that fails stops the chunks after it
-        before they store anything; three chunks are in memory at most (the chunks are a third as
-        long)."""
+        before they store anything (a store under way when the ingest stops still commits: the
+        batch's progress may then lag one chunk behind its calls); three chunks are in memory at
+        most (the chunks are a third as long). Without a second connection (the server's limit),
+        on this one."""
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        size = lines_per_chunk(self.run.chunk, read_ahead=False, lanes=True)
         stop = threading.Event()
         lanes = [ThreadPoolExecutor(1, thread_name_prefix=f"ingest-lane-{i}") for i in range(2)]
+        try:  # both connections first: a server out of connections leaves the ingest on this one
+            for lane in lanes:
+                lane.submit(lambda: connection.ensure_connection()).result()  # (the lane's own connection)
+        except DatabaseError:
+            log.warning("ingest %s: no second connection to the database; on one", self.run.batch.pk, exc_info=True)
+            for lane in lanes:
+                lane.submit(connections.close_all)
+                lane.shutdown(wait=True)
+            return self._run_one(lines, on_chunk, read_ahead=read_ahead)
+        size = lines_per_chunk(self.run.chunk, read_ahead=False, lanes=True)
         pending: deque = deque()
         seen, rest, handed = 0, None, 0
         before = _Turn.done(stop)
@@ -191,6 +206,12 @@ class GatewaySQL:
             # transaction another server session). Waiting in it holds no lock another chunk takes.
             with transaction.atomic():
                 before.wait(before.staged)
+                # Each statement sees what the chunks before committed (a server or settings
+                # default of REPEATABLE READ would fix the snapshot at the staging), and the wait
+                # for the chunk before is no idle transaction to time out.
+                with connection.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    cur.execute("SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
                 self._stage(chunk)
                 turn.staged.set()
                 before.wait(before.stored)
@@ -712,8 +733,9 @@ def lines_per_chunk(chunk: int, *, read_ahead: bool, lanes: bool = False) -> int
 
 def lanes_usable() -> bool:
     """Whether chunks go on two connections (`GatewaySQL._run_lanes`): `LANES` on, and no transaction
-    open on this one (a caller's transaction would hide its uncommitted rows from the others)."""
-    return LANES and not connection.in_atomic_block
+    open on this one, nor autocommit off (a caller's transaction would hide its uncommitted rows
+    from the others, and could not take back what they commit)."""
+    return LANES and connection.get_autocommit() and not connection.in_atomic_block
 
 
 class _Stopped(Exception):

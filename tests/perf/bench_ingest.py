@@ -19,8 +19,8 @@ unless --keep), migrates it, then:
   (c) a second `calls_ingest` of the same file (idempotency: 0 inserted), also a subprocess; its
       ratio to (b) is the re-ingest figure (target: at most 2x).
 
-Each ingest also prints the CPU seconds of both ends (the ingest process, and the PostgreSQL
-server's backends: the ingest's own and its two lanes', read from /proc: the server is local), and (b) their sum against the bare COPY's: on a
+Each ingest also prints the CPU seconds of both ends (the ingest process, and its PostgreSQL
+backends: its own and its two lanes', read from /proc: the server is local), and (b) their sum against the bare COPY's: on a
 machine shared with other work the wall-clock ratio swings several times over, the CPU one far
 less. The COPY is timed again after the ingest and the best of all is used.
 `--no-read-ahead` and `--rollups-in-python` turn off the read-ahead thread and the rollups summed
@@ -284,25 +284,44 @@ def _pid_cpu(pid: int) -> float | None:
 
 
 def _backend_cpu() -> float | None:
-    """CPU seconds used so far by the PostgreSQL server (a local one) on behalf of its backends:
-    those running now, and those that have ended (their time is the postmaster's children's,
-    once it has reaped them): the ingest's own backend and those of its lanes (the SQL path's two
-    connections, closed before the ingest returns). Or None."""
+    """CPU seconds used so far by this process's PostgreSQL backend (a local server), or None."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
-    try:
-        postmaster = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
-    except (OSError, ValueError, IndexError):
-        return _pid_cpu(pid)
-    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-    return reaped + sum(_pid_cpu(int(c)) or 0.0 for c in children)
+        return _pid_cpu(cur.fetchone()[0])
+
+
+def connection_is_pg() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def _lanes_cpu_kept() -> dict:
+    """The SQL path's lanes' backends: pid -> CPU seconds, read after each chunk a lane stores (its
+    connection closes with the ingest; a lane's backend is new, so what it used is the ingest's)."""
+    from django.db import connection
+
+    import logs.services.ingest_sql as ingest_sql
+
+    kept: dict[int, float] = {}
+    real = ingest_sql.GatewaySQL._lane
+
+    def lane(self, chunk, before, turn):
+        try:
+            return real(self, chunk, before, turn)
+        finally:
+            raw = connection.connection
+            if raw is not None and not raw.closed:
+                cpu = _pid_cpu(raw.info.backend_pid)
+                if cpu is not None:
+                    kept[raw.info.backend_pid] = cpu
+
+    ingest_sql.GatewaySQL._lane = lane
+    return kept
 
 
 def child(args) -> None:
@@ -324,6 +343,7 @@ def child(args) -> None:
         import logs.services.ingest_sql as ingest_sql
 
         ingest_sql.LANES = False
+    lanes_cpu = _lanes_cpu_kept() if connection_is_pg() else {}
     server = _backend_cpu()
     spent = {"rollups": 0.0}
 
@@ -348,7 +368,7 @@ def child(args) -> None:
     t0, cpu0 = time.perf_counter(), time.process_time()
     batch = ingest.calls_ingest(source=args.file, fmt="gateway")
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    server_cpu = (_backend_cpu() - server) if server is not None else None
+    server_cpu = (_backend_cpu() - server + sum(lanes_cpu.values())) if server is not None else None
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
@@ -382,7 +402,7 @@ def run_child(file: Path, db_url: str | None, data_dir: str | None, *, migrate=F
 
 def _fmt_ingest(label: str, r: dict, copy_s: float | None, first: dict | None = None) -> None:
     ratio = f"   ratio to COPY {r['seconds'] / copy_s:5.2f}x" if copy_s else ""
-    server = f", the database server {r['server_cpu_seconds']:.2f} s" if r.get("server_cpu_seconds") else ""
+    server = f", its database backends {r['server_cpu_seconds']:.2f} s" if r.get("server_cpu_seconds") else ""
     if first:
         ratio += f"   ratio to the first ingest {r['seconds'] / first['seconds']:4.2f}x"
     print(f"{label}: {r['seconds']:8.2f} s  {r['rows'] / r['seconds']:9,.0f} rows/s  "
