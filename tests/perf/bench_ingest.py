@@ -151,6 +151,21 @@ def pg_drop(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _timed_copy(conn, path: Path, create: list[str]) -> float:
+    """Seconds of a COPY of the rows in `path` into a new table `bench_calls` made by `create`."""
+    conn.execute("DROP TABLE IF EXISTS bench_calls")
+    for sql in create:
+        conn.execute(sql)
+    conn.commit()
+    t0 = time.perf_counter()
+    with conn.cursor() as cur:
+        with cur.copy("COPY bench_calls FROM STDIN") as copy, path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+    conn.commit()
+    return time.perf_counter() - t0
+
+
 def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int, float]:
     """What the database alone takes to store the ingested calls: their rows (COPY TO a file)
     COPYed again into a copy of the call table with all its indexes, and with none; and their
@@ -166,19 +181,10 @@ def pg_call_floor(bench_url: str, tmp: Path) -> tuple[float, float, int, float]:
                     for block in copy:
                         fh.write(block)
         indexes = conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'logs_call'").fetchone()[0]
-        times = []
-        for table, like, path in (("logs_call", "INCLUDING ALL", dump), ("logs_call", "INCLUDING DEFAULTS", dump),
-                                  ("logs_callkey", "INCLUDING ALL", keys)):
-            conn.execute("DROP TABLE IF EXISTS bench_calls")
-            conn.execute(f"CREATE TABLE bench_calls (LIKE {table} {like})")
-            conn.commit()
-            t0 = time.perf_counter()
-            with conn.cursor() as cur:
-                with cur.copy("COPY bench_calls FROM STDIN") as copy, path.open("rb") as fh:
-                    while block := fh.read(1 << 20):
-                        copy.write(block)
-            conn.commit()
-            times.append(time.perf_counter() - t0)
+        times = [_timed_copy(conn, path, [f"CREATE TABLE bench_calls (LIKE {table} {like})"])
+                 for table, like, path in (("logs_call", "INCLUDING ALL", dump),
+                                           ("logs_call", "INCLUDING DEFAULTS", dump),
+                                           ("logs_callkey", "INCLUDING ALL", keys))]
         conn.execute("DROP TABLE bench_calls")
         conn.commit()
     dump.unlink()
@@ -203,18 +209,8 @@ def pg_index_costs(bench_url: str, tmp: Path) -> list[tuple[str, float]]:
                                "ORDER BY 1").fetchall()
 
         def timed(index_sql: str | None) -> float:
-            conn.execute("DROP TABLE IF EXISTS bench_calls")
-            conn.execute("CREATE TABLE bench_calls (LIKE logs_call INCLUDING DEFAULTS)")
-            if index_sql:
-                conn.execute(index_sql)
-            conn.commit()
-            t0 = time.perf_counter()
-            with conn.cursor() as cur:
-                with cur.copy("COPY bench_calls FROM STDIN") as copy, dump.open("rb") as fh:
-                    while block := fh.read(1 << 20):
-                        copy.write(block)
-            conn.commit()
-            return time.perf_counter() - t0
+            return _timed_copy(conn, dump, ["CREATE TABLE bench_calls (LIKE logs_call INCLUDING DEFAULTS)",
+                                            *([index_sql] if index_sql else [])])
 
         bare = min(timed(None) for _ in range(2))
         out = [("(none)", bare)]
