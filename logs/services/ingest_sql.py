@@ -153,8 +153,8 @@ class GatewaySQL:
         with the lines; a chunk's Python-way calls, stored while the next chunk is staged, may take
         ids among that chunk's) and so do the chunks' stores and commits, each in one transaction
         as on one connection: the calls, counts and rollups are those of `run_lines` on one
-        connection. A chunk that fails stops the chunks after it
-        before they store anything (a store under way when the ingest stops still commits: the
+        connection. A chunk that fails stops the chunks after it before they store anything (a
+        store under way when the ingest stops still commits: the
         batch's progress may then lag one chunk behind its calls); three chunks are in memory at
         most (the chunks are a third as long). Without a second connection (the server's limit),
         on this one."""
@@ -168,9 +168,7 @@ class GatewaySQL:
                 lane.submit(lambda: connection.ensure_connection()).result()  # (the lane's own connection)
         except DatabaseError:
             log.warning("ingest %s: no second connection to the database; on one", self.run.batch.pk, exc_info=True)
-            for lane in lanes:
-                lane.submit(connections.close_all)
-                lane.shutdown(wait=True)
+            _lanes_closed(lanes)
             return self._run_one(lines, on_chunk, read_ahead=read_ahead)
         size = lines_per_chunk(self.run.chunk, read_ahead=False, lanes=True)
         pending: deque = deque()
@@ -191,9 +189,7 @@ class GatewaySQL:
                 on_chunk(seen)
         finally:
             stop.set()  # (after a failure: the chunks not stored yet stay so)
-            for lane in lanes:
-                lane.submit(connections.close_all)  # its temporary tables go with its connection
-                lane.shutdown(wait=True)
+            _lanes_closed(lanes)
         self.run._fresh_statistics()
         return seen, rest
 
@@ -456,9 +452,7 @@ class GatewaySQL:
     def _store_sql(self, chunk: _Chunk) -> int:
         run = self.run
         fast = chunk.fast
-        with connection.cursor() as cur:
-            cur.execute("SELECT set_config('jit', 'off', true)")
-            cur.execute("SELECT set_config('work_mem', '64MB', true) WHERE pg_size_bytes(current_setting('work_mem')) < 64 << 20")
+        with connection.cursor() as cur:  # (jit and work_mem as the staging set them: the same transaction)
             cur.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
             self._nestloop = cur.fetchone()[0]
             if chunk.unread:
@@ -494,7 +488,7 @@ class GatewaySQL:
             else:
                 self._loops(cur)
             if fast and inserted < fast:
-                cur.execute("ANALYZE _gw_fast, _gw_cust, _gw_taken")
+                cur.execute("ANALYZE _gw_fast, _gw_cust")  # (_gw_taken: by `_insert`)
                 self._stored(cur, chunk, inserted)
         # The Python way's rows of the chunk (their request IDs are none of the SQL rows').
         self._python_items(chunk, list(chunk.items.values()))
@@ -562,12 +556,13 @@ class GatewaySQL:
         )
         result = cur.fetchall()
         self._loops(cur)  # the rollups' merge probes their indexes
+        inserted = sum(n for _, _, n in result)
+        if inserted < fast:  # (read by the rollups below and by `_stored`)
+            cur.execute("ANALYZE _gw_taken")
         if not result:
             return 0
-        inserted = 0
         for category, _cid, n in result:
             run.categories[category] += n
-            inserted += n
         run.counts["inserted"] += inserted
         # (looked up on the ingest module, where a bench times it)
         from logs.services import ingest
@@ -576,10 +571,7 @@ class GatewaySQL:
         # The new calls are the typed rows whose key was taken (every one, when all went in). Not
         # a range of call ids: on two lanes, the Python way's calls of the chunk before may take
         # ids between this chunk's (the sequence is shared, and the two run at once).
-        taken = ""
-        if inserted < fast:
-            cur.execute("ANALYZE _gw_taken")
-            taken = "JOIN _gw_taken t ON t.call_id = f.call_id "
+        taken = "JOIN _gw_taken t ON t.call_id = f.call_id " if inserted < fast else ""
         # Grouped on narrow values first (customer, hour, rollup key number, API key, latency
         # bucket: a few thousand groups of a chunk's rows), then named.
         relation = (
@@ -729,6 +721,13 @@ def lines_per_chunk(chunk: int, *, read_ahead: bool, lanes: bool = False) -> int
     the next chunk is read ahead, since two are in memory at once, and a third on two lanes, three
     (peak memory stays as it was)."""
     return max(CHUNK_TIMES * chunk // (3 if lanes else 2 if read_ahead else 1), 1)
+
+
+def _lanes_closed(lanes) -> None:
+    """Each lane's connection closed (its temporary tables go with it), then its thread."""
+    for lane in lanes:
+        lane.submit(connections.close_all)
+        lane.shutdown(wait=True)
 
 
 def lanes_usable() -> bool:

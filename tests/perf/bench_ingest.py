@@ -290,12 +290,6 @@ def _backend_cpu() -> float | None:
         return _pid_cpu(cur.fetchone()[0])
 
 
-def connection_is_pg() -> bool:
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
-
-
 def _lanes_cpu_kept() -> dict:
     """The SQL path's lanes' backends: pid -> CPU seconds, read after each chunk a lane stores (its
     connection closes with the ingest; a lane's backend is new, so what it used is the ingest's)."""
@@ -339,7 +333,7 @@ def child(args) -> None:
         import logs.services.ingest_sql as ingest_sql
 
         ingest_sql.LANES = False
-    lanes_cpu = _lanes_cpu_kept() if connection_is_pg() else {}
+    lanes_cpu = _lanes_cpu_kept()  # (none on SQLite: no SQL path)
     server = _backend_cpu()
     spent = {"rollups": 0.0}
 
